@@ -1,0 +1,5 @@
+"""User-facing errors: one clear message, no traceback."""
+
+
+class SimInputError(Exception):
+    """Bad input from the user (scenario, file, parameter): the message says what and where."""

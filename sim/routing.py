@@ -1,0 +1,276 @@
+"""Exact shortest travel times on a street network, with scipy.sparse.csgraph.
+
+The graph is turned once into two CSR matrices of travel times in minutes (forward and
+reverse), keeping the fastest of parallel edges (``networkx.to_scipy_sparse_array`` would add
+them). Queries work on integer node indices (``Router.index`` maps graph node ids to them):
+
+- one-to-all rows from a node (``times_from``) and all-to-one rows to a node (``times_to``),
+  kept in a small LRU cache;
+- rows precomputed for posts (``precompute``), with predecessors so paths to and from posts
+  cost no search;
+- the nearest of K sources to a target (``nearest``): lookups in precomputed rows, and for the
+  other sources a reverse Dijkstra from the target with an expanding limit;
+- the path itself (``path``) and positions along it (``Route``).
+
+networkx is only read at construction, never in queries.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+
+_ROW_CACHE_BYTES = 256 * 2**20  # memory for cached one-to-all rows (both directions)
+_FIRST_LIMIT_MIN = 4.0  # first radius of the expanding reverse search
+
+
+def edge_arrays(
+    graph: nx.MultiDiGraph, weight: str = "travel_time"
+) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (node ids, tail index, head index, weight in minutes), fastest parallel edge only.
+
+    Self-loops are dropped (they never shorten a path). ``weight`` is in seconds (osmnx).
+    """
+    nodes = list(graph.nodes)
+    index = {node: i for i, node in enumerate(nodes)}
+    triples = [(index[u], index[v], w) for u, v, w in graph.edges(data=weight) if u != v]
+    if not triples:
+        empty = np.zeros(0, dtype=np.int64)
+        return nodes, empty, empty, np.zeros(0)
+    tails, heads, seconds = (np.asarray(col) for col in zip(*triples, strict=True))
+    if seconds.dtype == object or np.any(~np.isfinite(seconds.astype(float))):
+        raise ValueError(f"edge attribute {weight!r} is missing or not a finite number")
+    minutes = seconds.astype(float) / 60.0
+    order = np.lexsort((minutes, heads, tails))  # by tail, head, then fastest first
+    tails, heads, minutes = tails[order], heads[order], minutes[order]
+    first = np.ones(len(tails), dtype=bool)
+    first[1:] = (tails[1:] != tails[:-1]) | (heads[1:] != heads[:-1])
+    return nodes, tails[first], heads[first], minutes[first]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A path through node indices, left at ``t_depart_min``, with cumulative times."""
+
+    nodes: np.ndarray  # node indices, origin first
+    cum_min: np.ndarray  # time from the origin to each node
+    t_depart_min: float
+
+    @property
+    def t_arrive_min(self) -> float:
+        """Arrival time at the last node."""
+        return self.t_depart_min + float(self.cum_min[-1])
+
+    def leg_at(self, t_min: float) -> tuple[int, float]:
+        """Return (leg k, fraction along it) at time t: between nodes[k] and nodes[k + 1]."""
+        elapsed = t_min - self.t_depart_min
+        if elapsed <= 0 or len(self.nodes) == 1:
+            return 0, 0.0
+        if elapsed >= self.cum_min[-1]:
+            return len(self.nodes) - 2, 1.0
+        k = int(np.searchsorted(self.cum_min, elapsed, side="right")) - 1
+        span = self.cum_min[k + 1] - self.cum_min[k]
+        return k, float((elapsed - self.cum_min[k]) / span) if span > 0 else 1.0
+
+    def next_node_at(self, t_min: float) -> tuple[int, float]:
+        """Return (the first node not yet passed at time t, minutes until it is reached)."""
+        elapsed = t_min - self.t_depart_min
+        k = int(np.searchsorted(self.cum_min, elapsed, side="left"))
+        k = min(k, len(self.nodes) - 1)
+        return int(self.nodes[k]), max(0.0, float(self.cum_min[k] - elapsed))
+
+    def xy_at(self, t_min: float, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """Straight-line interpolated coordinates at time t (edge geometry is not used)."""
+        if len(self.nodes) == 1:
+            return float(x[self.nodes[0]]), float(y[self.nodes[0]])
+        k, frac = self.leg_at(t_min)
+        a, b = self.nodes[k], self.nodes[k + 1]
+        return float(x[a] + frac * (x[b] - x[a])), float(y[a] + frac * (y[b] - y[a]))
+
+
+class _LRU(OrderedDict):
+    def __init__(self, capacity: int):
+        super().__init__()
+        self.capacity = capacity
+
+    def get_or(self, key, compute):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = compute()
+        self[key] = value
+        if len(self) > self.capacity:
+            self.popitem(last=False)
+        return value
+
+
+class Router:
+    """Exact shortest travel times (minutes) between nodes of one network."""
+
+    def __init__(self, graph: nx.MultiDiGraph, weight: str = "travel_time"):
+        nodes, tails, heads, minutes = edge_arrays(graph, weight)
+        n = len(nodes)
+        self.node_ids: list = nodes
+        self.index: dict = {node: i for i, node in enumerate(nodes)}
+        self.n_nodes = n
+        self.x = np.array([graph.nodes[v].get("x", 0.0) for v in nodes], dtype=float)
+        self.y = np.array([graph.nodes[v].get("y", 0.0) for v in nodes], dtype=float)
+        self.forward = csr_array((minutes, (tails, heads)), shape=(n, n))
+        self.reverse = csr_array((minutes, (heads, tails)), shape=(n, n))
+        capacity = max(8, _ROW_CACHE_BYTES // (16 * max(n, 1)))
+        self._from_cache = _LRU(capacity)
+        self._to_cache = _LRU(capacity)
+        self._post_slot: dict[int, int] = {}
+        self._post_from = np.zeros((0, n))
+        self._post_to = np.zeros((0, n))
+        self._post_from_pred = np.zeros((0, n), dtype=np.int32)
+        self._post_to_pred = np.zeros((0, n), dtype=np.int32)
+
+    # -- rows ---------------------------------------------------------------------------
+    def precompute(self, sources: list[int]) -> None:
+        """Compute and keep rows (and predecessors) to and from these nodes, e.g. posts."""
+        new = [s for s in dict.fromkeys(sources) if s not in self._post_slot]
+        if not new:
+            return
+        d_from, p_from = dijkstra(self.forward, indices=new, return_predecessors=True)
+        d_to, p_to = dijkstra(self.reverse, indices=new, return_predecessors=True)
+        for s in new:
+            self._post_slot[s] = len(self._post_slot)
+        self._post_from = np.vstack([self._post_from, d_from])
+        self._post_to = np.vstack([self._post_to, d_to])
+        self._post_from_pred = np.vstack([self._post_from_pred, p_from.astype(np.int32)])
+        self._post_to_pred = np.vstack([self._post_to_pred, p_to.astype(np.int32)])
+
+    def times_from(self, source: int) -> np.ndarray:
+        """Minutes from ``source`` to every node (inf where unreachable)."""
+        slot = self._post_slot.get(source)
+        if slot is not None:
+            return self._post_from[slot]
+        return self._from_cache.get_or(
+            source, lambda: dijkstra(self.forward, indices=source)
+        )
+
+    def times_to(self, target: int) -> np.ndarray:
+        """Minutes from every node to ``target`` (inf where it cannot be reached)."""
+        slot = self._post_slot.get(target)
+        if slot is not None:
+            return self._post_to[slot]
+        return self._to_cache.get_or(target, lambda: dijkstra(self.reverse, indices=target))
+
+    def time(self, source: int, target: int) -> float:
+        """Minutes of the fastest path from ``source`` to ``target``."""
+        if source == target:
+            return 0.0
+        if source in self._post_slot:
+            return float(self._post_from[self._post_slot[source], target])
+        if target in self._post_slot:
+            return float(self._post_to[self._post_slot[target], source])
+        if target in self._to_cache:
+            return float(self.times_to(target)[source])
+        return float(self.times_from(source)[target])
+
+    # -- nearest ------------------------------------------------------------------------
+    def nearest(
+        self, sources: list[int], target: int, offsets_min: list[float] | None = None
+    ) -> tuple[int, float]:
+        """Return (position k in ``sources``, minutes) of the fastest source to ``target``.
+
+        ``offsets_min[k]`` is added to source k's time (e.g. a unit still reaching that node).
+        Exact; ties go to the lowest k. Returns (-1, inf) when no source can reach the target.
+        """
+        if not sources:
+            return -1, float("inf")
+        offsets = np.zeros(len(sources)) if offsets_min is None else np.asarray(offsets_min)
+        totals = np.full(len(sources), np.inf)
+        unknown = []
+        for k, s in enumerate(sources):
+            slot = self._post_slot.get(s)
+            if slot is not None:
+                totals[k] = self._post_from[slot, target] + offsets[k]
+            elif s == target:
+                totals[k] = offsets[k]
+            else:
+                unknown.append(k)
+        if unknown:
+            self._fill_by_reverse_search(sources, target, offsets, totals, unknown)
+        k = int(np.argmin(totals))
+        return (k, float(totals[k])) if np.isfinite(totals[k]) else (-1, float("inf"))
+
+    def _fill_by_reverse_search(self, sources, target, offsets, totals, unknown) -> None:
+        """Fill ``totals[unknown]`` far enough to know the minimum exactly."""
+        idx = np.array([sources[k] for k in unknown])
+        off = offsets[unknown]
+        if target in self._to_cache or target in self._post_slot:
+            totals[unknown] = self.times_to(target)[idx] + off
+            return
+        best_known = float(totals.min())
+        limit = _FIRST_LIMIT_MIN
+        while True:
+            # a source beyond `limit` costs more than limit + min(off): stop when that cannot win
+            bound = best_known - float(off.min())
+            search_limit = min(limit, bound) if np.isfinite(bound) else limit
+            row = dijkstra(self.reverse, indices=target, limit=search_limit)
+            found = row[idx] + off
+            best = min(best_known, float(found.min()))
+            reached_all = np.isfinite(row[idx]).all()
+            if reached_all or search_limit >= bound or best <= search_limit + float(off.min()):
+                totals[unknown] = found
+                return
+            if limit > self.diameter_bound_min():
+                totals[unknown] = found  # the rest are unreachable
+                return
+            limit *= 4
+
+    def diameter_bound_min(self) -> float:
+        """An upper bound of any finite travel time (sum of all edge times)."""
+        if not hasattr(self, "_diameter"):
+            self._diameter = float(self.forward.data.sum()) + 1.0
+        return self._diameter
+
+    # -- paths --------------------------------------------------------------------------
+    def path(self, source: int, target: int) -> np.ndarray:
+        """Node indices of the fastest path from ``source`` to ``target`` (inclusive)."""
+        if source == target:
+            return np.array([source])
+        if source in self._post_slot:
+            pred = self._post_from_pred[self._post_slot[source]]
+            nodes = _walk(pred, target, source)[::-1]
+        elif target in self._post_slot:
+            nodes = _walk(self._post_to_pred[self._post_slot[target]], source, target)
+        else:
+            limit = self.time(source, target)
+            _, pred = dijkstra(
+                self.forward, indices=source, return_predecessors=True, limit=limit * 1.000001
+            )
+            nodes = _walk(pred, target, source)[::-1]
+        return np.asarray(nodes)
+
+    def route(self, source: int, target: int, t_depart_min: float) -> Route:
+        """The fastest path from ``source`` to ``target`` as a timed ``Route``."""
+        nodes = self.path(source, target)
+        legs = self.forward[nodes[:-1], nodes[1:]] if len(nodes) > 1 else np.zeros(0)
+        cum = np.concatenate([[0.0], np.cumsum(np.asarray(legs, dtype=float).ravel())])
+        return Route(nodes=nodes, cum_min=cum, t_depart_min=t_depart_min)
+
+    def nearest_anchor(self, anchors: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """For every node, (minutes from the nearest anchor, position of that anchor in the list)."""
+        dist, _, src = dijkstra(self.forward, indices=anchors, min_only=True, return_predecessors=True)
+        position = {a: k for k, a in enumerate(anchors)}
+        which = np.array([position.get(int(s), -1) for s in src])
+        return dist, which
+
+
+def _walk(pred: np.ndarray, start: int, stop: int) -> list[int]:
+    """Follow predecessors from ``start`` until ``stop``; raise if there is no path."""
+    nodes = [start]
+    while nodes[-1] != stop:
+        prev = int(pred[nodes[-1]])
+        if prev < 0:
+            raise ValueError(f"no path between node indices {stop} and {start}")
+        nodes.append(prev)
+    return nodes
