@@ -1,0 +1,126 @@
+"""A police unit: the dispatchable crew, with an explicit state and time kept per state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.routing import Route
+
+if TYPE_CHECKING:
+    from sim.agents.places import PostAgent
+    from sim.model import PatrolModel
+    from sim.scenario import UnitGroup
+
+
+class UnitState(IntEnum):
+    """What a unit is doing."""
+
+    IDLE = 0  # at its post, free
+    EN_ROUTE = 1  # travelling to a call (mobilising included)
+    ON_SCENE = 2
+    RETURNING = 3  # driving back to its post, free to be re-dispatched from the road
+    FOLLOW_UP = 4  # case or problem work after the scene, unavailable
+    OTHER_DUTY = 5  # pulled away to other duties, unavailable
+    OFF_SHIFT = 6
+
+
+STATE_NAMES = tuple(s.name.lower() for s in UnitState)
+FREE_STATES = (UnitState.IDLE, UnitState.RETURNING)
+
+
+@dataclass
+class Trip:
+    """A journey: leave ``source`` at ``t_start_min`` along ``route`` (computed on demand).
+
+    ``lead`` is the previous route while the unit still finishes the edge it was on.
+    """
+
+    source: int
+    target: int
+    t_start_min: float
+    t_arrive_min: float
+    lead: Route | None = None
+    route: Route | None = None
+
+
+class Unit(mesa.Agent):
+    """One crew (default one officer and two auxiliaries) based at a post."""
+
+    def __init__(self, model: PatrolModel, post: PostAgent, group: UnitGroup, label: str):
+        super().__init__(model)
+        self.label = label
+        self.post = post
+        self.group = group
+        self.officers = group.crew.officers
+        self.auxiliaries = group.crew.auxiliaries
+        self.state = UnitState.IDLE
+        self.node = post.node  # where it is, or the last node of its trip
+        self.trip: Trip | None = None
+        self.trip_id = 0  # bumps on every new trip, so stale arrival events are ignored
+        self.call = None  # the call it is assigned to
+        self.on_shift = True
+        self.duty_pending = False  # an other-duty block waits for the unit to be free
+        self.off_shift_pending = False  # shift ended while busy
+        self.state_min = np.zeros(len(UnitState))  # time per state after warm-up
+        self._since_min = 0.0
+        self.calls_attended = 0
+
+    @property
+    def is_free(self) -> bool:
+        """Free to take a call (at its post, or on the road back) with nothing pending."""
+        return self.state in FREE_STATES and not (self.duty_pending or self.off_shift_pending)
+
+    def set_state(self, state: UnitState, now_min: float) -> None:
+        """The one way a unit changes state: count the time spent in the old one."""
+        start = max(self._since_min, self.model.warmup_min)
+        if now_min > start:
+            self.state_min[self.state] += now_min - start
+        self._since_min = now_min
+        self.state = state
+
+    def close_books(self, now_min: float) -> None:
+        """Count time up to ``now_min`` in the current state (at the end of a run)."""
+        self.set_state(self.state, now_min)
+
+    def start_trip(self, target: int, now_min: float, travel_min: float, delay_min: float = 0.0):
+        """Leave for ``target``; return the arrival time.
+
+        A unit on the road first finishes its edge (``position_source``), so ``travel_min``
+        counts from that node; ``delay_min`` (e.g. mobilisation) is added before leaving.
+        """
+        source, lead_min = self.position_source(now_min)
+        lead = self.trip.route if lead_min > 0 and self.trip is not None else None
+        self.trip_id += 1
+        t_start = now_min + lead_min + delay_min
+        self.trip = Trip(source, target, t_start, t_start + travel_min, lead)
+        self.node = target
+        return self.trip.t_arrive_min
+
+    def route(self) -> Route:
+        """The current trip's route, computed the first time it is needed."""
+        trip = self.trip
+        if trip.route is None:
+            trip.route = self.model.router.route(trip.source, trip.target, trip.t_start_min)
+        return trip.route
+
+    def position_source(self, now_min: float) -> tuple[int, float]:
+        """(node it can be routed from, minutes until it is there) for dispatch."""
+        if self.state == UnitState.RETURNING and self.trip is not None:
+            return self.route().next_node_at(now_min)
+        return self.node, 0.0
+
+    def xy(self, now_min: float) -> tuple[float, float]:
+        """Map position at ``now_min``, interpolated along the route."""
+        router = self.model.router
+        trip = self.trip
+        moving = self.state in (UnitState.EN_ROUTE, UnitState.RETURNING)
+        if not moving or trip is None:
+            return float(router.x[self.node]), float(router.y[self.node])
+        if trip.lead is not None and now_min < trip.t_start_min:
+            return trip.lead.xy_at(now_min, router.x, router.y)
+        return self.route().xy_at(now_min, router.x, router.y)

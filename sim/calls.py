@@ -1,0 +1,85 @@
+"""The call stream: when, where and what, drawn before the police respond.
+
+Calls come from a non-homogeneous Poisson process whose rate is constant within each hour
+(base rate x hour-of-day factor x day-of-week factor), so it is drawn exactly: a Poisson count
+per hour, uniform times within it. Each call carries its own uniforms for everything drawn
+later (service time, dispatch delay, mobilisation, resolution), all from streams that nothing
+else touches, so two scenarios with the same seed and the same call settings face exactly the
+same calls (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import Calls
+
+#: Per-call uniforms drawn with the call, by column.
+DRAWS = ("service", "dispatch_delay", "mobilisation", "resolution")
+
+
+@dataclass(frozen=True)
+class CallStream:
+    """Columnar base calls in time order."""
+
+    t_call_min: np.ndarray  # float
+    type_index: np.ndarray  # int, into Calls.types
+    resident_index: np.ndarray  # int, into the model's residents
+    draws: np.ndarray  # (n, len(DRAWS)) uniforms in [0, 1)
+
+    def __len__(self) -> int:
+        return len(self.t_call_min)
+
+
+def rate_per_min(calls: Calls, population: int) -> float:
+    """The average call rate per minute."""
+    if calls.rate_per_hour is not None:
+        return calls.rate_per_hour / 60.0
+    return calls.rate_per_1000_residents_per_week * population / 1000.0 / (7 * 1440.0)
+
+
+def hourly_rates_per_min(calls: Calls, population: int, horizon_min: float) -> np.ndarray:
+    """The rate per minute in each hour of the horizon (day 0 is a Monday, starting 00:00)."""
+    hours = int(np.ceil(horizon_min / 60.0))
+    hour_of_day = np.arange(hours) % 24
+    day_of_week = (np.arange(hours) // 24) % 7
+    factors = np.asarray(calls.hourly_factors())[hour_of_day]
+    factors = factors * np.asarray(calls.daily_factors())[day_of_week]
+    return rate_per_min(calls, population) * factors
+
+
+def generate_calls(
+    calls: Calls,
+    resident_weights: np.ndarray,
+    horizon_min: float,
+    rng_times: np.random.Generator,
+    rng_what: np.random.Generator,
+) -> CallStream:
+    """Draw every base call in [0, horizon_min).
+
+    ``resident_weights`` (people per resident agent) decide who calls; ``rng_times`` draws
+    arrival times only, ``rng_what`` the type, the caller and the per-call uniforms.
+    """
+    population = int(resident_weights.sum())
+    rates = hourly_rates_per_min(calls, population, horizon_min)
+    counts = rng_times.poisson(rates * 60.0)
+    starts = np.repeat(np.arange(len(rates)) * 60.0, counts)
+    times = np.sort(starts + 60.0 * rng_times.random(len(starts)))
+    times = times[times < horizon_min]
+    n = len(times)
+    shares = np.array([t.share for t in calls.types])
+    type_index = _choose(rng_what.random(n), shares)
+    resident_index = _choose(rng_what.random(n), resident_weights)
+    draws = rng_what.random((n, len(DRAWS)))
+    return CallStream(times, type_index, resident_index, draws)
+
+
+def _choose(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Indices drawn with probability proportional to ``weights`` from uniforms ``u``."""
+    if len(weights) == 0:
+        return np.zeros(len(u), dtype=np.int64)
+    cum = np.cumsum(weights, dtype=float)
+    picks = np.searchsorted(cum, u * cum[-1], side="right")
+    return np.minimum(picks, len(weights) - 1)

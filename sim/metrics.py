@@ -1,0 +1,143 @@
+"""Summaries of call records (DESIGN 4.3), and means with 95% CIs over replications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.agents.unit import STATE_NAMES, UnitState
+
+TARGETS_MIN = (3, 5, 10, 15)
+
+
+def describe(values: pd.Series) -> dict[str, float | None]:
+    """mean, median, p90 and max (None when there are no values)."""
+    v = values.dropna().to_numpy(dtype=float)
+    if len(v) == 0:
+        return {"mean": None, "median": None, "p90": None, "max": None}
+    return {
+        "mean": float(v.mean()),
+        "median": float(np.median(v)),
+        "p90": float(np.quantile(v, 0.9)),
+        "max": float(v.max()),
+    }
+
+
+def _share(mask: pd.Series) -> float | None:
+    return float(mask.mean()) if len(mask) else None
+
+
+def call_figures(records: pd.DataFrame) -> dict[str, Any]:
+    """The call-based figures of a summary, for counted (post warm-up) records."""
+    answered = records[records["t_arrive"].notna()]
+    ready = records[records["t_ready"].notna()]
+    attended = records[records["t_clear"].notna()]
+    response = records["response_min"]
+    return {
+        "calls": len(records),
+        "answered": len(answered),
+        "response_min": describe(answered["response_min"]),
+        "queue_min": describe(ready["t_assigned"] - ready["t_ready"]),
+        "p_queued": _share(ready["queued"]),
+        "travel_min": describe(answered["travel_min"]),
+        "within_target": {
+            str(t): _share(response.fillna(np.inf) <= t) for t in TARGETS_MIN
+        },
+        "resolution_rate": _share(attended["resolved"]),
+        "repeat_rate": _share(records["repeat_of"].notna()),
+        "escalations": int(records["escalated"].sum()),
+    }
+
+
+def utilization(state_min: np.ndarray) -> dict[str, Any]:
+    """From time per state (units x states): busy share of on-shift time, and shares by state."""
+    total = state_min.sum(axis=1)
+    on_shift = total - state_min[:, UnitState.OFF_SHIFT]
+    busy = on_shift - state_min[:, UnitState.IDLE]
+    per_unit = np.divide(busy, on_shift, out=np.zeros_like(busy), where=on_shift > 0)
+    all_time = state_min.sum()
+    by_state = {
+        name: float(state_min[:, s].sum() / all_time) if all_time > 0 else None
+        for s, name in enumerate(STATE_NAMES)
+    }
+    return {"mean": float(per_unit.mean()) if len(per_unit) else None, "by_state": by_state}
+
+
+def summarize(
+    records: pd.DataFrame,
+    state_min: np.ndarray,
+    communities: list[str],
+    types: list[str],
+    meta: dict[str, Any],
+) -> dict[str, Any]:
+    """The summary of one run (DESIGN 4.3)."""
+    counted = records[~records["in_warmup"]]
+    summary = call_figures(counted)
+    summary["utilization"] = utilization(state_min)
+    summary["by_community"] = {
+        name: call_figures(counted[counted["community"] == name]) for name in communities
+    }
+    summary["by_type"] = {name: call_figures(counted[counted["type"] == name]) for name in types}
+    summary.update(meta)
+    return summary
+
+
+# -- replications -----------------------------------------------------------------------
+def flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
+    """{'a': {'b': 1}} -> {'a.b': 1}."""
+    flat = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of ``flatten``."""
+    tree: dict[str, Any] = {}
+    for path, value in flat.items():
+        node = tree
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return tree
+
+
+def mean_ci(values: list[float | None]) -> tuple[float | None, float | None]:
+    """Mean and 95% confidence half-width (Student t) of the values that exist."""
+    v = np.array([x for x in values if x is not None], dtype=float)
+    if len(v) == 0:
+        return None, None
+    if len(v) == 1:
+        return float(v[0]), None
+    half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    return float(v.mean()), float(half)
+
+
+NUMBER = (int, float, np.integer, np.floating)
+
+
+def combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means over replications in the summary's own shape, half-widths under ``ci95``."""
+    flats = [flatten(s) for s in summaries]
+    means, halves = {}, {}
+    for key, first in flats[0].items():
+        values = [f.get(key) for f in flats]
+        if isinstance(first, NUMBER | type(None)) and not isinstance(first, bool):
+            if all(v is None or isinstance(v, NUMBER) for v in values):
+                means[key], halves[key] = mean_ci(values)
+                continue
+        means[key] = first
+    combined = unflatten(means)
+    combined["ci95"] = unflatten({k: v for k, v in halves.items() if k not in _META_NUMBERS})
+    return combined
+
+
+_META_NUMBERS = {"seed", "days", "replications"}

@@ -1,0 +1,350 @@
+"""The patrol model: a Mesa model driven by its own event queue, time in minutes.
+
+Events sit in a heap ordered by (time, priority, sequence), so runs are deterministic and
+arrival times exact. ``model.step()`` advances one simulated minute (for the browser app);
+``model.run_until(t)`` and ``model.run()`` jump from event to event. Mesa's own per-step
+schedule is switched off: the heap replaces it (``_advance_time`` is the one seam, and it
+still hands over to Mesa for any event a user schedules with ``schedule_event``).
+
+One handler per event kind: it checks its precondition, changes state, records, schedules.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from sim.agents.places import PostAgent, Resident
+from sim.agents.unit import Unit, UnitState
+from sim.calls import DRAWS, generate_calls
+from sim.dispatch import POLICIES
+from sim.scenario import Scenario
+from sim.streams import Streams
+from sim.world import World, build_world
+
+_UNIT_EVENT, _CALL_EVENT = 0, 1  # at equal times, units free up before calls dispatch
+_D = {name: i for i, name in enumerate(DRAWS)}
+
+
+@dataclass(slots=True)
+class Call:
+    """One call, from the moment it is made until the scene is cleared."""
+
+    id: int
+    type_index: int
+    priority: int
+    community: int
+    node: int
+    resident: int
+    t_call: float
+    draws: np.ndarray
+    repeat_of: int = -1
+    t_ready: float = math.nan
+    t_assigned: float = math.nan
+    t_arrive: float = math.nan
+    t_clear: float = math.nan
+    unit: Unit | None = None
+    queued: bool = False
+    resolved: bool = False
+    escalated: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def queue_key(self) -> tuple[int, float, int]:
+        """Priority first (1 most urgent), then first come first served."""
+        return (self.priority, self.t_ready, self.id)
+
+
+class PatrolModel(mesa.Model):
+    """Residents call, the command room dispatches, units travel, attend and return."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        replication: int = 0,
+        world: World | None = None,
+        seed: int | None = None,
+    ):
+        self.config = scenario
+        self.seed_value = scenario.seed if seed is None else seed
+        self.replication = replication
+        self.streams = Streams(self.seed_value, replication)
+        super().__init__(rng=self.streams.generator("mesa"))
+        self._default_schedule.stop()  # the event heap below drives time
+        self.world = world if world is not None else build_world(scenario)
+        self.router = self.world.router
+        self.now_min = 0.0
+        self.warmup_min = scenario.warmup_min
+        self.horizon_min = scenario.horizon_min
+        self.policy = POLICIES[scenario.dispatch.policy]
+        self._events: list = []
+        self._seq = 0
+        self.calls: list[Call] = []
+        self.queue: list[Call] = []
+        self.open_calls: dict[int, Call] = {}
+        self._build_agents()
+        self._stream = generate_calls(
+            scenario.calls,
+            np.array([r.people for r in self.residents], dtype=float),
+            self.horizon_min,
+            self.streams.generator("call_times"),
+            self.streams.generator("call_what"),
+        )
+        self._next_base = 0
+        self._schedule_next_base_call()
+        self._duty_rng = self.streams.generator("other_duty")
+        for unit in self.units:
+            self._start_unit_timers(unit)
+
+    # -- set-up -------------------------------------------------------------------------
+    def _build_agents(self) -> None:
+        world, sc = self.world, self.config
+        self.posts = {
+            p.name: PostAgent(self, p.name, p.kind, world.post_nodes[p.name], world.post_community[p.name])
+            for p in sc.posts
+        }
+        self.units: list[Unit] = []
+        for group in sc.units:
+            for k in range(group.count):
+                label = f"{group.post}#{k + 1}"
+                self.units.append(Unit(self, self.posts[group.post], group, label))
+        self.residents = self._place_residents()
+        self.call_types = sc.calls.types
+
+    def _place_residents(self) -> list[Resident]:
+        rng = self.streams.generator("residents")
+        size = self.config.residents.people_per_agent
+        residents = []
+        for c, community in enumerate(self.config.communities):
+            nodes = self.world.community_nodes[c]
+            blocks = max(1, math.ceil(community.population / size))
+            people = np.full(blocks, community.population // blocks)
+            people[: community.population % blocks] += 1
+            for node, n_people in zip(rng.choice(nodes, size=blocks), people, strict=True):
+                residents.append(Resident(self, int(node), c, int(n_people)))
+        return residents
+
+    def _start_unit_timers(self, unit: Unit) -> None:
+        duty = unit.group.other_duty
+        if duty.share > 0:
+            self._schedule(self._next_duty_gap(unit), _UNIT_EVENT, self._on_duty_due, unit)
+        shift = unit.group.shift
+        if shift is not None and shift.hours < 24:
+            start = shift.start_hour * 60.0
+            end = start + shift.hours * 60.0
+            if not (start <= 0 < end or start <= 1440 < end):
+                unit.on_shift = False
+                unit.set_state(UnitState.OFF_SHIFT, 0.0)
+            self._schedule(start, _UNIT_EVENT, self._on_shift_start, unit)
+            self._schedule(end % 1440.0, _UNIT_EVENT, self._on_shift_end, unit)
+
+    # -- event queue --------------------------------------------------------------------
+    def _schedule(self, t_min: float, priority: int, handler, arg) -> None:
+        self._seq += 1
+        heapq.heappush(self._events, (t_min, priority, self._seq, handler, arg))
+
+    def _advance_time(self, until: float) -> None:
+        """Process every event up to ``until`` (minutes), then let Mesa move its clock."""
+        events = self._events
+        while events and events[0][0] <= until:
+            t, _, _, handler, arg = heapq.heappop(events)
+            self.now_min = t
+            handler(arg)
+        self.now_min = until
+        if until > self.time:
+            super()._advance_time(until)
+
+    def run(self) -> None:
+        """Run to the end of the horizon and close the books."""
+        self.run_until(self.horizon_min)
+        for unit in self.units:
+            unit.close_books(self.horizon_min)
+        self.running = False
+
+    # -- calls --------------------------------------------------------------------------
+    def _schedule_next_base_call(self) -> None:
+        k = self._next_base
+        if k < len(self._stream):
+            self._schedule(self._stream.t_call_min[k], _CALL_EVENT, self._on_base_call, k)
+
+    def _on_base_call(self, k: int) -> None:
+        s = self._stream
+        resident = self.residents[s.resident_index[k]]
+        self._next_base = k + 1
+        self._schedule_next_base_call()
+        self.receive_call(int(s.type_index[k]), resident, s.draws[k])
+
+    def receive_call(
+        self, type_index: int, resident: Resident, draws: np.ndarray, repeat_of: int = -1
+    ) -> Call:
+        """A resident's call reaches the command room now."""
+        call_type = self.call_types[type_index]
+        call = Call(
+            id=len(self.calls),
+            type_index=type_index,
+            priority=call_type.priority,
+            community=resident.community,
+            node=resident.node,
+            resident=resident.unique_id,
+            t_call=self.now_min,
+            draws=draws,
+            repeat_of=repeat_of,
+        )
+        resident.calls_made += 1
+        self.calls.append(call)
+        self.open_calls[call.id] = call
+        delay = self.config.dispatch.delay_min.quantile(draws[_D["dispatch_delay"]])
+        self._schedule(self.now_min + delay, _CALL_EVENT, self._on_ready, call)
+        return call
+
+    def _on_ready(self, call: Call) -> None:
+        call.t_ready = self.now_min
+        choice = self.policy(self, call, self.free_units())
+        if choice is not None:
+            self._assign(call, *choice)
+            return
+        call.queued = True
+        bisect.insort(self.queue, call, key=lambda c: c.queue_key)
+        threshold = self.config.dispatch.borrow_after_min
+        if self.config.dispatch.policy == "community_first" and threshold:
+            self._schedule(self.now_min + threshold, _CALL_EVENT, self._on_borrow_due, call)
+
+    def _on_borrow_due(self, call: Call) -> None:
+        if call in self.queue:
+            choice = self.policy(self, call, self.free_units())
+            if choice is not None:
+                self.queue.remove(call)
+                self._assign(call, *choice)
+
+    def free_units(self) -> list[Unit]:
+        """Units that can take a call now, in a fixed order."""
+        return [u for u in self.units if u.is_free]
+
+    def _assign(self, call: Call, unit: Unit, total_min: float) -> None:
+        now = self.now_min
+        call.t_assigned = now
+        call.unit = unit
+        _, lead_min = unit.position_source(now)
+        mobilise = 0.0
+        if unit.state == UnitState.IDLE:
+            mobilise = self.config.dispatch.mobilisation_min.quantile(
+                call.draws[_D["mobilisation"]]
+            )
+        t_arrive = unit.start_trip(call.node, now, total_min - lead_min, mobilise)
+        unit.call = call
+        unit.set_state(UnitState.EN_ROUTE, now)
+        self._schedule(t_arrive, _UNIT_EVENT, self._on_arrive, (unit, unit.trip_id))
+
+    # -- unit events --------------------------------------------------------------------
+    def _on_arrive(self, arg: tuple[Unit, int]) -> None:
+        unit, trip_id = arg
+        assert trip_id == unit.trip_id and unit.state == UnitState.EN_ROUTE
+        call = unit.call
+        call.t_arrive = self.now_min
+        self.open_calls.pop(call.id, None)
+        unit.set_state(UnitState.ON_SCENE, self.now_min)
+        service = self.call_types[call.type_index].service_min.quantile(call.draws[_D["service"]])
+        self._schedule(self.now_min + service, _UNIT_EVENT, self._on_clear, unit)
+
+    def _on_clear(self, unit: Unit) -> None:
+        assert unit.state == UnitState.ON_SCENE
+        call = unit.call
+        call.t_clear = self.now_min
+        call.resolved = bool(
+            call.draws[_D["resolution"]] < self.call_types[call.type_index].p_resolve
+        )
+        unit.call = None
+        unit.calls_attended += 1
+        self._unit_done(unit)
+
+    def _unit_done(self, unit: Unit) -> None:
+        """A unit finished a job: pending duty or shift end first, then the queue, then home."""
+        now = self.now_min
+        if unit.duty_pending and unit.node == unit.post.node:
+            self._start_duty(unit)
+            return
+        if not unit.duty_pending and not unit.off_shift_pending:
+            # free for a moment: serve the queue from here
+            unit.set_state(UnitState.IDLE if unit.node == unit.post.node else UnitState.RETURNING, now)
+            unit.trip = None
+            if self._serve_queue(unit):
+                return
+        if unit.node == unit.post.node:
+            self._arrive_home(unit)
+            return
+        travel = self.router.time(unit.node, unit.post.node)
+        t_home = unit.start_trip(unit.post.node, now, travel)
+        unit.set_state(UnitState.RETURNING, now)
+        self._schedule(t_home, _UNIT_EVENT, self._on_home, (unit, unit.trip_id))
+
+    def _serve_queue(self, unit: Unit) -> bool:
+        for call in self.queue:
+            choice = self.policy(self, call, [unit])
+            if choice is not None:
+                self.queue.remove(call)
+                self._assign(call, *choice)
+                return True
+        return False
+
+    def _on_home(self, arg: tuple[Unit, int]) -> None:
+        unit, trip_id = arg
+        if trip_id != unit.trip_id or unit.state != UnitState.RETURNING:
+            return  # re-dispatched from the road meanwhile
+        self._arrive_home(unit)
+
+    def _arrive_home(self, unit: Unit) -> None:
+        unit.trip = None
+        if unit.off_shift_pending:
+            unit.off_shift_pending = False
+            unit.set_state(UnitState.OFF_SHIFT, self.now_min)
+        elif unit.duty_pending:
+            self._start_duty(unit)
+        else:
+            unit.set_state(UnitState.IDLE, self.now_min)
+            self._serve_queue(unit)
+
+    # -- other duties and shifts --------------------------------------------------------
+    def _next_duty_gap(self, unit: Unit) -> float:
+        duty = unit.group.other_duty
+        mean_gap = duty.block_min.mean_value * (1 - duty.share) / duty.share
+        return self.now_min + self._duty_rng.exponential(mean_gap)
+
+    def _on_duty_due(self, unit: Unit) -> None:
+        unit.duty_pending = True
+        if unit.state == UnitState.IDLE:
+            self._start_duty(unit)
+
+    def _start_duty(self, unit: Unit) -> None:
+        unit.duty_pending = False
+        unit.set_state(UnitState.OTHER_DUTY, self.now_min)
+        block = unit.group.other_duty.block_min.quantile(self._duty_rng.random())
+        self._schedule(self.now_min + block, _UNIT_EVENT, self._on_duty_end, unit)
+
+    def _on_duty_end(self, unit: Unit) -> None:
+        self._schedule(self._next_duty_gap(unit), _UNIT_EVENT, self._on_duty_due, unit)
+        if unit.off_shift_pending:
+            unit.off_shift_pending = False
+            unit.set_state(UnitState.OFF_SHIFT, self.now_min)
+            return
+        unit.set_state(UnitState.IDLE, self.now_min)
+        self._serve_queue(unit)
+
+    def _on_shift_start(self, unit: Unit) -> None:
+        self._schedule(self.now_min + 1440.0, _UNIT_EVENT, self._on_shift_start, unit)
+        unit.on_shift = True
+        unit.off_shift_pending = False
+        if unit.state == UnitState.OFF_SHIFT:
+            self._arrive_home(unit)
+
+    def _on_shift_end(self, unit: Unit) -> None:
+        self._schedule(self.now_min + 1440.0, _UNIT_EVENT, self._on_shift_end, unit)
+        unit.on_shift = False
+        if unit.state == UnitState.IDLE:
+            unit.set_state(UnitState.OFF_SHIFT, self.now_min)
+        else:
+            unit.off_shift_pending = True

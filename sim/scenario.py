@@ -1,0 +1,395 @@
+"""Scenario files: YAML validated into frozen objects, with ``--set`` overrides.
+
+A scenario is found by name in ``sim/scenarios/`` or by path. ``extends: OTHER`` deep-merges
+the named scenario under this one (mappings merge, lists and values replace). Every error
+names the file, the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sim.distributions import Distribution, as_distribution_input
+from sim.errors import SimInputError
+from sim.network import NetworkSpec
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+
+Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]
+
+#: Assumption: calls lowest around 04:00-05:00 at about a quarter of the evening peak, high
+#: from late morning to evening (US CAD data: 2.4 calls/h at 04:00 vs 8-10/h in daytime).
+DEFAULT_HOURLY_PROFILE = (
+    0.62, 0.50, 0.42, 0.36, 0.32, 0.33, 0.45, 0.70, 0.95, 1.10, 1.20, 1.25,
+    1.25, 1.25, 1.25, 1.30, 1.35, 1.40, 1.45, 1.45, 1.40, 1.25, 1.00, 0.80,
+)  # fmt: skip
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class Location(_Frozen):
+    """A point: a node id, projected x/y in metres, or lat/lon."""
+
+    node: int | str | None = None
+    x: float | None = None
+    y: float | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Location:
+        forms = [
+            self.node is not None,
+            self.x is not None or self.y is not None,
+            self.lat is not None or self.lon is not None,
+        ]
+        if sum(forms) != 1:
+            raise ValueError("give exactly one of {node}, {x, y} or {lat, lon}")
+        if (self.x is None) != (self.y is None) or (self.lat is None) != (self.lon is None):
+            raise ValueError("x needs y and lat needs lon")
+        return self
+
+
+class Community(_Frozen):
+    """A named area (社区 / grid cell) with a population; its anchor decides its nodes."""
+
+    name: str
+    population: int = Field(gt=0)
+    at: Location | None = None  # None: a well-spread anchor is generated
+
+
+class Post(_Frozen):
+    """The station or a community office (警务室)."""
+
+    name: str
+    kind: Literal["station", "office"]
+    community: str | None = None  # for offices: the community they serve
+    at: Location | None = None  # None: offices sit at their community's anchor
+
+
+class Crew(_Frozen):
+    """Who rides in one unit. Default: one officer and two auxiliaries (一警两辅, the source)."""
+
+    officers: int = Field(default=1, ge=1)
+    auxiliaries: int = Field(default=2, ge=0)
+
+
+class Shift(_Frozen):
+    """A daily shift. Units off shift take no calls; a busy unit finishes its call first."""
+
+    start_hour: float = Field(ge=0, lt=24)
+    hours: float = Field(gt=0, le=24)
+
+
+class OtherDuty(_Frozen):
+    """Blocks of other duties that take a unit away (unavailable), as a share of its time.
+
+    Blocks start at random (Poisson) so that, with no calls, the unit spends ``share`` of
+    its time on them; a block due while the unit is busy starts when it is next free.
+    """
+
+    share: float = Field(default=0.0, ge=0, lt=1)
+    block_min: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 120})
+
+
+class UnitGroup(_Frozen):
+    """``count`` identical units based at one post."""
+
+    post: str
+    count: int = Field(default=1, ge=1)
+    crew: Crew = Crew()
+    tenure_years: float = Field(default=1.0, ge=0)
+    shift: Shift | None = None  # None: staffed 24 h (by rotating crews)
+    other_duty: OtherDuty = OtherDuty()
+
+
+class CallType(_Frozen):
+    """A kind of call with its own share, priority, on-scene time and outcome parameters."""
+
+    name: str
+    share: float = Field(gt=0)
+    priority: int = Field(default=3, ge=1)
+    service_min: Dist
+    criminal: bool = False
+    p_resolve: float = Field(default=1.0, ge=0, le=1)  # resolved at first attendance
+
+
+class Calls(_Frozen):
+    """The call stream: a non-homogeneous Poisson process and a mix of call types."""
+
+    rate_per_hour: float | None = Field(default=None, ge=0)
+    rate_per_1000_residents_per_week: float | None = Field(default=None, ge=0)
+    hourly_profile: Literal["default", "flat"] | tuple[float, ...] = "default"
+    day_of_week: tuple[float, ...] | None = None  # Monday first; None: every day alike
+    types: tuple[CallType, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Calls:
+        if (self.rate_per_hour is None) == (self.rate_per_1000_residents_per_week is None):
+            raise ValueError("give exactly one of rate_per_hour, rate_per_1000_residents_per_week")
+        return self
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _profile_24(cls, value):
+        if isinstance(value, tuple) and (len(value) != 24 or min(value) < 0 or sum(value) <= 0):
+            raise ValueError("a list of 24 non-negative numbers, not all zero, was expected")
+        return value
+
+    @field_validator("day_of_week")
+    @classmethod
+    def _week_7(cls, value):
+        if value is not None and (len(value) != 7 or min(value) < 0 or sum(value) <= 0):
+            raise ValueError("a list of 7 non-negative numbers (Monday first) was expected")
+        return value
+
+    @field_validator("types")
+    @classmethod
+    def _unique_types(cls, value):
+        _require_unique([t.name for t in value], "call type")
+        return value
+
+    def hourly_factors(self) -> tuple[float, ...]:
+        """The 24 hour-of-day multipliers, scaled to average 1."""
+        raw = {"default": DEFAULT_HOURLY_PROFILE, "flat": (1.0,) * 24}.get(
+            self.hourly_profile, self.hourly_profile
+        )
+        mean = sum(raw) / 24
+        return tuple(v / mean for v in raw)
+
+    def daily_factors(self) -> tuple[float, ...]:
+        """The 7 day-of-week multipliers (Monday first), scaled to average 1."""
+        raw = self.day_of_week or (1.0,) * 7
+        mean = sum(raw) / 7
+        return tuple(v / mean for v in raw)
+
+
+class Dispatch(_Frozen):
+    """The command room (综合指挥室): dispatch delay, policy and its options."""
+
+    policy: str = "nearest"
+    delay_min: Dist = 0.0
+    mobilisation_min: Dist = 0.0  # from a post only; units already on the road are mobile
+    borrow_after_min: float | None = Field(default=0.0, ge=0)  # community_first; None: never
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policy(cls, value):
+        from sim.dispatch import POLICIES
+
+        if value not in POLICIES:
+            raise ValueError(f"unknown policy {value!r}; known: {', '.join(sorted(POLICIES))}")
+        return value
+
+
+class Residents(_Frozen):
+    """Resident agents: each stands for a block of ``people_per_agent`` residents at a node."""
+
+    people_per_agent: int = Field(default=100, ge=1)
+
+
+class Scenario(_Frozen):
+    """A complete, validated scenario."""
+
+    name: str
+    description: str = ""
+    days: float = Field(default=28, gt=0)
+    warmup_days: float = Field(default=2, ge=0)
+    seed: int = Field(default=1, ge=0)
+    replications: int = Field(default=1, ge=1)
+    network: NetworkSpec = Field(default_factory=lambda: {"kind": "synthetic"})
+    snap_tolerance_m: float = Field(default=500.0, gt=0)  # posts/anchors farther: an error
+    communities: tuple[Community, ...] = Field(min_length=1)
+    posts: tuple[Post, ...] = Field(min_length=1)
+    units: tuple[UnitGroup, ...] = Field(min_length=1)
+    residents: Residents = Residents()
+    calls: Calls
+    dispatch: Dispatch = Dispatch()
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        communities = [c.name for c in self.communities]
+        posts = [p.name for p in self.posts]
+        _require_unique(communities, "community")
+        _require_unique(posts, "post")
+        for i, post in enumerate(self.posts):
+            if post.community is not None and post.community not in communities:
+                raise ValueError(
+                    f"posts.{i}.community: unknown community {post.community!r}; "
+                    f"known: {', '.join(communities)}"
+                )
+            if post.kind == "office" and post.community is None:
+                raise ValueError(f"posts.{i}: an office needs its community")
+        for i, group in enumerate(self.units):
+            if group.post not in posts:
+                raise ValueError(
+                    f"units.{i}.post: unknown post {group.post!r}; known: {', '.join(posts)}"
+                )
+        return self
+
+    @property
+    def horizon_min(self) -> float:
+        """Simulated minutes, warm-up included."""
+        return (self.warmup_days + self.days) * 1440.0
+
+    @property
+    def warmup_min(self) -> float:
+        """Minutes of warm-up."""
+        return self.warmup_days * 1440.0
+
+    def digest(self) -> str:
+        """A stable hash of the resolved scenario."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _require_unique(names: list[str], what: str) -> None:
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what} name {name!r} is used twice")
+        seen.add(name)
+
+
+# -- loading ----------------------------------------------------------------------------
+def available_scenarios() -> dict[str, Path]:
+    """Shipped scenarios by name (files starting with '_' are shared parts, not listed)."""
+    return {
+        p.stem: p for p in sorted(SCENARIO_DIR.glob("*.yaml")) if not p.name.startswith("_")
+    }
+
+
+def find_scenario(name_or_path: str | Path) -> Path:
+    """The file for a scenario name or path."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise SimInputError(f"scenario file not found: {path}")
+        return path
+    candidate = SCENARIO_DIR / f"{name_or_path}.yaml"
+    if candidate.is_file():
+        return candidate
+    known = ", ".join(available_scenarios())
+    raise SimInputError(f"unknown scenario {str(name_or_path)!r}; shipped scenarios: {known}")
+
+
+def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The scenario file as a dict, with ``extends`` resolved."""
+    path = path.resolve()
+    if path in _seen:
+        raise SimInputError(f"{path}: 'extends' loops back to itself")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SimInputError(f"cannot read scenario file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SimInputError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SimInputError(f"{path}: expected a mapping of scenario keys at the top level")
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    parent_path = (path.parent / f"{parent}.yaml") if "/" not in str(parent) else Path(parent)
+    if not parent_path.is_file():
+        parent_path = find_scenario(parent)
+    return deep_merge(read_raw(parent_path, (*_seen, path)), raw)
+
+
+def deep_merge(base: dict, top: dict) -> dict:
+    """``top`` over ``base``: mappings merge recursively, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def apply_override(raw: dict, assignment: str) -> None:
+    """Apply one ``dotted.path=value`` (list items by index); the value is read as YAML."""
+    if "=" not in assignment:
+        raise SimInputError(f"--set {assignment!r}: expected dotted.path=value")
+    path, _, text = assignment.partition("=")
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = text
+    keys = path.strip().split(".")
+    node: Any = raw
+    for depth, key in enumerate(keys):
+        last = depth == len(keys) - 1
+        where = ".".join(keys[: depth + 1])
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                raise SimInputError(
+                    f"--set {path}: {where} needs a list index below {len(node)}"
+                )
+            key = int(key)
+        elif not isinstance(node, dict):
+            raise SimInputError(f"--set {path}: {'.'.join(keys[:depth])} is not a mapping or list")
+        if last:
+            node[key] = value
+        else:
+            if isinstance(node, dict) and key not in node:
+                node[key] = {}
+            node = node[key]
+
+
+def load_scenario(
+    name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
+) -> tuple[Scenario, Path]:
+    """Load, override and validate a scenario; return it with its file's path."""
+    path = find_scenario(name_or_path)
+    raw = read_raw(path)
+    for assignment in overrides:
+        apply_override(raw, assignment)
+    return validate(raw, str(path)), path
+
+
+def validate(raw: dict, source: str = "<scenario>") -> Scenario:
+    """Validate a raw scenario dict; errors name the source, key path and what was expected."""
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise SimInputError(format_validation_error(exc, source)) from None
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """One line per problem: ``source: key.path: message (got value)``."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (a typo?)"
+        got = err.get("input")
+        shown = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {got!r:.60})"
+        lines.append(f"{source}: {loc or '(top level)'}: {msg}{shown}")
+    return "\n".join(lines[:5]) + (f"\n... and {len(lines) - 5} more" if len(lines) > 5 else "")
+
+
+def _is_union_tag(part: object) -> bool:
+    """Pydantic puts the union member's tag in the location; users never wrote it."""
+    return isinstance(part, str) and (
+        part in {"exponential", "lognormal", "fixed", "uniform"}
+        or part.startswith(("function-", "tagged-union"))
+        or part in {"synthetic", "osm", "graphml", "place", "point"}
+    )

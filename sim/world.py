@@ -1,0 +1,103 @@
+"""The world a scenario runs in: its network, router, communities and posts.
+
+Built once per scenario and shared by every replication (it holds no random state that a
+run changes), and cached within a process by the parts of the scenario it depends on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import SimInputError
+from sim.network import Network, load_network
+from sim.places import assign_communities, generate_anchors, snap_point
+from sim.routing import Router
+from sim.scenario import Location, Scenario
+
+
+@dataclass(frozen=True)
+class World:
+    """Network, routing and places of one scenario (node indices are the router's)."""
+
+    network: Network
+    router: Router
+    anchor_nodes: tuple[int, ...]  # per community
+    community_of_node: np.ndarray  # community index of every node
+    community_nodes: tuple[np.ndarray, ...]  # node indices of every community
+    post_nodes: dict[str, int]
+    post_community: dict[str, int]
+
+
+def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
+    """The world of ``scenario``; relative file paths resolve against ``base_dir`` first."""
+    parts = {
+        k: scenario.model_dump(mode="json")[k]
+        for k in ("network", "communities", "posts", "snap_tolerance_m")
+    }
+    key = json.dumps(parts, sort_keys=True) + str(base_dir)
+    if key not in _CACHE:
+        while len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _build(scenario, base_dir)
+    return _CACHE[key]
+
+
+_CACHE: dict[str, World] = {}
+_CACHE_SIZE = 4
+
+
+def _build(scenario: Scenario, base_dir: Path | None) -> World:
+    network = load_network(scenario.network, base_dir)
+    router = Router(network.graph)
+    anchors = _anchor_nodes(scenario, network, router)
+    community_of_node = assign_communities(router, list(anchors))
+    community_nodes = tuple(np.flatnonzero(community_of_node == c) for c in range(len(anchors)))
+    post_nodes, post_community = {}, {}
+    names = [c.name for c in scenario.communities]
+    for post in scenario.posts:
+        if post.at is not None:
+            node = _snap(network, router, post.at, scenario, f"post {post.name!r}")
+        elif post.kind == "office":
+            node = anchors[names.index(post.community)]
+        elif network.graph.number_of_nodes() == 1:
+            node = 0
+        else:
+            raise SimInputError(f"post {post.name!r}: a station needs 'at' (where it is)")
+        post_nodes[post.name] = node
+        own = names.index(post.community) if post.community else int(community_of_node[node])
+        post_community[post.name] = own
+    router.precompute(sorted(set(post_nodes.values())))
+    return World(
+        network, router, anchors, community_of_node, community_nodes, post_nodes, post_community
+    )
+
+
+def _anchor_nodes(scenario: Scenario, network: Network, router: Router) -> tuple[int, ...]:
+    """One node per community: snapped where given, well spread where not."""
+    given = {
+        i: _snap(network, router, c.at, scenario, f"community {c.name!r}")
+        for i, c in enumerate(scenario.communities)
+        if c.at is not None
+    }
+    missing = [i for i, c in enumerate(scenario.communities) if c.at is None]
+    if missing:
+        spread = generate_anchors(router, len(scenario.communities), seed=0)
+        free = [a for a in spread if a not in given.values()]
+        given.update(zip(missing, free, strict=False))
+    anchors = tuple(given[i] for i in range(len(scenario.communities)))
+    if len(set(anchors)) < len(anchors) and router.n_nodes >= len(anchors):
+        names = [c.name for c in scenario.communities]
+        clash = [n for n, a in zip(names, anchors, strict=True) if anchors.count(a) > 1]
+        raise SimInputError(f"communities {', '.join(clash)} sit on the same street node")
+    return anchors
+
+
+def _snap(network: Network, router: Router, at: Location, scenario: Scenario, what: str) -> int:
+    node_id = snap_point(
+        network, at.model_dump(exclude_none=True), scenario.snap_tolerance_m, what=what
+    )
+    return router.index[node_id]
