@@ -130,11 +130,11 @@ def combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     means, halves = {}, {}
     for key, first in flats[0].items():
         values = [f.get(key) for f in flats]
-        if isinstance(first, NUMBER | type(None)) and not isinstance(first, bool):
-            if all(v is None or isinstance(v, NUMBER) for v in values):
-                means[key], halves[key] = mean_ci(values)
-                continue
-        means[key] = first
+        numeric = [v for v in values if v is not None]
+        if all(isinstance(v, NUMBER) and not isinstance(v, bool) for v in numeric):
+            means[key], halves[key] = mean_ci(values)
+        else:
+            means[key] = first
     combined = unflatten(means)
     combined["ci95"] = unflatten({k: v for k, v in halves.items() if k not in _META_NUMBERS})
     return combined

@@ -25,6 +25,7 @@ class RunResult:
     records: pd.DataFrame  # all replications, with a 'replication' column
     summaries: list[dict[str, Any]]  # one per replication
     summary: dict[str, Any]  # means over replications, with 'ci95'
+    base_dir: Path | None = None  # where the scenario's relative paths resolve
 
 
 def run_once(
@@ -70,4 +71,5 @@ def run_replications(
     summary["replications"] = scenario.replications
     summary.pop("replication", None)
     summary["ci95"].pop("replication", None)
-    return RunResult(scenario, pd.concat(frames, ignore_index=True), summaries, summary)
+    records = pd.concat(frames, ignore_index=True)
+    return RunResult(scenario, records, summaries, summary, base_dir)

@@ -1,0 +1,212 @@
+"""What a run leaves behind: a results folder (records, summaries, tables, figures).
+
+Everything is written into a temporary folder beside the target and moved into place at the
+end, so a failed or interrupted run never leaves a half-written results folder, and an
+earlier folder is only replaced once the new one is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.runner import RunResult  # noqa: E402
+
+#: Rows of the side-by-side table: (label, dotted key in the summary, format).
+TABLE_ROWS = (
+    ("calls per week", "calls_per_week", "{:.1f}"),
+    ("response mean (min)", "response_min.mean", "{:.2f}"),
+    ("response median (min)", "response_min.median", "{:.2f}"),
+    ("response p90 (min)", "response_min.p90", "{:.2f}"),
+    ("within 3 min", "within_target.3", "{:.1%}"),
+    ("within 5 min", "within_target.5", "{:.1%}"),
+    ("within 10 min", "within_target.10", "{:.1%}"),
+    ("within 15 min", "within_target.15", "{:.1%}"),
+    ("travel mean (min)", "travel_min.mean", "{:.2f}"),
+    ("queue mean (min)", "queue_min.mean", "{:.2f}"),
+    ("p_queued", "p_queued", "{:.1%}"),
+    ("resolution rate", "resolution_rate", "{:.1%}"),
+    ("repeat rate", "repeat_rate", "{:.1%}"),
+    ("utilisation", "utilization.mean", "{:.1%}"),
+)
+
+
+def lookup(tree: dict, dotted: str) -> Any:
+    """``tree['a']['b']`` for ``'a.b'`` (None when absent)."""
+    node: Any = tree
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def with_rates(summary: dict) -> dict:
+    """The summary with ``calls_per_week`` (and its CI) added."""
+    out = dict(summary)
+    weeks = summary["days"] / 7.0
+    out["calls_per_week"] = summary["calls"] / weeks
+    ci = dict(summary.get("ci95", {}))
+    if ci.get("calls") is not None:
+        ci["calls_per_week"] = ci["calls"] / weeks
+    out["ci95"] = ci
+    return out
+
+
+def cell(summary: dict, key: str, fmt: str) -> str:
+    """'mean ± half-width' for one table cell."""
+    value = lookup(summary, key)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    half = lookup(summary.get("ci95", {}), key)
+    text = fmt.format(value)
+    if half is not None:
+        text += " ± " + fmt.format(half).rstrip("%") + ("%" if fmt.endswith("%}") else "")
+    return text
+
+
+def comparison_table(results: list[RunResult]) -> pd.DataFrame:
+    """Metrics by scenario, each cell 'mean ± 95% CI half-width'."""
+    summaries = [with_rates(r.summary) for r in results]
+    data = {
+        r.scenario.name: [cell(s, key, fmt) for _, key, fmt in TABLE_ROWS]
+        for r, s in zip(results, summaries, strict=True)
+    }
+    return pd.DataFrame(data, index=[label for label, _, _ in TABLE_ROWS])
+
+
+def paired_differences(first: RunResult, second: RunResult) -> pd.DataFrame:
+    """second − first per replication (common random numbers), mean and 95% CI."""
+    from sim.metrics import flatten, mean_ci
+
+    rows = []
+    for label, key, fmt in TABLE_ROWS:
+        if key == "calls_per_week":
+            continue
+        diffs = []
+        for a, b in zip(first.summaries, second.summaries, strict=True):
+            va, vb = flatten(a).get(key), flatten(b).get(key)
+            diffs.append(None if va is None or vb is None else vb - va)
+        mean, half = mean_ci(diffs)
+        rows.append({"metric": label, "difference": mean, "ci95": half, "format": fmt})
+    return pd.DataFrame(rows)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """A plain-text table for the terminal."""
+    return table.to_string()
+
+
+# -- figures ------------------------------------------------------------------------------
+def response_cdf_figure(results: list[RunResult], path: Path) -> None:
+    """Empirical CDF of response times per scenario, with the data beside it (CSV)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    rows = []
+    for result in results:
+        counted = result.records[~result.records["in_warmup"]]
+        values = np.sort(counted["response_min"].dropna().to_numpy())
+        if len(values) == 0:
+            continue
+        share = np.arange(1, len(values) + 1) / len(counted)
+        ax.step(values, share, where="post", label=result.scenario.name)
+        rows.append(pd.DataFrame({"scenario": result.scenario.name, "response_min": values,
+                                  "share_answered_within": share}))
+    for target in (3, 5, 10, 15):
+        ax.axvline(target, color="grey", lw=0.6, ls=":")
+    ax.set_xlabel("response time (minutes, call received to first unit on scene)")
+    ax.set_ylabel("share of calls answered within")
+    ax.set_xlim(left=0)
+    ax.set_ylim(0, 1)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    _attribution(ax, results)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    if rows:
+        pd.concat(rows).to_csv(path.with_suffix(".csv"), index=False)
+
+
+def _attribution(ax, results: list[RunResult]) -> None:
+    from sim.world import build_world
+
+    if any(build_world(r.scenario, r.base_dir).network.is_osm_data for r in results):
+        ax.text(1, -0.14, "Map data © OpenStreetMap contributors, ODbL",
+                transform=ax.transAxes, ha="right", fontsize=7, color="grey")
+
+
+# -- the results folder -----------------------------------------------------------------
+@contextmanager
+def results_folder(target: Path) -> Iterator[Path]:
+    """A temporary folder that becomes ``target`` only if the block finishes."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old.{os.getpid()}")
+        target.rename(old)
+    tmp.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_json(data: Any, path: Path) -> None:
+    """JSON with NaN turned into null, written atomically."""
+    text = json.dumps(_no_nan(data), indent=2, ensure_ascii=False)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _no_nan(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nan(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _no_nan(value.item())
+    return value
+
+
+def write_results(results: list[RunResult], folder: Path) -> None:
+    """Records (Parquet), summaries (JSON), per-replication figures (CSV), table, figures."""
+    records = pd.concat(
+        [r.records.assign(scenario=r.scenario.name) for r in results], ignore_index=True
+    )
+    records.to_parquet(folder / "records.parquet", index=False)
+    write_json({r.scenario.name: r.summary for r in results}, folder / "summary.json")
+    per_rep = [
+        {"scenario": r.scenario.name, **_headline(s)} for r in results for s in r.summaries
+    ]
+    pd.DataFrame(per_rep).to_csv(folder / "replications.csv", index=False)
+    comparison_table(results).to_csv(folder / "comparison.csv")
+    response_cdf_figure(results, folder / "response_cdf.png")
+
+
+def _headline(summary: dict) -> dict:
+    from sim.metrics import flatten
+
+    flat = flatten(summary)
+    return {k: v for k, v in flat.items() if not k.startswith(("by_community", "by_type"))}
