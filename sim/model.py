@@ -122,6 +122,8 @@ class PatrolModel(mesa.Model):
         residents = []
         for c, community in enumerate(self.config.communities):
             nodes = self.world.community_nodes[c]
+            if len(nodes) == 0:  # e.g. several communities on a one-node network
+                nodes = np.array([self.world.anchor_nodes[c]])
             blocks = max(1, math.ceil(community.population / size))
             people = np.full(blocks, community.population // blocks)
             people[: community.population % blocks] += 1

@@ -78,6 +78,8 @@ def _build(scenario: Scenario, base_dir: Path | None) -> World:
 
 def _anchor_nodes(scenario: Scenario, network: Network, router: Router) -> tuple[int, ...]:
     """One node per community: snapped where given, well spread where not."""
+    if router.n_nodes == 1:  # a point network: everyone lives on the one node
+        return (0,) * len(scenario.communities)
     given = {
         i: _snap(network, router, c.at, scenario, f"community {c.name!r}")
         for i, c in enumerate(scenario.communities)
