@@ -17,7 +17,17 @@ import numpy as np
 from sim.scenario import Calls
 
 #: Per-call uniforms drawn with the call, by column.
-DRAWS = ("service", "dispatch_delay", "mobilisation", "resolution")
+DRAWS = (
+    "service",
+    "dispatch_delay",
+    "mobilisation",
+    "resolution",
+    "case_work",
+    "follow_through",
+    "escalation",
+    "escalation_time",
+    "prevention",
+)
 
 
 @dataclass(frozen=True)

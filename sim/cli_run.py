@@ -38,6 +38,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _run_options(compare, out_default=None)
     compare.set_defaults(func=cmd_compare)
 
+    bulletin = sub.add_parser("bulletin", help="print an office's weekly bulletin")
+    bulletin.add_argument("--scenario", default="embedded", help="name or YAML path")
+    bulletin.add_argument("--office", help="office name (default: the first office)")
+    bulletin.add_argument("--week", type=int, default=1, help="week after warm-up (1 = first)")
+    bulletin.add_argument("--lang", choices=("zh", "en", "both"), default="both")
+    bulletin.add_argument("--seed", type=int, help="seed of the random streams")
+    bulletin.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    bulletin.set_defaults(func=cmd_bulletin, days=None, reps=None)
+
     listing = sub.add_parser("scenarios", help="list the shipped scenarios")
     listing.set_defaults(func=cmd_scenarios)
 
@@ -140,4 +149,27 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     for name, path in available_scenarios().items():
         scenario, _ = load_scenario(path)
         print(f"{name:<24}{scenario.description}")
+    return 0
+
+
+def cmd_bulletin(args: argparse.Namespace) -> int:
+    """Run one replication and print one office's bulletin for one week."""
+    from sim.bulletin import weekly_bulletins
+    from sim.runner import run_once
+
+    scenario, path = load_scenario(args.scenario, _overrides(args))
+    offices = [p.name for p in scenario.posts if p.kind == "office"]
+    if not offices:
+        raise SimInputError(f"scenario {scenario.name!r} has no community office to publish one")
+    office = args.office or offices[0]
+    if office not in offices:
+        raise SimInputError(f"unknown office {office!r}; offices: {', '.join(offices)}")
+    weeks = int(scenario.days // 7)
+    if not 1 <= args.week <= weeks:
+        raise SimInputError(f"--week {args.week}: the run has weeks 1 to {weeks}")
+    _, records, _ = run_once(scenario, 0, path.parent)
+    for bulletin in weekly_bulletins(records, scenario):
+        if bulletin.office == office and bulletin.week == args.week:
+            texts = [bulletin.zh, bulletin.en] if args.lang == "both" else [getattr(bulletin, args.lang)]
+            print("\n\n".join(texts))
     return 0

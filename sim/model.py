@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
@@ -23,6 +23,14 @@ from sim.agents.places import PostAgent, Resident
 from sim.agents.unit import Unit, UnitState
 from sim.calls import DRAWS, generate_calls
 from sim.dispatch import POLICIES
+from sim.outcomes import (
+    Familiarity,
+    escalation_delay_min,
+    follow_up_min,
+    repeat_delay_min,
+    resolution_probability,
+)
+from sim.problems import CommunityWork
 from sim.scenario import Scenario
 from sim.streams import Streams
 from sim.world import World, build_world
@@ -40,10 +48,13 @@ class Call:
     priority: int
     community: int
     node: int
-    resident: int
+    resident: Resident  # who called (repeats come from the same household)
     t_call: float
     draws: np.ndarray
-    repeat_of: int = -1
+    first_type: int = -1  # the type when made (escalation may change type_index)
+    repeat_of: int = -1  # the first call of this problem, for repeats
+    chain: int = 0  # 0 for a first call, k for the k-th repeat
+    problem: int = -1  # the latent problem that caused it, if any
     t_ready: float = math.nan
     t_assigned: float = math.nan
     t_arrive: float = math.nan
@@ -52,7 +63,7 @@ class Call:
     queued: bool = False
     resolved: bool = False
     escalated: bool = False
-    extra: dict = field(default_factory=dict)
+    familiarity: float = math.nan  # of the attending unit with the call's community
 
     @property
     def queue_key(self) -> tuple[int, float, int]:
@@ -98,8 +109,13 @@ class PatrolModel(mesa.Model):
         self._next_base = 0
         self._schedule_next_base_call()
         self._duty_rng = self.streams.generator("other_duty")
+        self._repeat_rng = self.streams.generator("repeats")
         for unit in self.units:
             self._start_unit_timers(unit)
+        self.familiarity = Familiarity(
+            scenario.outcomes.familiarity, self.units, len(scenario.communities)
+        )
+        self.community_work = CommunityWork(self)
 
     # -- set-up -------------------------------------------------------------------------
     def _build_agents(self) -> None:
@@ -112,7 +128,9 @@ class PatrolModel(mesa.Model):
         for group in sc.units:
             for k in range(group.count):
                 label = f"{group.post}#{k + 1}"
-                self.units.append(Unit(self, self.posts[group.post], group, label))
+                unit = Unit(self, self.posts[group.post], group, label)
+                unit.index = len(self.units)
+                self.units.append(unit)
         self.residents = self._place_residents()
         self.call_types = sc.calls.types
 
@@ -179,30 +197,67 @@ class PatrolModel(mesa.Model):
         resident = self.residents[s.resident_index[k]]
         self._next_base = k + 1
         self._schedule_next_base_call()
-        self.receive_call(int(s.type_index[k]), resident, s.draws[k])
+        type_index = int(s.type_index[k])
+        if not self._prevented(type_index, resident, s.draws[k]):
+            self.receive_call(type_index, resident, s.draws[k])
+
+    def _prevented(self, type_index: int, resident: Resident, draws: np.ndarray) -> bool:
+        """Bulletins' prevention effect (an assumption, off by default), from week 2 on."""
+        share = self.config.bulletins.prevention.get(self.call_types[type_index].name, 0.0)
+        if share == 0.0 or self.now_min < 7 * 1440.0:
+            return False
+        has_office = any(
+            p.kind == "office" and p.community == resident.community for p in self.posts.values()
+        )
+        return has_office and draws[_D["prevention"]] < share
 
     def receive_call(
-        self, type_index: int, resident: Resident, draws: np.ndarray, repeat_of: int = -1
+        self,
+        type_index: int,
+        resident: Resident,
+        draws: np.ndarray,
+        repeat_of: Call | None = None,
+        problem: int = -1,
     ) -> Call:
         """A resident's call reaches the command room now."""
-        call_type = self.call_types[type_index]
         call = Call(
             id=len(self.calls),
             type_index=type_index,
-            priority=call_type.priority,
+            priority=self.call_types[type_index].priority,
             community=resident.community,
             node=resident.node,
-            resident=resident.unique_id,
+            resident=resident,
             t_call=self.now_min,
             draws=draws,
-            repeat_of=repeat_of,
+            first_type=type_index,
+            problem=problem,
         )
+        if repeat_of is not None:
+            first = repeat_of if repeat_of.repeat_of < 0 else self.calls[repeat_of.repeat_of]
+            call.repeat_of, call.chain = first.id, repeat_of.chain + 1
         resident.calls_made += 1
         self.calls.append(call)
         self.open_calls[call.id] = call
         delay = self.config.dispatch.delay_min.quantile(draws[_D["dispatch_delay"]])
         self._schedule(self.now_min + delay, _CALL_EVENT, self._on_ready, call)
+        escalate_after = escalation_delay_min(
+            self, call, draws[_D["escalation"]], draws[_D["escalation_time"]]
+        )
+        if escalate_after is not None:
+            self._schedule(self.now_min + escalate_after, _CALL_EVENT, self._on_escalate, call)
         return call
+
+    def _on_escalate(self, call: Call) -> None:
+        """Nobody arrived in time: the dispute escalates (e.g. to assault)."""
+        if not math.isnan(call.t_arrive):
+            return
+        new_type = self.config.calls.type_index(self.call_types[call.type_index].escalation.to)
+        call.type_index = new_type
+        call.priority = self.call_types[new_type].priority
+        call.escalated = True
+        if call in self.queue:  # its priority changed: take its new place
+            self.queue.remove(call)
+            bisect.insort(self.queue, call, key=lambda c: c.queue_key)
 
     def _on_ready(self, call: Call) -> None:
         call.t_ready = self.now_min
@@ -256,13 +311,32 @@ class PatrolModel(mesa.Model):
     def _on_clear(self, unit: Unit) -> None:
         assert unit.state == UnitState.ON_SCENE
         call = unit.call
-        call.t_clear = self.now_min
-        call.resolved = bool(
-            call.draws[_D["resolution"]] < self.call_types[call.type_index].p_resolve
-        )
+        now = self.now_min
+        call.t_clear = now
+        p = resolution_probability(self, call, unit)
+        call.resolved = bool(call.draws[_D["resolution"]] < p)
+        self.familiarity.handled_call(unit.index, call.community, now)
+        self.community_work.attended(call, unit)
         unit.call = None
         unit.calls_attended += 1
-        self._unit_done(unit)
+        delay = repeat_delay_min(self, call, self._repeat_rng)
+        if delay is not None and now + delay < self.horizon_min:
+            self._schedule(now + delay, _CALL_EVENT, self._on_repeat_call, call)
+        follow_up = follow_up_min(
+            self, call, unit, call.draws[_D["case_work"]], call.draws[_D["follow_through"]]
+        )
+        if follow_up > 0:
+            unit.set_state(UnitState.FOLLOW_UP, now)
+            self._schedule(now + follow_up, _UNIT_EVENT, self._unit_done, unit)
+        else:
+            self._unit_done(unit)
+
+    def _on_repeat_call(self, previous: Call) -> None:
+        """The same household calls again about the same unresolved problem."""
+        draws = self._repeat_rng.random(len(DRAWS))
+        self.receive_call(
+            previous.first_type, previous.resident, draws, previous, previous.problem
+        )
 
     def _unit_done(self, unit: Unit) -> None:
         """A unit finished a job: pending duty or shift end first, then the queue, then home."""

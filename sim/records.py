@@ -30,6 +30,9 @@ COLUMNS: dict[str, str] = {
     "resolved": "bool",
     "repeat_of": "Int64",
     "escalated": "bool",
+    "first_type": "string",
+    "familiarity": "float64",
+    "problem": "Int64",
     "in_warmup": "bool",
 }
 
@@ -58,6 +61,9 @@ def call_records(model: PatrolModel) -> pd.DataFrame:
         rows["resolved"].append(call.resolved)
         rows["repeat_of"].append(call.repeat_of if call.repeat_of >= 0 else None)
         rows["escalated"].append(call.escalated)
+        rows["first_type"].append(types[call.first_type].name)
+        rows["familiarity"].append(call.familiarity)
+        rows["problem"].append(call.problem if call.problem >= 0 else None)
         rows["in_warmup"].append(call.t_call < model.warmup_min)
     return empty_records() if not model.calls else _typed(pd.DataFrame(rows))
 

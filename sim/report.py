@@ -41,6 +41,8 @@ TABLE_ROWS = (
     ("p_queued", "p_queued", "{:.1%}"),
     ("resolution rate", "resolution_rate", "{:.1%}"),
     ("repeat rate", "repeat_rate", "{:.1%}"),
+    ("escalations", "escalations", "{:.1f}"),
+    ("problems fixed", "problems.fixed", "{:.1f}"),
     ("utilisation", "utilization.mean", "{:.1%}"),
 )
 
@@ -203,6 +205,24 @@ def write_results(results: list[RunResult], folder: Path) -> None:
     pd.DataFrame(per_rep).to_csv(folder / "replications.csv", index=False)
     comparison_table(results).to_csv(folder / "comparison.csv")
     response_cdf_figure(results, folder / "response_cdf.png")
+    for result in results:
+        write_bulletins(result, folder / "bulletins" / result.scenario.name)
+
+
+def write_bulletins(result: RunResult, folder: Path) -> None:
+    """Replication 0's weekly bulletins, one file per office and language."""
+    from sim.bulletin import weekly_bulletins
+
+    first = result.records[result.records["replication"] == 0]
+    by_office: dict[str, list] = {}
+    for bulletin in weekly_bulletins(first, result.scenario):
+        by_office.setdefault(bulletin.office, []).append(bulletin)
+    for office, bulletins in by_office.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = "".join(ch if ch.isalnum() else "_" for ch in office).strip("_")
+        for lang in ("zh", "en"):
+            text = "\n\n".join(getattr(b, lang) for b in bulletins)
+            (folder / f"{slug}.{lang}.txt").write_text(text + "\n", encoding="utf-8")
 
 
 def _headline(summary: dict) -> dict:

@@ -120,6 +120,8 @@ class Router:
         self.n_nodes = n
         self.x = np.array([graph.nodes[v].get("x", 0.0) for v in nodes], dtype=float)
         self.y = np.array([graph.nodes[v].get("y", 0.0) for v in nodes], dtype=float)
+        # 32-bit indices: scipy's csgraph would convert 64-bit ones on every search
+        tails, heads = tails.astype(np.int32), heads.astype(np.int32)
         self.forward = csr_array((minutes, (tails, heads)), shape=(n, n))
         self.reverse = csr_array((minutes, (heads, tails)), shape=(n, n))
         capacity = max(8, _ROW_CACHE_BYTES // (16 * max(n, 1)))
@@ -209,6 +211,8 @@ class Router:
             totals[unknown] = self.times_to(target)[idx] + off
             return
         best_known = float(totals.min())
+        if best_known - float(off.min()) < 0:
+            return  # none of them can beat a source already known: leave them at inf
         limit = _FIRST_LIMIT_MIN
         while True:
             # a source beyond `limit` costs more than limit + min(off): stop when that cannot win

@@ -53,6 +53,7 @@ def run_once(
         [t.name for t in scenario.calls.types],
         meta,
     )
+    summary["problems"] = model.community_work.summary()
     return model, records, summary
 
 

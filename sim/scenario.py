@@ -27,6 +27,7 @@ from pydantic import (
 from sim.distributions import Distribution, as_distribution_input
 from sim.errors import SimInputError
 from sim.network import NetworkSpec
+from sim.scenario_outcomes import Bulletins, CommunityWork, Escalation, Outcomes, Repeat
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
@@ -128,7 +129,29 @@ class CallType(_Frozen):
     priority: int = Field(default=3, ge=1)
     service_min: Dist
     criminal: bool = False
-    p_resolve: float = Field(default=1.0, ge=0, le=1)  # resolved at first attendance
+    label_zh: str | None = None  # for the weekly bulletin
+    # Resolution at first attendance: p_unfamiliar + (p_familiar - p_unfamiliar) x familiarity
+    p_familiar: float = Field(default=1.0, ge=0, le=1)
+    p_unfamiliar: float = Field(default=1.0, ge=0, le=1)
+    lateness: bool | None = None  # does lateness lower resolution? None: if criminal
+    repeat: Repeat | None = None  # None: unresolved calls do not call again
+    escalation: Escalation | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _p_resolve_shorthand(cls, data):
+        """``p_resolve: p`` sets both p_familiar and p_unfamiliar."""
+        if isinstance(data, dict) and "p_resolve" in data:
+            data = dict(data)
+            p = data.pop("p_resolve")
+            data.setdefault("p_familiar", p)
+            data.setdefault("p_unfamiliar", p)
+        return data
+
+    @property
+    def lateness_applies(self) -> bool:
+        """Whether arriving late lowers this type's resolution."""
+        return self.criminal if self.lateness is None else self.lateness
 
 
 class Calls(_Frozen):
@@ -163,8 +186,19 @@ class Calls(_Frozen):
     @field_validator("types")
     @classmethod
     def _unique_types(cls, value):
-        _require_unique([t.name for t in value], "call type")
+        names = [t.name for t in value]
+        _require_unique(names, "call type")
+        for i, t in enumerate(value):
+            if t.escalation is not None and t.escalation.to not in names:
+                raise ValueError(
+                    f"{i}.escalation.to: unknown call type {t.escalation.to!r}; "
+                    f"known: {', '.join(names)}"
+                )
         return value
+
+    def type_index(self, name: str) -> int:
+        """Position of the call type called ``name``."""
+        return [t.name for t in self.types].index(name)
 
     def hourly_factors(self) -> tuple[float, ...]:
         """The 24 hour-of-day multipliers, scaled to average 1."""
@@ -222,6 +256,9 @@ class Scenario(_Frozen):
     residents: Residents = Residents()
     calls: Calls
     dispatch: Dispatch = Dispatch()
+    outcomes: Outcomes = Outcomes()
+    community_work: CommunityWork = CommunityWork()
+    bulletins: Bulletins = Bulletins()
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -237,6 +274,15 @@ class Scenario(_Frozen):
                 )
             if post.kind == "office" and post.community is None:
                 raise ValueError(f"posts.{i}: an office needs its community")
+        types = [t.name for t in self.calls.types]
+        if self.community_work.enabled and self.community_work.call_type not in types:
+            raise ValueError(
+                f"community_work.call_type: unknown call type "
+                f"{self.community_work.call_type!r}; known: {', '.join(types)}"
+            )
+        for name in self.bulletins.prevention:
+            if name not in types:
+                raise ValueError(f"bulletins.prevention: unknown call type {name!r}")
         for i, group in enumerate(self.units):
             if group.post not in posts:
                 raise ValueError(

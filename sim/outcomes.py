@@ -1,0 +1,126 @@
+"""What attending a call achieves: resolution, familiarity, follow-up work, repeats.
+
+Resolution at first attendance (DESIGN 3.6)::
+
+    p = p_unfamiliar + (p_familiar - p_unfamiliar) * familiarity(unit, community)
+        + lateness adjustment (criminal types by default)
+        + follow-through boost (office-based units, when enabled)
+
+clipped to [0, 1] and drawn with the call's own uniform (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.scenario_outcomes import Familiarity as FamiliaritySpec
+
+if TYPE_CHECKING:
+    from sim.agents.unit import Unit
+    from sim.model import Call, PatrolModel
+
+_LN_1_1 = math.log(1.1)
+
+
+class Familiarity:
+    """Familiarity of every unit with every community, in [0, 1], updated lazily in time."""
+
+    def __init__(self, spec: FamiliaritySpec, units: list[Unit], n_communities: int):
+        self.spec = spec
+        self.level = np.zeros((len(units), n_communities))
+        self.home = np.full(len(units), -1)
+        self._updated_min = np.zeros(len(units))
+        for i, unit in enumerate(units):
+            start = 1.0 - math.exp(-unit.group.tenure_years / spec.tau_years)
+            if unit.post.kind == "office":
+                self.home[i] = unit.post.community
+                self.level[i, unit.post.community] = start
+            else:  # station units cover every community: spread thin
+                self.level[i, :] = start / n_communities
+
+    def of(self, unit_index: int, community: int, now_min: float) -> float:
+        """Familiarity of a unit with a community now."""
+        self._advance(unit_index, now_min)
+        return float(self.level[unit_index, community])
+
+    def handled_call(self, unit_index: int, community: int, now_min: float) -> None:
+        """A call handled there closes ``gain_per_call`` of the gap to 1."""
+        self._advance(unit_index, now_min)
+        level = self.level[unit_index, community]
+        self.level[unit_index, community] = level + self.spec.gain_per_call * (1.0 - level)
+
+    def _advance(self, i: int, now_min: float) -> None:
+        days = (now_min - self._updated_min[i]) / 1440.0
+        if days <= 0:
+            return
+        self._updated_min[i] = now_min
+        home = self.home[i]
+        kept = self.level[i, home] if home >= 0 else None
+        self.level[i, :] *= (1.0 - self.spec.decay_per_day) ** days
+        if home >= 0:
+            gap = (1.0 - kept) * (1.0 - self.spec.gain_per_day_posted) ** days
+            self.level[i, home] = 1.0 - gap
+
+
+def resolution_probability(model: PatrolModel, call: Call, unit: Unit) -> float:
+    """The chance that this unit solves this call at first attendance."""
+    call_type = model.call_types[call.type_index]
+    outcomes = model.config.outcomes
+    familiarity = model.familiarity.of(unit.index, call.community, model.now_min)
+    call.familiarity = familiarity
+    p = call_type.p_unfamiliar + (call_type.p_familiar - call_type.p_unfamiliar) * familiarity
+    if call_type.lateness_applies:
+        p += lateness_adjustment(call.t_arrive - call.t_call, outcomes.lateness)
+    if follows_through(model, unit):
+        p += outcomes.follow_through.p_boost
+    return min(1.0, max(0.0, p))
+
+
+def lateness_adjustment(response_min: float, lateness) -> float:
+    """Change in resolution probability for this response time (negative when late)."""
+    if lateness.pp_per_10pct == 0:
+        return 0.0
+    ratio = max(response_min, 1e-6) / lateness.reference_min
+    pp = -lateness.pp_per_10pct / _LN_1_1 * math.log(ratio)
+    return max(-lateness.max_pp, min(lateness.max_pp, pp)) / 100.0
+
+
+def follows_through(model: PatrolModel, unit: Unit) -> bool:
+    """Office-based units follow through (一管到底) when the scenario enables it."""
+    return model.config.outcomes.follow_through.enabled and unit.post.kind == "office"
+
+
+def follow_up_min(model: PatrolModel, call: Call, unit: Unit, u_case: float, u_follow: float) -> float:
+    """Minutes of follow-up after the scene: own case work and follow-through."""
+    outcomes = model.config.outcomes
+    minutes = 0.0
+    if model.call_types[call.type_index].criminal and not outcomes.case_team:
+        minutes += outcomes.case_work_min.quantile(u_case)
+    if follows_through(model, unit):
+        minutes += outcomes.follow_through.extra_min.quantile(u_follow)
+    return minutes
+
+
+def repeat_delay_min(model: PatrolModel, call: Call, rng: np.random.Generator) -> float | None:
+    """When the household calls again about an unresolved problem (None: it does not)."""
+    repeat = model.call_types[call.first_type].repeat
+    if call.resolved or repeat is None or call.chain >= repeat.max_repeats:
+        return None
+    u_repeat, u_delay = rng.random(2)
+    if u_repeat >= repeat.probability:
+        return None
+    return repeat.delay_days.quantile(u_delay) * 1440.0
+
+
+def escalation_delay_min(model: PatrolModel, call: Call, u_happens: float, u_time: float):
+    """Minutes after the call when it escalates if nobody has arrived (None: it won't)."""
+    escalation = model.call_types[call.type_index].escalation
+    if escalation is None:
+        return None
+    p = escalation.probability
+    if call.chain > 0 and escalation.probability_on_repeat is not None:
+        p = escalation.probability_on_repeat
+    return escalation.after_min.quantile(u_time) if u_happens < p else None

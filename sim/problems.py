@@ -1,0 +1,141 @@
+"""Community work: latent problems, their detection by embedded units, four-party meetings.
+
+Problems (a failing elevator and the like) appear in every community whatever the
+scenario; what differs is whether a unit based at the community's office is there to
+detect them (DESIGN 3.8). Everything about a problem that does not depend on the police
+(when it appears, when its residents would call, who calls, the meeting and repair times,
+when daily community work would notice it) is drawn when the model starts, from a stream of
+its own, so scenarios share the same problems (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.calls import DRAWS
+
+if TYPE_CHECKING:
+    from sim.agents.unit import Unit
+    from sim.model import Call, PatrolModel
+
+
+@dataclass
+class Problem:
+    """One latent problem in one community."""
+
+    id: int
+    community: int
+    t_appear: float
+    t_fixed: float  # when it stops making calls (undetected: its natural end)
+    call_times: np.ndarray
+    call_residents: np.ndarray  # positions in the community's residents
+    call_draws: np.ndarray
+    t_noticed: float  # when community work would notice it (if anyone is there to)
+    meeting_repair_min: float
+    t_detected: float = math.nan
+    calls: int = 0
+
+
+class CommunityWork:
+    """The latent problems of one run, and the community work that finds them."""
+
+    def __init__(self, model: PatrolModel):
+        self.model = model
+        self.spec = model.config.community_work
+        self.problems: list[Problem] = []
+        if not self.spec.enabled:
+            return
+        self.call_type = model.config.calls.type_index(self.spec.call_type)
+        self._rng = model.streams.generator("problems")
+        self._detect_rng = model.streams.generator("problem_detection")
+        self.watched = {
+            unit.post.community for unit in model.units if unit.post.kind == "office"
+        }
+        for community in range(len(model.config.communities)):
+            self._create_problems(community)
+
+    def _create_problems(self, community: int) -> None:
+        spec, rng, horizon = self.spec, self._rng, self.model.horizon_min
+        week = 7 * 1440.0
+        n = rng.poisson(spec.problems_per_community_per_week * horizon / week)
+        residents = [r for r in self.model.residents if r.community == community]
+        for t_appear in np.sort(rng.random(n) * horizon):
+            k = rng.poisson(spec.calls_per_problem_per_week * (horizon - t_appear) / week)
+            call_times = np.sort(t_appear + rng.random(k) * (horizon - t_appear))
+            u_notice, u_meet, u_repair, u_end = rng.random(4)
+            problem = Problem(
+                id=len(self.problems),
+                community=community,
+                t_appear=float(t_appear),
+                t_fixed=float(t_appear + spec.undetected_fix_days.quantile(u_end) * 1440.0),
+                call_times=call_times,
+                call_residents=rng.integers(0, max(len(residents), 1), size=k),
+                call_draws=rng.random((k, len(DRAWS))),
+                t_noticed=float(t_appear + _days_to_notice(spec.p_detect_per_day, u_notice)),
+                meeting_repair_min=1440.0
+                * (spec.meeting_days.quantile(u_meet) + spec.repair_days.quantile(u_repair)),
+            )
+            self.problems.append(problem)
+            self._schedule_call(problem, 0)
+            if community in self.watched and problem.t_noticed < horizon:
+                self.model._schedule(problem.t_noticed, 1, self._on_noticed, problem)
+
+    def _schedule_call(self, problem: Problem, k: int) -> None:
+        if k < len(problem.call_times):
+            self.model._schedule(problem.call_times[k], 1, self._on_problem_call, (problem, k))
+
+    def _on_problem_call(self, arg: tuple[Problem, int]) -> None:
+        problem, k = arg
+        if self.model.now_min >= problem.t_fixed:
+            return  # fixed: no more calls
+        self._schedule_call(problem, k + 1)
+        residents = [r for r in self.model.residents if r.community == problem.community]
+        resident = residents[problem.call_residents[k]]
+        problem.calls += 1
+        self.model.receive_call(
+            self.call_type, resident, problem.call_draws[k], problem=problem.id
+        )
+
+    def _on_noticed(self, problem: Problem) -> None:
+        self.detect(problem)
+
+    def attended(self, call: Call, unit: Unit) -> None:
+        """A unit of the problem's own community office may spot it at a call it causes."""
+        if call.problem < 0 or unit.post.kind != "office":
+            return
+        problem = self.problems[call.problem]
+        if unit.post.community == problem.community and math.isnan(problem.t_detected):
+            if self._detect_rng.random() < self.spec.p_detect_on_call:
+                self.detect(problem)
+
+    def detect(self, problem: Problem) -> None:
+        """Detected: a four-party meeting, then the repair; no more calls after that."""
+        now = self.model.now_min
+        if not math.isnan(problem.t_detected) or now >= problem.t_fixed:
+            return
+        problem.t_detected = now
+        problem.t_fixed = min(problem.t_fixed, now + problem.meeting_repair_min)
+
+    def summary(self) -> dict[str, int]:
+        """Problems that appeared after warm-up: how many, detected, fixed, calls caused."""
+        warmup, horizon = self.model.warmup_min, self.model.horizon_min
+        counted = [p for p in self.problems if warmup <= p.t_appear < horizon]
+        return {
+            "appeared": len(counted),
+            "detected": sum(not math.isnan(p.t_detected) for p in counted),
+            "fixed": sum(p.t_fixed < horizon for p in counted),
+            "calls": sum(p.calls for p in counted),
+        }
+
+
+def _days_to_notice(p_per_day: float, u: float) -> float:
+    """Minutes until daily community work notices a problem (continuous geometric)."""
+    if p_per_day <= 0:
+        return math.inf
+    if p_per_day >= 1:
+        return 0.0
+    return -math.log1p(-u) / -math.log1p(-p_per_day) * 1440.0

@@ -1,0 +1,131 @@
+"""Scenario keys for outcomes: resolution, familiarity, repeats, escalation, case work,
+community work and bulletins (DESIGN 3.6-3.8).
+
+Every default here that is not from the source is an ASSUMPTION and says so.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from sim.distributions import Distribution, as_distribution_input
+
+Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class Repeat(_Frozen):
+    """An unresolved problem makes the same household call again (a repeat, ``repeat_of``)."""
+
+    probability: float = Field(default=0.7, ge=0, le=1)  # ASSUMPTION
+    delay_days: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 3.0})
+    max_repeats: int = Field(default=2, ge=0)  # ASSUMPTION
+
+
+class Escalation(_Frozen):
+    """A dispute that turns into ``to`` (e.g. assault) if no unit arrives before a drawn time.
+
+    The source: a landlord threatened to beat his tenant; the police arrived first.
+    """
+
+    to: str
+    probability: float = Field(default=0.2, ge=0, le=1)  # ASSUMPTION
+    after_min: Dist = Field(
+        default_factory=lambda: {"dist": "lognormal", "median": 15.0, "p90": 45.0}
+    )  # ASSUMPTION
+    probability_on_repeat: float | None = Field(default=None, ge=0, le=1)  # None: as first
+
+
+class Familiarity(_Frozen):
+    """How well a unit knows a community (人熟、地熟、情况熟), in [0, 1].
+
+    Starts at ``1 - exp(-tenure_years / tau_years)`` in the unit's own community (an office's
+    community). Station units cover every community: that start is shared out equally
+    among them ("spread thin"). Then it grows towards 1 with each call handled there
+    (``gain_per_call`` of the gap) and, for the community a unit is posted in, with every
+    day posted there (``gain_per_day_posted``); elsewhere it decays (``decay_per_day``).
+    All rates are ASSUMPTIONS; the source's officer had 3 years on the same beat.
+    """
+
+    tau_years: float = Field(default=1.5, gt=0)
+    gain_per_call: float = Field(default=0.02, ge=0, le=1)
+    gain_per_day_posted: float = Field(default=0.002, ge=0, le=1)
+    decay_per_day: float = Field(default=0.0005, ge=0, le=1)
+
+
+class Lateness(_Frozen):
+    """Arriving later lowers the chance of a good outcome (criminal calls by default).
+
+    Default: a 10% longer response lowers the chance of clearing the crime by 4.7 percentage
+    points (Blanes i Vidal & Kirchmaier, Review of Economic Studies, 2018), applied as
+    ``-pp_per_10pct / ln(1.1) * ln(response / reference_min)`` percentage points, capped at
+    ``max_pp`` either way (ASSUMPTION: the estimate is local; the cap stops extrapolation).
+    """
+
+    pp_per_10pct: float = Field(default=4.7, ge=0)
+    reference_min: float = Field(default=10.0, gt=0)  # ASSUMPTION
+    max_pp: float = Field(default=15.0, ge=0)  # ASSUMPTION
+
+
+class FollowThrough(_Frozen):
+    """一管到底: office-based units spend extra follow-up time for a better chance to solve."""
+
+    enabled: bool = False
+    extra_min: Dist = Field(
+        default_factory=lambda: {"dist": "lognormal", "median": 20.0, "p90": 45.0}
+    )  # ASSUMPTION
+    p_boost: float = Field(default=0.10, ge=0, le=1)  # ASSUMPTION
+
+
+class Outcomes(_Frozen):
+    """Resolution at first attendance, and what follows the scene."""
+
+    familiarity: Familiarity = Familiarity()
+    lateness: Lateness = Lateness()
+    follow_through: FollowThrough = FollowThrough()
+    # 案件办理队: with a case team, criminal case work is handed over and the unit returns;
+    # without one, the responding unit spends ``case_work_min`` in follow_up (0: not modelled)
+    case_team: bool = False
+    case_work_min: Dist = 0.0
+
+
+class CommunityWork(_Frozen):
+    """Latent problems (e.g. a failing elevator) and their detection by embedded units.
+
+    A problem appears in a community, makes residents call (``call_type``) until fixed.
+    Units based at that community's office detect it through their community work
+    (residents' chat groups, visits) with ``p_detect_per_day``, or when they attend one of
+    its calls (``p_detect_on_call``). Detected, it goes to a four-party meeting (四方会议:
+    residents' committee, property management, owners' committee, housing bureau) and is
+    fixed after ``meeting_days`` + ``repair_days`` (the source: about 3 weeks). Undetected
+    problems are fixed anyway after ``undetected_fix_days``. Rates are ASSUMPTIONS.
+    """
+
+    enabled: bool = False
+    problems_per_community_per_week: float = Field(default=0.3, ge=0)
+    calls_per_problem_per_week: float = Field(default=1.0, ge=0)
+    call_type: str = "facility_hazard"
+    p_detect_per_day: float = Field(default=0.15, ge=0, le=1)
+    p_detect_on_call: float = Field(default=0.8, ge=0, le=1)
+    meeting_days: Dist = 5.0
+    repair_days: Dist = Field(
+        default_factory=lambda: {"dist": "lognormal", "median": 14.0, "p90": 24.0}
+    )
+    undetected_fix_days: Dist = Field(
+        default_factory=lambda: {"dist": "exponential", "mean": 60.0}
+    )
+
+
+class Bulletins(_Frozen):
+    """Weekly bulletins of each office (每周警情通报).
+
+    ``prevention``: share of calls of a type prevented in communities whose office
+    publishes bulletins, e.g. ``{fraud: 0.1}``. An explicit ASSUMPTION, off by default.
+    """
+
+    prevention: dict[str, float] = Field(default_factory=dict)
