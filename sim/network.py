@@ -213,7 +213,10 @@ def resolve_path(path: Path, base_dir: Path | None, what: str) -> Path:
         if candidate.is_file():
             return candidate.resolve()
     where = " or ".join(f"'{c}'" for c in dict.fromkeys(candidates))
-    raise SimInputError(f"network: {what} not found: {where}")
+    raise SimInputError(
+        f"network: {what} not found: {where} "
+        f"(point the scenario at a file with --set network.path=FILE)"
+    )
 
 
 def _read_osm_xml(path: Path) -> nx.MultiDiGraph:

@@ -359,14 +359,24 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 
 def deep_merge(base: dict, top: dict) -> dict:
-    """``top`` over ``base``: mappings merge recursively, anything else replaces."""
+    """``top`` over ``base``: mappings merge recursively, anything else replaces.
+
+    A mapping whose ``kind`` or ``dist`` differs from the base's replaces it whole (a
+    network of another kind, a distribution of another family keep none of the old keys).
+    """
     merged = copy.deepcopy(base)
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not _retyped(
+            merged[key], value
+        ):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+def _retyped(base: dict, top: dict) -> bool:
+    return any(tag in top and tag in base and top[tag] != base[tag] for tag in ("kind", "dist"))
 
 
 def apply_override(raw: dict, assignment: str) -> None:

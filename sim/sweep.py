@@ -1,0 +1,322 @@
+"""Sweep specs (YAML) and their plan: every run of every point, keyed for the ledger.
+
+A spec names a base scenario, fixed overrides, parameters by dotted path and a design::
+
+    name: staffing
+    scenario: embedded              # a shipped name, or a path relative to the spec file
+    set: {days: 7}                  # fixed overrides, dotted path -> value
+    design: grid                    # grid | list | lhs | sobol | morris
+    parameters:
+      units.*.count: [1, 2, 3, 4]   # '*' = every list item; grid/list take value lists
+      calls.rate_per_hour: {low: 0.5, high: 2, relative: true}   # sampled designs take ranges
+    replications: 5                 # paired: every point runs the same (seed, replication)s
+    seeds: [1]                      # scenario seeds (default: the base scenario's own)
+
+A run's key hashes its base scenario, parameters, seed, replication and the code version,
+so a rerun skips what is done and a code change recomputes everything.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+import sim
+from sim.designs import SAMPLED, design_points, design_size
+from sim.errors import SimInputError
+from sim.scenario import find_scenario, format_validation_error, read_raw
+
+#: sim/ modules that do not change a run's results (excluded from the code version).
+NOT_RESULTS = ("cli", "sweep", "designs", "ledger", "executors", "sensitivity", "app", "viz")
+
+
+class Range(BaseModel):
+    """A sampled parameter: uniform on [low, high] (or log-uniform), optionally integer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    low: float
+    high: float
+    integer: bool = False
+    log: bool = False
+    relative: bool = False  # the value multiplies the base scenario's value
+    paths: tuple[str, ...] = ()  # several dotted paths set to the same value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+class Values(BaseModel):
+    """A grid/list parameter with options: its values and where they go."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    values: tuple[Any, ...] = Field(min_length=1)
+    relative: bool = False
+    paths: tuple[str, ...] = ()
+
+
+class SweepSpec(BaseModel):
+    """A validated sweep spec."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = "sweep"
+    scenario: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    design: Literal["grid", "list", "lhs", "sobol", "morris"] = "grid"
+    parameters: dict[str, Values | Range] = Field(min_length=1)
+    samples: int = Field(default=0, ge=0)
+    levels: int = Field(default=4, ge=2)
+    seed: int = Field(default=0, ge=0)
+    replications: int = Field(default=1, ge=1)
+    seeds: tuple[int, ...] | None = Field(default=None, min_length=1)
+    metrics: tuple[str, ...] = ("response_min.mean", "resolution_rate")
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _lists_are_values(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"values": v} if isinstance(v, list) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _design_fits(self) -> SweepSpec:
+        sampled = self.design in SAMPLED
+        for name, param in self.parameters.items():
+            if sampled != isinstance(param, Range):
+                want = "a range {low, high}" if sampled else "a list of values"
+                raise ValueError(f"parameters.{name}: design {self.design!r} needs {want}")
+            if name == "scenario" and (sampled or param.relative or param.paths):
+                raise ValueError("parameters.scenario: a plain list of scenario names or paths")
+        if sampled and self.samples < 1:
+            raise ValueError(f"samples: design {self.design!r} needs samples >= 1")
+        if self.design == "sobol" and self.samples & (self.samples - 1):
+            raise ValueError(f"samples: design 'sobol' needs a power of 2 (got {self.samples})")
+        return self
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run: what a worker needs, and the key the ledger files it under."""
+
+    key: str
+    point: int
+    seed: int
+    replication: int
+    params: dict[str, Any]  # parameter name -> value
+    raw: dict[str, Any]  # the scenario, fixed overrides and parameters applied, not validated
+    source: str  # the scenario file (for error messages)
+    base_dir: str  # where the scenario's relative paths resolve
+
+
+@dataclass
+class Plan:
+    """Every run of a sweep, in a fixed order (point, seed, replication)."""
+
+    spec: SweepSpec
+    points: list[dict[str, Any]]
+    tasks: list[RunTask] = field(default_factory=list)
+    code_version: str = ""
+
+
+# -- loading ----------------------------------------------------------------------------
+def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
+    """Read and validate a spec file; return it with the folder its paths resolve against."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SimInputError(f"cannot read sweep spec {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SimInputError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SimInputError(f"{path}: expected a mapping of sweep keys at the top level")
+    raw.setdefault("name", path.stem)
+    return parse_spec(raw, str(path)), path.parent
+
+
+def parse_spec(raw: dict[str, Any], source: str = "<sweep spec>") -> SweepSpec:
+    """Validate a spec dict; errors name the source and the key."""
+    try:
+        return SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SimInputError(format_validation_error(exc, source)) from None
+
+
+# -- dotted paths -------------------------------------------------------------------------
+def set_path(raw: dict, path: str, value: Any, relative: bool = False) -> None:
+    """Set ``path`` (dots, list indices, '*' for every item) in ``raw`` to ``value``.
+
+    With ``relative`` the value multiplies the number already there.
+    """
+    keys = path.split(".")
+    _set(raw, keys, value, relative, path, 0)
+
+
+def _set(node: Any, keys: list[str], value: Any, relative: bool, path: str, depth: int) -> None:
+    key, last = keys[depth], depth == len(keys) - 1
+    where = ".".join(keys[: depth + 1])
+    if key == "*":
+        if not isinstance(node, list | dict) or not node:
+            raise SimInputError(f"{path}: {where} matches nothing (no list or mapping there)")
+        for item in list(node.keys() if isinstance(node, dict) else range(len(node))):
+            _step(node, item, keys, value, relative, path, depth, last)
+        return
+    if isinstance(node, list):
+        if not key.isdigit() or int(key) >= len(node):
+            raise SimInputError(f"{path}: {where} needs a list index below {len(node)}")
+        _step(node, int(key), keys, value, relative, path, depth, last)
+    elif isinstance(node, dict):
+        if not last and key not in node:
+            node[key] = {}
+        _step(node, key, keys, value, relative, path, depth, last)
+    else:
+        raise SimInputError(f"{path}: {'.'.join(keys[:depth])} is not a mapping or list")
+
+
+def _step(node, item, keys, value, relative, path, depth, last) -> None:
+    if not last:
+        _set(node[item], keys, value, relative, path, depth + 1)
+    elif relative:
+        base = node[item] if isinstance(node, list) or item in node else None
+        if not isinstance(base, int | float) or isinstance(base, bool):
+            raise SimInputError(f"{path}: relative needs a number there (found {base!r})")
+        node[item] = base * value
+    else:
+        node[item] = copy.deepcopy(value)
+
+
+# -- planning -----------------------------------------------------------------------------
+def make_plan(spec: SweepSpec, base_dir: Path) -> Plan:
+    """Every run of the spec with its key; fails early on a bad scenario or path."""
+    points = design(spec)
+    code = code_version()
+    bases: dict[str, tuple[Path, dict[str, Any]]] = {}
+    plan = Plan(spec, points, code_version=code)
+    for index, point in enumerate(points):
+        name = str(point.get("scenario", spec.scenario))
+        if name not in bases:
+            bases[name] = _base_scenario(name, base_dir)
+        path, base = bases[name]
+        raw = apply_point(spec, base, point)
+        for seed in spec.seeds or (int(raw.get("seed", 1)),):
+            seeded = {**raw, "seed": seed}
+            for rep in range(spec.replications):
+                key = run_key(seeded, point, rep, code)
+                task = RunTask(key, index, seed, rep, point, seeded, str(path), str(path.parent))
+                plan.tasks.append(task)
+    return plan
+
+
+def design(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The spec's points as {parameter: value}, deterministic for a given spec."""
+    names = list(spec.parameters)
+    params = list(spec.parameters.values())
+    values = [p.values if isinstance(p, Values) else None for p in params]
+    bounds = [_bounds(p) if isinstance(p, Range) else None for p in params]
+    rows = design_points(
+        spec.design, names, values, bounds, spec.samples, spec.levels, spec.seed
+    )
+    return [{n: _finish(p, v) for n, p, v in zip(names, params, row, strict=True)} for row in rows]
+
+
+def design_count(spec: SweepSpec) -> int:
+    """How many points the spec's design has."""
+    if spec.design in SAMPLED:
+        return design_size(spec.design, len(spec.parameters), spec.samples)
+    return len(design(spec))
+
+
+def _bounds(param: Range) -> tuple[float, float]:
+    if param.log:
+        import math
+
+        return math.log(param.low), math.log(param.high)
+    return param.low, param.high
+
+
+def _finish(param: Values | Range, value: Any) -> Any:
+    if isinstance(param, Values):
+        return value
+    if param.log:
+        import math
+
+        value = math.exp(value)
+    return int(min(max(round(value), param.low), param.high)) if param.integer else value
+
+
+def apply_point(spec: SweepSpec, base: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
+    """The base scenario with the spec's fixed overrides and the point's values."""
+    raw = copy.deepcopy(base)
+    for path, value in spec.set.items():
+        set_path(raw, path, value)
+    for name, value in point.items():
+        if name == "scenario":
+            continue
+        param = spec.parameters[name]
+        for path in param.paths or (name,):
+            set_path(raw, path, value, param.relative)
+    return raw
+
+
+def _base_scenario(name: str, base_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """A base scenario by shipped name or by path (relative to the spec's folder)."""
+    path = base_dir / name
+    path = path if path.suffix in (".yaml", ".yml") and path.is_file() else find_scenario(name)
+    return path.resolve(), read_raw(path)
+
+
+def check_points(plan: Plan) -> list[str]:
+    """Validate each point's scenario; the messages of those that fail (in point order).
+
+    A spec whose every point fails is a spec error; otherwise failing points are run (and
+    recorded as failed) like any other.
+    """
+    from sim.scenario import validate
+
+    messages, seen = [], set()
+    for task in plan.tasks:
+        if task.point in seen:
+            continue
+        seen.add(task.point)
+        try:
+            validate(task.raw, task.source)
+        except SimInputError as exc:
+            messages.append(f"point {task.point} {task.params}: {exc}")
+    if messages and len(messages) == len(seen):
+        raise SimInputError(f"sweep {plan.spec.name!r}: every point fails: {messages[0]}")
+    return messages
+
+
+def run_key(raw: dict[str, Any], point: dict[str, Any], rep: int, code: str) -> str:
+    """The ledger key of one run: its scenario (seed included), parameters, replication, code."""
+    text = json.dumps(
+        {"scenario": raw, "params": point, "replication": rep, "code": code},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@cache
+def code_version() -> str:
+    """The package version and a hash of the sim/ sources that shape a run's results."""
+    root = Path(sim.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(NOT_RESULTS):
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{sim.__version__}+{digest.hexdigest()[:12]}"

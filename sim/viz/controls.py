@@ -1,0 +1,132 @@
+"""The page's controls, and how their values become validated scenarios.
+
+Every bad value raises ``SimInputError`` with a message meant for the page (no traceback).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.errors import SimInputError
+from sim.scenario import Scenario, available_scenarios, load_scenario
+
+NO_COMPARE = "(none)"
+AS_SCENARIO = "(as in scenario)"
+POLICY_CHOICES = (AS_SCENARIO, "nearest", "community_first", "station_only")
+MAX_UNITS_PER_OFFICE = 10
+RATE_RANGE = (0.1, 10.0)
+#: Environment variable through which ``run_sim.py viz --scenario`` sets the first scenario.
+SCENARIO_ENV = "PATROL_VIZ_SCENARIO"
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The values of the page's controls (as the widgets give them)."""
+
+    scenario: str = "embedded"
+    compare: str = NO_COMPARE
+    policy: str = AS_SCENARIO
+    units_per_office: int = 0  # 0: as the scenario says
+    rate_multiplier: float = 1.0
+    seed: str | int = "1"
+
+
+def default_controls() -> Controls:
+    """The first values: the scenario from ``run_sim.py viz --scenario`` if given."""
+    return Controls(scenario=os.environ.get(SCENARIO_ENV) or "embedded")
+
+
+def model_params(first: Controls | None = None) -> dict[str, dict[str, Any]]:
+    """SolaraViz ``model_params``: one input per control, starting at ``first``."""
+    first = first or default_controls()
+    names = list(available_scenarios())
+    if first.scenario not in names:
+        names.append(first.scenario)  # a path given on the command line
+    return {
+        "scenario": {"type": "Select", "value": first.scenario, "values": names,
+                     "label": "Scenario"},
+        "compare": {"type": "Select", "value": first.compare, "values": [NO_COMPARE, *names],
+                    "label": "Before vs after: compare with"},
+        "policy": {"type": "Select", "value": first.policy, "values": list(POLICY_CHOICES),
+                   "label": "Dispatch policy"},
+        "units_per_office": {"type": "SliderInt", "value": first.units_per_office, "min": 0,
+                             "max": MAX_UNITS_PER_OFFICE, "step": 1,
+                             "label": "Units per office (0: as in scenario)"},
+        "rate_multiplier": {"type": "SliderFloat", "value": first.rate_multiplier,
+                            "min": 0.25, "max": 4.0, "step": 0.25,
+                            "label": "Call-rate multiplier"},
+        "seed": {"type": "InputText", "value": str(first.seed), "label": "Seed"},
+    }  # fmt: skip
+
+
+def parse_seed(value: str | int) -> int:
+    """The seed as a whole number >= 0."""
+    text = str(value).strip()
+    if not text.isdigit():
+        raise SimInputError(f"Seed: a whole number of 0 or more was expected (got {text!r})")
+    return int(text)
+
+
+def build_scenarios(controls: Controls) -> list[tuple[Scenario, Path]]:
+    """The scenario (and the one to compare with), with the controls applied."""
+    seed = parse_seed(controls.seed)
+    _check_ranges(controls)
+    names = [controls.scenario]
+    if controls.compare not in (NO_COMPARE, "", None):
+        names.append(controls.compare)
+    return [_load(name, controls, seed) for name in names]
+
+
+def _check_ranges(controls: Controls) -> None:
+    if controls.policy not in POLICY_CHOICES:
+        known = ", ".join(POLICY_CHOICES[1:])
+        raise SimInputError(f"Dispatch policy: {controls.policy!r} is unknown; known: {known}")
+    units = controls.units_per_office
+    if not isinstance(units, int) or not 0 <= units <= MAX_UNITS_PER_OFFICE:
+        raise SimInputError(
+            f"Units per office: 0 to {MAX_UNITS_PER_OFFICE} was expected (got {units!r})"
+        )
+    low, high = RATE_RANGE
+    rate = controls.rate_multiplier
+    if not isinstance(rate, int | float) or not low <= rate <= high:
+        raise SimInputError(f"Call-rate multiplier: {low} to {high} was expected (got {rate!r})")
+
+
+def _load(name: str, controls: Controls, seed: int) -> tuple[Scenario, Path]:
+    base, _ = load_scenario(name)
+    overrides = [f"seed={seed}", *_rate_override(base, controls.rate_multiplier)]
+    if controls.policy != AS_SCENARIO:
+        overrides.append(f"dispatch.policy={controls.policy}")
+    overrides += _unit_overrides(base, controls.units_per_office)
+    return load_scenario(name, overrides)
+
+
+def _rate_override(base: Scenario, multiplier: float) -> list[str]:
+    if multiplier == 1.0:
+        return []
+    calls = base.calls
+    if calls.rate_per_hour is not None:
+        return [f"calls.rate_per_hour={calls.rate_per_hour * multiplier!r}"]
+    rate = calls.rate_per_1000_residents_per_week * multiplier
+    return [f"calls.rate_per_1000_residents_per_week={rate!r}"]
+
+
+def _unit_overrides(base: Scenario, per_office: int) -> list[str]:
+    """``per_office`` units at every office; a station pools as many per community.
+
+    So ``central`` (all at the station) and ``embedded`` (one per office) keep the same
+    number of units for a fair comparison. 0 leaves the scenario's counts.
+    """
+    if per_office == 0:
+        return []
+    kinds = {post.name: post.kind for post in base.posts}
+    stations = [g for g in base.units if kinds[g.post] == "station"]
+    pooled = per_office * len(base.communities)
+    per_station_group = max(1, round(pooled / len(stations))) if stations else 0
+    return [
+        f"units.{i}.count={per_office if kinds[g.post] == 'office' else per_station_group}"
+        for i, g in enumerate(base.units)
+    ]
