@@ -85,7 +85,11 @@ def _zh_text(office, week, calls, criminal, by_type, figures, labels) -> str:
     if figures["mean"] is not None:
         lines.append(
             f"平均到场{figures['mean']:.1f}分钟,{figures['within5']:.0%}在5分钟内到场"
-            + (f";首次出警解决率{figures['resolved']:.0%}。" if figures["resolved"] is not None else "。")
+            + (
+                f";首次出警解决率{figures['resolved']:.0%}。"
+                if figures["resolved"] is not None
+                else "。"
+            )
         )
     lines.append("温馨提示:陌生来电谈贷款、转账,先挂断再核实,谨防电信网络诈骗。")
     return "\n".join(lines)
@@ -101,11 +105,17 @@ def _en_text(office, community, week, calls, criminal, by_type, figures) -> str:
         notable.append(f"{row.type.replace('_', ' ')} (day {day} {clock}{arrive})")
     lines.append(head + (": " + "; ".join(notable) + "." if notable else "."))
     if by_type:
-        lines.append("By type: " + ", ".join(f"{t.replace('_', ' ')} {n}" for t, n in by_type.items()) + ".")
+        lines.append(
+            "By type: " + ", ".join(f"{t.replace('_', ' ')} {n}" for t, n in by_type.items()) + "."
+        )
     if figures["mean"] is not None:
         lines.append(
             f"Mean response {figures['mean']:.1f} min, {figures['within5']:.0%} within 5 min"
-            + (f"; solved at first attendance {figures['resolved']:.0%}." if figures["resolved"] is not None else ".")
+            + (
+                f"; solved at first attendance {figures['resolved']:.0%}."
+                if figures["resolved"] is not None
+                else "."
+            )
         )
     lines.append("Tip: a stranger calling about loans or transfers? Hang up and check first.")
     return "\n".join(lines)

@@ -56,7 +56,10 @@ def _run_options(parser: argparse.ArgumentParser, out_default: str | None) -> No
     parser.add_argument("--seed", type=int, help="seed of the random streams")
     parser.add_argument("--reps", type=int, help="replications")
     parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override any scenario key, e.g. --set units.0.count=3 (repeatable)",
     )
     parser.add_argument("--out", default=out_default, help="results folder")
@@ -170,6 +173,10 @@ def cmd_bulletin(args: argparse.Namespace) -> int:
     _, records, _ = run_once(scenario, 0, path.parent)
     for bulletin in weekly_bulletins(records, scenario):
         if bulletin.office == office and bulletin.week == args.week:
-            texts = [bulletin.zh, bulletin.en] if args.lang == "both" else [getattr(bulletin, args.lang)]
+            texts = (
+                [bulletin.zh, bulletin.en]
+                if args.lang == "both"
+                else [getattr(bulletin, args.lang)]
+            )
             print("\n\n".join(texts))
     return 0

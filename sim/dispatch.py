@@ -73,7 +73,5 @@ def community_first(model: PatrolModel, call: Call, candidates: Sequence[Unit]) 
 @register_policy("station_only")
 def station_only(model: PatrolModel, call: Call, candidates: Sequence[Unit]) -> Choice:
     """The baseline: only units based at a station, and only when back at it."""
-    at_station = [
-        u for u in candidates if u.post.kind == "station" and u.state == UnitState.IDLE
-    ]
+    at_station = [u for u in candidates if u.post.kind == "station" and u.state == UnitState.IDLE]
     return fastest(model, call, at_station)

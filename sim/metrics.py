@@ -43,9 +43,7 @@ def call_figures(records: pd.DataFrame) -> dict[str, Any]:
         "queue_min": describe(ready["t_assigned"] - ready["t_ready"]),
         "p_queued": _share(ready["queued"]),
         "travel_min": describe(answered["travel_min"]),
-        "within_target": {
-            str(t): _share(response.fillna(np.inf) <= t) for t in TARGETS_MIN
-        },
+        "within_target": {str(t): _share(response.fillna(np.inf) <= t) for t in TARGETS_MIN},
         "resolution_rate": _share(attended["resolved"]),
         "repeat_rate": _share(records["repeat_of"].notna()),
         "escalations": int(records["escalated"].sum()),

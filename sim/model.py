@@ -121,7 +121,9 @@ class PatrolModel(mesa.Model):
     def _build_agents(self) -> None:
         world, sc = self.world, self.config
         self.posts = {
-            p.name: PostAgent(self, p.name, p.kind, world.post_nodes[p.name], world.post_community[p.name])
+            p.name: PostAgent(
+                self, p.name, p.kind, world.post_nodes[p.name], world.post_community[p.name]
+            )
             for p in sc.posts
         }
         self.units: list[Unit] = []
@@ -333,10 +335,10 @@ class PatrolModel(mesa.Model):
 
     def _on_repeat_call(self, previous: Call) -> None:
         """The same household calls again about the same unresolved problem."""
+        if self.community_work.is_fixed(previous.problem):
+            return  # the latent problem behind it was fixed meanwhile
         draws = self._repeat_rng.random(len(DRAWS))
-        self.receive_call(
-            previous.first_type, previous.resident, draws, previous, previous.problem
-        )
+        self.receive_call(previous.first_type, previous.resident, draws, previous, previous.problem)
 
     def _unit_done(self, unit: Unit) -> None:
         """A unit finished a job: pending duty or shift end first, then the queue, then home."""
@@ -346,7 +348,9 @@ class PatrolModel(mesa.Model):
             return
         if not unit.duty_pending and not unit.off_shift_pending:
             # free for a moment: serve the queue from here
-            unit.set_state(UnitState.IDLE if unit.node == unit.post.node else UnitState.RETURNING, now)
+            unit.set_state(
+                UnitState.IDLE if unit.node == unit.post.node else UnitState.RETURNING, now
+            )
             unit.trip = None
             if self._serve_queue(unit):
                 return

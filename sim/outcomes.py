@@ -93,7 +93,9 @@ def follows_through(model: PatrolModel, unit: Unit) -> bool:
     return model.config.outcomes.follow_through.enabled and unit.post.kind == "office"
 
 
-def follow_up_min(model: PatrolModel, call: Call, unit: Unit, u_case: float, u_follow: float) -> float:
+def follow_up_min(
+    model: PatrolModel, call: Call, unit: Unit, u_case: float, u_follow: float
+) -> float:
     """Minutes of follow-up after the scene: own case work and follow-through."""
     outcomes = model.config.outcomes
     minutes = 0.0

@@ -52,9 +52,7 @@ class CommunityWork:
         self.call_type = model.config.calls.type_index(self.spec.call_type)
         self._rng = model.streams.generator("problems")
         self._detect_rng = model.streams.generator("problem_detection")
-        self.watched = {
-            unit.post.community for unit in model.units if unit.post.kind == "office"
-        }
+        self.watched = {unit.post.community for unit in model.units if unit.post.kind == "office"}
         for community in range(len(model.config.communities)):
             self._create_problems(community)
 
@@ -96,9 +94,7 @@ class CommunityWork:
         residents = [r for r in self.model.residents if r.community == problem.community]
         resident = residents[problem.call_residents[k]]
         problem.calls += 1
-        self.model.receive_call(
-            self.call_type, resident, problem.call_draws[k], problem=problem.id
-        )
+        self.model.receive_call(self.call_type, resident, problem.call_draws[k], problem=problem.id)
 
     def _on_noticed(self, problem: Problem) -> None:
         self.detect(problem)
@@ -119,6 +115,10 @@ class CommunityWork:
             return
         problem.t_detected = now
         problem.t_fixed = min(problem.t_fixed, now + problem.meeting_repair_min)
+
+    def is_fixed(self, problem_id: int) -> bool:
+        """Whether that latent problem (-1: none) is fixed by now."""
+        return problem_id >= 0 and self.model.now_min >= self.problems[problem_id].t_fixed
 
     def summary(self) -> dict[str, int]:
         """Problems that appeared after warm-up: how many, detected, fixed, calls caused."""

@@ -75,4 +75,3 @@ def empty_records() -> pd.DataFrame:
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(COLUMNS)
-

@@ -20,11 +20,11 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from sim.runner import RunResult  # noqa: E402
+from sim.runner import RunResult
 
 #: Rows of the side-by-side table: (label, dotted key in the summary, format).
 TABLE_ROWS = (
@@ -92,7 +92,7 @@ def comparison_table(results: list[RunResult]) -> pd.DataFrame:
 
 
 def paired_differences(first: RunResult, second: RunResult) -> pd.DataFrame:
-    """second − first per replication (common random numbers), mean and 95% CI."""
+    """Second − first per replication (common random numbers), mean and 95% CI."""
     from sim.metrics import flatten, mean_ci
 
     rows = []
@@ -125,8 +125,15 @@ def response_cdf_figure(results: list[RunResult], path: Path) -> None:
             continue
         share = np.arange(1, len(values) + 1) / len(counted)
         ax.step(values, share, where="post", label=result.scenario.name)
-        rows.append(pd.DataFrame({"scenario": result.scenario.name, "response_min": values,
-                                  "share_answered_within": share}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "scenario": result.scenario.name,
+                    "response_min": values,
+                    "share_answered_within": share,
+                }
+            )
+        )
     for target in (3, 5, 10, 15):
         ax.axvline(target, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("response time (minutes, call received to first unit on scene)")
@@ -147,8 +154,15 @@ def _attribution(ax, results: list[RunResult]) -> None:
     from sim.world import build_world
 
     if any(build_world(r.scenario, r.base_dir).network.is_osm_data for r in results):
-        ax.text(1, -0.14, "Map data © OpenStreetMap contributors, ODbL",
-                transform=ax.transAxes, ha="right", fontsize=7, color="grey")
+        ax.text(
+            1,
+            -0.14,
+            "Map data © OpenStreetMap contributors, ODbL",
+            transform=ax.transAxes,
+            ha="right",
+            fontsize=7,
+            color="grey",
+        )
 
 
 # -- the results folder -----------------------------------------------------------------
@@ -199,9 +213,7 @@ def write_results(results: list[RunResult], folder: Path) -> None:
     )
     records.to_parquet(folder / "records.parquet", index=False)
     write_json({r.scenario.name: r.summary for r in results}, folder / "summary.json")
-    per_rep = [
-        {"scenario": r.scenario.name, **_headline(s)} for r in results for s in r.summaries
-    ]
+    per_rep = [{"scenario": r.scenario.name, **_headline(s)} for r in results for s in r.summaries]
     pd.DataFrame(per_rep).to_csv(folder / "replications.csv", index=False)
     comparison_table(results).to_csv(folder / "comparison.csv")
     response_cdf_figure(results, folder / "response_cdf.png")

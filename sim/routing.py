@@ -153,9 +153,7 @@ class Router:
         slot = self._post_slot.get(source)
         if slot is not None:
             return self._post_from[slot]
-        return self._from_cache.get_or(
-            source, lambda: dijkstra(self.forward, indices=source)
-        )
+        return self._from_cache.get_or(source, lambda: dijkstra(self.forward, indices=source))
 
     def times_to(self, target: int) -> np.ndarray:
         """Minutes from every node to ``target`` (inf where it cannot be reached)."""
@@ -262,8 +260,10 @@ class Router:
         return Route(nodes=nodes, cum_min=cum, t_depart_min=t_depart_min)
 
     def nearest_anchor(self, anchors: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """For every node, (minutes from the nearest anchor, position of that anchor in the list)."""
-        dist, _, src = dijkstra(self.forward, indices=anchors, min_only=True, return_predecessors=True)
+        """For every node: (minutes from the nearest anchor, that anchor's position in the list)."""
+        dist, _, src = dijkstra(
+            self.forward, indices=anchors, min_only=True, return_predecessors=True
+        )
         position = {a: k for k, a in enumerate(anchors)}
         which = np.array([position.get(int(s), -1) for s in src])
         return dist, which

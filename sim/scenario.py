@@ -317,9 +317,7 @@ def _require_unique(names: list[str], what: str) -> None:
 # -- loading ----------------------------------------------------------------------------
 def available_scenarios() -> dict[str, Path]:
     """Shipped scenarios by name (files starting with '_' are shared parts, not listed)."""
-    return {
-        p.stem: p for p in sorted(SCENARIO_DIR.glob("*.yaml")) if not p.name.startswith("_")
-    }
+    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.yaml")) if not p.name.startswith("_")}
 
 
 def find_scenario(name_or_path: str | Path) -> Path:
@@ -366,8 +364,10 @@ def deep_merge(base: dict, top: dict) -> dict:
     """
     merged = copy.deepcopy(base)
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not _retyped(
-            merged[key], value
+        if (
+            isinstance(value, dict)
+            and isinstance(merged.get(key), dict)
+            and not _retyped(merged[key], value)
         ):
             merged[key] = deep_merge(merged[key], value)
         else:
@@ -395,9 +395,7 @@ def apply_override(raw: dict, assignment: str) -> None:
         where = ".".join(keys[: depth + 1])
         if isinstance(node, list):
             if not key.isdigit() or int(key) >= len(node):
-                raise SimInputError(
-                    f"--set {path}: {where} needs a list index below {len(node)}"
-                )
+                raise SimInputError(f"--set {path}: {where} needs a list index below {len(node)}")
             key = int(key)
         elif not isinstance(node, dict):
             raise SimInputError(f"--set {path}: {'.'.join(keys[:depth])} is not a mapping or list")

@@ -1,5 +1,6 @@
-"""Scenario keys for outcomes: resolution, familiarity, repeats, escalation, case work,
-community work and bulletins (DESIGN 3.6-3.8).
+"""Scenario keys for outcomes (DESIGN 3.6-3.8).
+
+Resolution, familiarity, repeats, escalation, case work, community work and bulletins.
 
 Every default here that is not from the source is an ASSUMPTION and says so.
 """
@@ -116,9 +117,7 @@ class CommunityWork(_Frozen):
     repair_days: Dist = Field(
         default_factory=lambda: {"dist": "lognormal", "median": 14.0, "p90": 24.0}
     )
-    undetected_fix_days: Dist = Field(
-        default_factory=lambda: {"dist": "exponential", "mean": 60.0}
-    )
+    undetected_fix_days: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 60.0})
 
 
 class Bulletins(_Frozen):
