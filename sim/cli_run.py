@@ -119,7 +119,8 @@ def _differences_text(first: RunResult, second: RunResult) -> str:
         if row.difference is None:
             continue
         share = "%" in row.format
-        fmt, scale, unit = ("{:+.1f}", 100, " pp") if share else ("{:+.2f}", 1, " min")
+        fmt, scale, unit = ("{:+.1f}", 100, " pp") if share else ("{:+.2f}", 1, "")
+        unit = " min" if "(min)" in row.metric else unit
         half = "" if row.ci95 is None else " ± " + fmt.format(row.ci95 * scale).lstrip("+")
         lines.append(f"  {row.metric:<24}{fmt.format(row.difference * scale):>9}{half}{unit}")
     return "\n".join(lines)

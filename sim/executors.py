@@ -24,7 +24,7 @@ from sim.errors import SimInputError
 from sim.metrics import flatten
 from sim.sweep import RunTask
 
-EXECUTORS = ("local", "dask")
+EXECUTORS = ("local", "dask", "inline")
 #: Extra per-run metrics beyond DESIGN 4.3's summary: the response-time CDF at these minutes.
 CDF_MINUTES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 25, 30, 45, 60)
 
@@ -87,7 +87,7 @@ def _borrowed_share(model: Any, counted: Any) -> float | None:
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars to Python ones (for JSON)."""
+    """Numpy scalars to Python ones (for JSON)."""
     return value.item() if isinstance(value, np.generic) else value
 
 

@@ -225,9 +225,7 @@ def design(spec: SweepSpec) -> list[dict[str, Any]]:
     params = list(spec.parameters.values())
     values = [p.values if isinstance(p, Values) else None for p in params]
     bounds = [_bounds(p) if isinstance(p, Range) else None for p in params]
-    rows = design_points(
-        spec.design, names, values, bounds, spec.samples, spec.levels, spec.seed
-    )
+    rows = design_points(spec.design, names, values, bounds, spec.samples, spec.levels, spec.seed)
     return [{n: _finish(p, v) for n, p, v in zip(names, params, row, strict=True)} for row in rows]
 
 

@@ -65,18 +65,19 @@ def run_sweep(
     with Ledger(folder) as ledger:
         ledger.set_meta("spec", plan.spec.model_dump(mode="json"))
         statuses = ledger.statuses()
+        unique = list({t.key: t for t in plan.tasks}.values())  # points may share runs
         todo = [
-            t for t in plan.tasks
+            t for t in unique
             if t.key not in statuses or (retry_failed and statuses[t.key] == "failed")
         ]  # fmt: skip
-        stats = SweepStats(len(plan.tasks), len(plan.tasks) - len(todo), len(todo))
+        stats = SweepStats(len(plan.tasks), len(unique) - len(todo), len(todo))
         if todo:
             with open_pool() as pool:
                 _announce(plan, stats, pool, progress)
                 _execute(todo, pool, ledger, plan, stats, run_fn, max_attempts, progress,
                          on_outcome)  # fmt: skip
         stats.table = folder / TABLE_NAME
-        ledger.export(stats.table, [t.key for t in plan.tasks])
+        ledger.export(stats.table, plan.tasks)
     stats.seconds = time.perf_counter() - started
     return stats
 
