@@ -109,7 +109,7 @@ def _finish(results: list[RunResult], args: argparse.Namespace, default_out: str
     if args.json:
         summaries = {r.scenario.name: r.summary for r in results}
         write_json(summaries if len(results) > 1 else results[0].summary, Path(args.json))
-    print(f"\nresults: {out}/ (records.parquet, summary.json, comparison.csv, response_cdf.png)")
+    print(f"\nresults: {out}/ (records, summary.json, comparison.csv, figures, bulletins)")
 
 
 def _differences_text(first: RunResult, second: RunResult) -> str:

@@ -17,13 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.figures import write_figures
 from sim.runner import RunResult
 
 #: Rows of the side-by-side table: (label, dotted key in the summary, format).
@@ -113,58 +110,6 @@ def format_table(table: pd.DataFrame) -> str:
     return table.to_string()
 
 
-# -- figures ------------------------------------------------------------------------------
-def response_cdf_figure(results: list[RunResult], path: Path) -> None:
-    """Empirical CDF of response times per scenario, with the data beside it (CSV)."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    rows = []
-    for result in results:
-        counted = result.records[~result.records["in_warmup"]]
-        values = np.sort(counted["response_min"].dropna().to_numpy())
-        if len(values) == 0:
-            continue
-        share = np.arange(1, len(values) + 1) / len(counted)
-        ax.step(values, share, where="post", label=result.scenario.name)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "scenario": result.scenario.name,
-                    "response_min": values,
-                    "share_answered_within": share,
-                }
-            )
-        )
-    for target in (3, 5, 10, 15):
-        ax.axvline(target, color="grey", lw=0.6, ls=":")
-    ax.set_xlabel("response time (minutes, call received to first unit on scene)")
-    ax.set_ylabel("share of calls answered within")
-    ax.set_xlim(left=0)
-    ax.set_ylim(0, 1)
-    ax.legend()
-    ax.grid(alpha=0.3)
-    _attribution(ax, results)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    if rows:
-        pd.concat(rows).to_csv(path.with_suffix(".csv"), index=False)
-
-
-def _attribution(ax, results: list[RunResult]) -> None:
-    from sim.world import build_world
-
-    if any(build_world(r.scenario, r.base_dir).network.is_osm_data for r in results):
-        ax.text(
-            1,
-            -0.14,
-            "Map data © OpenStreetMap contributors, ODbL",
-            transform=ax.transAxes,
-            ha="right",
-            fontsize=7,
-            color="grey",
-        )
-
-
 # -- the results folder -----------------------------------------------------------------
 @contextmanager
 def results_folder(target: Path) -> Iterator[Path]:
@@ -216,7 +161,7 @@ def write_results(results: list[RunResult], folder: Path) -> None:
     per_rep = [{"scenario": r.scenario.name, **_headline(s)} for r in results for s in r.summaries]
     pd.DataFrame(per_rep).to_csv(folder / "replications.csv", index=False)
     comparison_table(results).to_csv(folder / "comparison.csv")
-    response_cdf_figure(results, folder / "response_cdf.png")
+    write_figures(results, folder)
     for result in results:
         write_bulletins(result, folder / "bulletins" / result.scenario.name)
 

@@ -1,0 +1,208 @@
+"""Figures of a comparison (DESIGN 4.3), each saved as PNG with its data beside it (CSV).
+
+- response-time distribution (empirical CDF) per scenario;
+- resolution and repeat rates with 95% CIs;
+- a map of the network coloured by mean response time at each call's node;
+- unit utilisation by state.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.collections import LineCollection
+
+from sim.agents.unit import STATE_NAMES
+from sim.runner import RunResult
+from sim.world import World, build_world
+
+OSM_ATTRIBUTION = "Map data © OpenStreetMap contributors, ODbL"
+_CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei")
+
+
+@lru_cache(maxsize=1)
+def _cjk_font() -> str | None:
+    """A font that can draw Chinese names, if one is installed."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in _CJK_FONTS if name in installed), None)
+
+
+def label(text: str) -> str:
+    """``text`` as it can be drawn: without its CJK characters when no CJK font is installed."""
+    if _cjk_font() is not None or text.isascii():
+        return text
+    return "".join(ch for ch in text if ord(ch) < 0x2E80).strip()
+
+
+def world_of(result: RunResult) -> World:
+    """The (cached) world a result ran in."""
+    return build_world(result.scenario, result.base_dir)
+
+
+def _save(fig, path: Path, data: pd.DataFrame, osm: bool = False) -> None:
+    if osm:
+        fig.text(0.99, 0.005, OSM_ATTRIBUTION, ha="right", va="bottom", fontsize=7, color="grey")
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    data.to_csv(path.with_suffix(".csv"), index=False)
+
+
+def response_cdf(results: list[RunResult], path: Path) -> None:
+    """Share of calls answered within t minutes, per scenario."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    rows, upper = [], 20.0
+    for result in results:
+        counted = result.records[~result.records["in_warmup"]]
+        values = np.sort(counted["response_min"].dropna().to_numpy())
+        if len(values) == 0:
+            continue
+        share = np.arange(1, len(values) + 1) / len(counted)
+        ax.step(values, share, where="post", label=result.scenario.name)
+        upper = max(upper, float(np.quantile(values, 0.99)) * 1.1)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "scenario": result.scenario.name,
+                    "response_min": values,
+                    "share_answered_within": share,
+                }
+            )
+        )
+    for target in (3, 5, 10, 15):
+        ax.axvline(target, color="grey", lw=0.6, ls=":")
+    ax.set(
+        xlabel="response time (min, call received to first unit on scene)",
+        ylabel="share of calls answered within",
+        xlim=(0, upper),
+        ylim=(0, 1),
+    )
+    ax.legend()
+    ax.grid(alpha=0.3)
+    data = pd.concat(rows) if rows else pd.DataFrame()
+    _save(fig, path, data, osm=any(world_of(r).network.is_osm_data for r in results))
+
+
+def outcome_rates(results: list[RunResult], path: Path) -> None:
+    """Resolution at first attendance and repeat rate per scenario, with 95% CIs."""
+    keys = {"resolution_rate": "resolved at first attendance", "repeat_rate": "repeat calls"}
+    rows = [
+        {
+            "scenario": r.scenario.name,
+            "metric": key,
+            "mean": r.summary.get(key),
+            "ci95": r.summary.get("ci95", {}).get(key),
+        }
+        for r in results
+        for key in keys
+    ]
+    data = pd.DataFrame(rows)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    width = 0.8 / max(len(results), 1)
+    for i, result in enumerate(results):
+        mine = data[data["scenario"] == result.scenario.name]
+        means = mine["mean"].astype(float).fillna(0).to_numpy()
+        errors = mine["ci95"].astype(float).fillna(0).to_numpy()
+        ax.bar(
+            np.arange(len(keys)) + i * width,
+            means,
+            width,
+            yerr=errors,
+            capsize=4,
+            label=result.scenario.name,
+        )
+    ax.set_xticks(np.arange(len(keys)) + width * (len(results) - 1) / 2, list(keys.values()))
+    ax.set(ylabel="share of calls", ylim=(0, 1))
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    _save(fig, path, data)
+
+
+def utilisation(results: list[RunResult], path: Path) -> None:
+    """Share of unit time in each state, per scenario (stacked)."""
+    rows = [
+        {
+            "scenario": r.scenario.name,
+            "state": state,
+            "share": (r.summary["utilization"]["by_state"].get(state) or 0.0),
+        }
+        for r in results
+        for state in STATE_NAMES
+    ]
+    data = pd.DataFrame(rows)
+    fig, ax = plt.subplots(figsize=(7, 0.9 * len(results) + 1.6))
+    left = np.zeros(len(results))
+    for state in STATE_NAMES:
+        shares = data[data["state"] == state]["share"].to_numpy()
+        ax.barh([r.scenario.name for r in results], shares, left=left, label=state)
+        left += shares
+    ax.set(xlabel="share of unit time", xlim=(0, 1))
+    ax.legend(ncol=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    _save(fig, path, data)
+
+
+def response_map(result: RunResult, path: Path) -> None:
+    """The street network, each call node coloured by its mean response time."""
+    world = world_of(result)
+    router = world.router
+    counted = result.records[~result.records["in_warmup"]]
+    by_node = counted.groupby("node")["response_min"].agg(["mean", "count"]).reset_index()
+    index = {str(node): i for i, node in enumerate(router.node_ids)}
+    by_node["x"] = [router.x[index[n]] for n in by_node["node"]]
+    by_node["y"] = [router.y[index[n]] for n in by_node["node"]]
+    fig, ax = plt.subplots(figsize=(8, 6))
+    tails, heads = router.forward.nonzero()
+    segments = np.stack(
+        [
+            np.column_stack([router.x[tails], router.y[tails]]),
+            np.column_stack([router.x[heads], router.y[heads]]),
+        ],
+        axis=1,
+    )
+    ax.add_collection(LineCollection(segments, colors="#bbbbbb", linewidths=0.6))
+    points = ax.scatter(
+        by_node["x"],
+        by_node["y"],
+        c=by_node["mean"],
+        s=8 + by_node["count"],
+        cmap="viridis_r",
+        zorder=3,
+    )
+    fig.colorbar(points, ax=ax, label="mean response time (min)")
+    for name, node in world.post_nodes.items():
+        ax.plot(router.x[node], router.y[node], marker="s", color="crimson", ms=7, zorder=4)
+        ax.annotate(
+            label(name),
+            (router.x[node], router.y[node]),
+            xytext=(4, 4),
+            fontsize=7,
+            textcoords="offset points",
+        )
+    ax.set_aspect("equal")
+    ax.autoscale()
+    ax.set(
+        title=f"{result.scenario.name}: mean response time by call location",
+        xlabel="x (m)",
+        ylabel="y (m)",
+    )
+    _save(fig, path, by_node, osm=world.network.is_osm_data)
+
+
+def write_figures(results: list[RunResult], folder: Path) -> None:
+    """All figures of a comparison into ``folder``."""
+    font = _cjk_font()
+    if font is not None and font not in plt.rcParams["font.sans-serif"]:
+        plt.rcParams["font.sans-serif"] = [font, *plt.rcParams["font.sans-serif"]]
+    response_cdf(results, folder / "response_cdf.png")
+    outcome_rates(results, folder / "outcome_rates.png")
+    utilisation(results, folder / "utilisation.png")
+    for result in results:
+        if world_of(result).router.n_nodes > 1:
+            response_map(result, folder / f"response_map_{result.scenario.name}.png")
