@@ -10,11 +10,17 @@ same calls (common random numbers).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.scenario import Calls
+
+if TYPE_CHECKING:
+    from sim.agents.places import Resident
+    from sim.agents.unit import Unit
 
 #: Per-call uniforms drawn with the call, by column.
 DRAWS = (
@@ -93,3 +99,35 @@ def _choose(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
     cum = np.cumsum(weights, dtype=float)
     picks = np.searchsorted(cum, u * cum[-1], side="right")
     return np.minimum(picks, len(weights) - 1)
+
+
+@dataclass(slots=True)
+class Call:
+    """One call, from the moment it is made until the scene is cleared."""
+
+    id: int
+    type_index: int
+    priority: int
+    community: int
+    node: int
+    resident: Resident  # who called (repeats come from the same household)
+    t_call: float
+    draws: np.ndarray
+    first_type: int = -1  # the type when made (escalation may change type_index)
+    repeat_of: int = -1  # the first call of this problem, for repeats
+    chain: int = 0  # 0 for a first call, k for the k-th repeat
+    problem: int = -1  # the latent problem that caused it, if any
+    t_ready: float = math.nan
+    t_assigned: float = math.nan
+    t_arrive: float = math.nan
+    t_clear: float = math.nan
+    unit: Unit | None = None
+    queued: bool = False
+    resolved: bool = False
+    escalated: bool = False
+    familiarity: float = math.nan  # of the attending unit with the call's community
+
+    @property
+    def queue_key(self) -> tuple[int, float, int]:
+        """Priority first (1 most urgent), then first come first served."""
+        return (self.priority, self.t_ready, self.id)

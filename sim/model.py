@@ -14,15 +14,15 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from dataclasses import dataclass
 
 import mesa
 import numpy as np
 
 from sim.agents.places import PostAgent, Resident
 from sim.agents.unit import Unit, UnitState
-from sim.calls import DRAWS, generate_calls
+from sim.calls import DRAWS, Call, generate_calls
 from sim.dispatch import POLICIES
+from sim.duties import DutiesAndShifts
 from sim.outcomes import (
     Familiarity,
     escalation_delay_min,
@@ -39,39 +39,7 @@ _UNIT_EVENT, _CALL_EVENT = 0, 1  # at equal times, units free up before calls di
 _D = {name: i for i, name in enumerate(DRAWS)}
 
 
-@dataclass(slots=True)
-class Call:
-    """One call, from the moment it is made until the scene is cleared."""
-
-    id: int
-    type_index: int
-    priority: int
-    community: int
-    node: int
-    resident: Resident  # who called (repeats come from the same household)
-    t_call: float
-    draws: np.ndarray
-    first_type: int = -1  # the type when made (escalation may change type_index)
-    repeat_of: int = -1  # the first call of this problem, for repeats
-    chain: int = 0  # 0 for a first call, k for the k-th repeat
-    problem: int = -1  # the latent problem that caused it, if any
-    t_ready: float = math.nan
-    t_assigned: float = math.nan
-    t_arrive: float = math.nan
-    t_clear: float = math.nan
-    unit: Unit | None = None
-    queued: bool = False
-    resolved: bool = False
-    escalated: bool = False
-    familiarity: float = math.nan  # of the attending unit with the call's community
-
-    @property
-    def queue_key(self) -> tuple[int, float, int]:
-        """Priority first (1 most urgent), then first come first served."""
-        return (self.priority, self.t_ready, self.id)
-
-
-class PatrolModel(mesa.Model):
+class PatrolModel(DutiesAndShifts, mesa.Model):
     """Residents call, the command room dispatches, units travel, attend and return."""
 
     def __init__(
@@ -150,20 +118,6 @@ class PatrolModel(mesa.Model):
             for node, n_people in zip(rng.choice(nodes, size=blocks), people, strict=True):
                 residents.append(Resident(self, int(node), c, int(n_people)))
         return residents
-
-    def _start_unit_timers(self, unit: Unit) -> None:
-        duty = unit.group.other_duty
-        if duty.share > 0:
-            self._schedule(self._next_duty_gap(unit), _UNIT_EVENT, self._on_duty_due, unit)
-        shift = unit.group.shift
-        if shift is not None and shift.hours < 24:
-            start = shift.start_hour * 60.0
-            end = start + shift.hours * 60.0
-            if not (start <= 0 < end or start <= 1440 < end):
-                unit.on_shift = False
-                unit.set_state(UnitState.OFF_SHIFT, 0.0)
-            self._schedule(start, _UNIT_EVENT, self._on_shift_start, unit)
-            self._schedule(end % 1440.0, _UNIT_EVENT, self._on_shift_end, unit)
 
     # -- event queue --------------------------------------------------------------------
     def _schedule(self, t_min: float, priority: int, handler, arg) -> None:
@@ -387,44 +341,3 @@ class PatrolModel(mesa.Model):
         else:
             unit.set_state(UnitState.IDLE, self.now_min)
             self._serve_queue(unit)
-
-    # -- other duties and shifts --------------------------------------------------------
-    def _next_duty_gap(self, unit: Unit) -> float:
-        duty = unit.group.other_duty
-        mean_gap = duty.block_min.mean_value * (1 - duty.share) / duty.share
-        return self.now_min + self._duty_rng.exponential(mean_gap)
-
-    def _on_duty_due(self, unit: Unit) -> None:
-        unit.duty_pending = True
-        if unit.state == UnitState.IDLE:
-            self._start_duty(unit)
-
-    def _start_duty(self, unit: Unit) -> None:
-        unit.duty_pending = False
-        unit.set_state(UnitState.OTHER_DUTY, self.now_min)
-        block = unit.group.other_duty.block_min.quantile(self._duty_rng.random())
-        self._schedule(self.now_min + block, _UNIT_EVENT, self._on_duty_end, unit)
-
-    def _on_duty_end(self, unit: Unit) -> None:
-        self._schedule(self._next_duty_gap(unit), _UNIT_EVENT, self._on_duty_due, unit)
-        if unit.off_shift_pending:
-            unit.off_shift_pending = False
-            unit.set_state(UnitState.OFF_SHIFT, self.now_min)
-            return
-        unit.set_state(UnitState.IDLE, self.now_min)
-        self._serve_queue(unit)
-
-    def _on_shift_start(self, unit: Unit) -> None:
-        self._schedule(self.now_min + 1440.0, _UNIT_EVENT, self._on_shift_start, unit)
-        unit.on_shift = True
-        unit.off_shift_pending = False
-        if unit.state == UnitState.OFF_SHIFT:
-            self._arrive_home(unit)
-
-    def _on_shift_end(self, unit: Unit) -> None:
-        self._schedule(self.now_min + 1440.0, _UNIT_EVENT, self._on_shift_end, unit)
-        unit.on_shift = False
-        if unit.state == UnitState.IDLE:
-            unit.set_state(UnitState.OFF_SHIFT, self.now_min)
-        else:
-            unit.off_shift_pending = True
