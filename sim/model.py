@@ -234,6 +234,15 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
                 self.queue.remove(call)
                 self._assign(call, *choice)
 
+    def slowdown_at(self, t_min: float) -> float:
+        """Travel time over free-flow time for a trip starting at ``t_min`` (congestion).
+
+        The dispatcher ranks units by free-flow time; every trip starting at the same moment
+        is stretched alike, so the ranking of units at posts is unchanged.
+        """
+        hourly = self.config.congestion_by_hour
+        return 1.0 if hourly is None else hourly[int(t_min // 60) % 24]
+
     def free_units(self) -> list[Unit]:
         """Units that can take a call now, in a fixed order."""
         return [u for u in self.units if u.is_free]
@@ -248,7 +257,8 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
             mobilise = self.config.dispatch.mobilisation_min.quantile(
                 call.draws[_D["mobilisation"]]
             )
-        t_arrive = unit.start_trip(call.node, now, total_min - lead_min, mobilise)
+        slowdown = self.slowdown_at(now)
+        t_arrive = unit.start_trip(call.node, now, total_min - lead_min, mobilise, slowdown)
         unit.call = call
         unit.set_state(UnitState.EN_ROUTE, now)
         self._schedule(t_arrive, _UNIT_EVENT, self._on_arrive, (unit, unit.trip_id))
@@ -312,7 +322,7 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
             self._arrive_home(unit)
             return
         travel = self.router.time(unit.node, unit.post.node)
-        t_home = unit.start_trip(unit.post.node, now, travel)
+        t_home = unit.start_trip(unit.post.node, now, travel, slowdown=self.slowdown_at(now))
         unit.set_state(UnitState.RETURNING, now)
         self._schedule(t_home, _UNIT_EVENT, self._on_home, (unit, unit.trip_id))
 

@@ -242,6 +242,8 @@ class Scenario(_Frozen):
     replications: int = Field(default=1, ge=1)
     network: NetworkSpec = Field(default_factory=lambda: {"kind": "synthetic"})
     snap_tolerance_m: float = Field(default=500.0, gt=0)  # posts/anchors farther: an error
+    # 24 travel-time multipliers by hour of day (congestion; 1 = free flow). None: none.
+    congestion_by_hour: tuple[float, ...] | None = None
     communities: tuple[Community, ...] = Field(min_length=1)
     posts: tuple[Post, ...] = Field(min_length=1)
     units: tuple[UnitGroup, ...] = Field(min_length=1)
@@ -281,6 +283,13 @@ class Scenario(_Frozen):
                     f"units.{i}.post: unknown post {group.post!r}; known: {', '.join(posts)}"
                 )
         return self
+
+    @field_validator("congestion_by_hour")
+    @classmethod
+    def _congestion_24(cls, value):
+        if value is not None and (len(value) != 24 or min(value) <= 0):
+            raise ValueError("a list of 24 positive travel-time multipliers was expected")
+        return value
 
     @property
     def horizon_min(self) -> float:

@@ -322,3 +322,25 @@ def test_embedded_solves_more_and_repeats_less_than_central():
 
     assert ci("embedded", "resolution_rate")[0] > ci("central", "resolution_rate")[1]
     assert ci("embedded", "repeat_rate")[1] < ci("central", "repeat_rate")[0]
+
+
+def test_congestion_stretches_travel_by_the_hour_of_departure():
+    raw = district_raw("embedded")
+    raw["days"] = 84
+    raw["dispatch"]["mobilisation_min"] = 0
+    raw["congestion_by_hour"] = [2.0 if 7 <= h < 10 else 1.0 for h in range(24)]
+    _, jam, _ = run_once(validate(raw))
+    hour = jam["t_assigned"] // 60 % 24
+    rush, calm = (hour >= 7) & (hour < 10), (hour >= 11) & (hour < 21)
+    ratio = jam.loc[rush, "travel_min"].mean() / jam.loc[calm, "travel_min"].mean()
+    assert 1.7 < ratio < 2.3
+    from sim.model import PatrolModel
+
+    model, checked = PatrolModel(validate(raw)), 0
+    for t in range(3 * 1440, 30 * 1440, 3):  # the drawn route arrives with the trip
+        model.run_until(t)
+        for unit in model.units:
+            if unit.trip is not None and unit.state.name in ("EN_ROUTE", "RETURNING"):
+                assert unit.route().t_arrive_min == pytest.approx(unit.trip.t_arrive_min)
+                checked += unit.trip.slowdown == 2.0
+    assert checked > 3

@@ -46,6 +46,7 @@ class Trip:
     t_arrive_min: float
     lead: Route | None = None
     route: Route | None = None
+    slowdown: float = 1.0  # travel time over free-flow time (congestion)
 
 
 class Unit(mesa.Agent):
@@ -87,17 +88,26 @@ class Unit(mesa.Agent):
         """Count time up to ``now_min`` in the current state (at the end of a run)."""
         self.set_state(self.state, now_min)
 
-    def start_trip(self, target: int, now_min: float, travel_min: float, delay_min: float = 0.0):
+    def start_trip(
+        self,
+        target: int,
+        now_min: float,
+        travel_min: float,
+        delay_min: float = 0.0,
+        slowdown: float = 1.0,
+    ) -> float:
         """Leave for ``target``; return the arrival time.
 
         A unit on the road first finishes its edge (``position_source``), so ``travel_min``
-        counts from that node; ``delay_min`` (e.g. mobilisation) is added before leaving.
+        (free-flow, stretched by ``slowdown``) counts from that node; ``delay_min`` (e.g.
+        mobilisation) is added before leaving.
         """
         source, lead_min = self.position_source(now_min)
         lead = self.trip.route if lead_min > 0 and self.trip is not None else None
         self.trip_id += 1
         t_start = now_min + lead_min + delay_min
-        self.trip = Trip(source, target, t_start, t_start + travel_min, lead)
+        t_arrive = t_start + travel_min * slowdown
+        self.trip = Trip(source, target, t_start, t_arrive, lead, slowdown=slowdown)
         self.node = target
         return self.trip.t_arrive_min
 
@@ -105,7 +115,10 @@ class Unit(mesa.Agent):
         """The current trip's route, computed the first time it is needed."""
         trip = self.trip
         if trip.route is None:
-            trip.route = self.model.router.route(trip.source, trip.target, trip.t_start_min)
+            route = self.model.router.route(trip.source, trip.target, trip.t_start_min)
+            if trip.slowdown != 1.0:
+                route = Route(route.nodes, route.cum_min * trip.slowdown, route.t_depart_min)
+            trip.route = route
         return trip.route
 
     def position_source(self, now_min: float) -> tuple[int, float]:
