@@ -11,7 +11,7 @@ same calls (common random numbers).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -101,9 +101,13 @@ def _choose(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.minimum(picks, len(weights) - 1)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Call:
-    """One call, from the moment it is made until the scene is cleared."""
+    """One call, from the moment it is made until the scene is cleared (compared by identity).
+
+    ``unit`` is the primary unit (the first assigned): it decides the outcome; a call that
+    needs several units (``units_needed``) gets backups in ``units`` too.
+    """
 
     id: int
     type_index: int
@@ -126,6 +130,13 @@ class Call:
     resolved: bool = False
     escalated: bool = False
     familiarity: float = math.nan  # of the attending unit with the call's community
+    units_needed: int = 1
+    units: list[Unit] = field(default_factory=list)  # every unit assigned, primary first
+
+    @property
+    def missing_units(self) -> int:
+        """Units still to assign."""
+        return self.units_needed - len(self.units)
 
     @property
     def queue_key(self) -> tuple[int, float, int]:

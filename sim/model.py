@@ -187,6 +187,7 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
             draws=draws,
             first_type=type_index,
             problem=problem,
+            units_needed=self.call_types[type_index].units_needed,
         )
         if repeat_of is not None:
             first = repeat_of if repeat_of.repeat_of < 0 else self.calls[repeat_of.repeat_of]
@@ -211,28 +212,41 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         call.type_index = new_type
         call.priority = self.call_types[new_type].priority
         call.escalated = True
+        call.units_needed = max(call.units_needed, self.call_types[new_type].units_needed)
+        if math.isnan(call.t_ready):
+            return  # not yet with the dispatcher, who will see its new type
         if call in self.queue:  # its priority changed: take its new place
             self.queue.remove(call)
+        elif call.missing_units > 0:  # it now needs more units than it has
+            self._dispatch(call, self.free_units())
+        if call.missing_units > 0:
             bisect.insort(self.queue, call, key=lambda c: c.queue_key)
 
     def _on_ready(self, call: Call) -> None:
         call.t_ready = self.now_min
-        choice = self.policy(self, call, self.free_units())
-        if choice is not None:
-            self._assign(call, *choice)
+        self._dispatch(call, self.free_units())
+        if call.missing_units == 0:
             return
-        call.queued = True
+        call.queued = True  # some unit it needs was not free
         bisect.insort(self.queue, call, key=lambda c: c.queue_key)
         threshold = self.config.dispatch.borrow_after_min
         if self.config.dispatch.policy == "community_first" and threshold:
             self._schedule(self.now_min + threshold, _CALL_EVENT, self._on_borrow_due, call)
 
+    def _dispatch(self, call: Call, candidates: list[Unit]) -> None:
+        """Assign units the policy picks among ``candidates`` until the call has enough."""
+        while call.missing_units > 0:
+            choice = self.policy(self, call, candidates)
+            if choice is None:
+                return
+            self._assign(call, *choice)
+            candidates = [u for u in candidates if u is not choice[0]]
+
     def _on_borrow_due(self, call: Call) -> None:
         if call in self.queue:
-            choice = self.policy(self, call, self.free_units())
-            if choice is not None:
+            self._dispatch(call, self.free_units())
+            if call.missing_units == 0:
                 self.queue.remove(call)
-                self._assign(call, *choice)
 
     def slowdown_at(self, t_min: float) -> float:
         """Travel time over free-flow time for a trip starting at ``t_min`` (congestion).
@@ -249,8 +263,10 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
 
     def _assign(self, call: Call, unit: Unit, total_min: float) -> None:
         now = self.now_min
-        call.t_assigned = now
-        call.unit = unit
+        if not call.units:
+            call.t_assigned = now
+            call.unit = unit
+        call.units.append(unit)
         _, lead_min = unit.position_source(now)
         mobilise = 0.0
         if unit.state == UnitState.IDLE:
@@ -268,8 +284,9 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         unit, trip_id = arg
         assert trip_id == unit.trip_id and unit.state == UnitState.EN_ROUTE
         call = unit.call
-        call.t_arrive = self.now_min
-        self.open_calls.pop(call.id, None)
+        if math.isnan(call.t_arrive):  # the first unit on scene
+            call.t_arrive = self.now_min
+            self.open_calls.pop(call.id, None)
         unit.set_state(UnitState.ON_SCENE, self.now_min)
         service = self.call_types[call.type_index].service_min.quantile(call.draws[_D["service"]])
         self._schedule(self.now_min + service, _UNIT_EVENT, self._on_clear, unit)
@@ -278,6 +295,12 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         assert unit.state == UnitState.ON_SCENE
         call = unit.call
         now = self.now_min
+        if unit is not call.unit:  # a backup unit leaves; the primary decides the outcome
+            self.familiarity.handled_call(unit.index, call.community, now)
+            unit.call = None
+            unit.calls_attended += 1
+            self._unit_done(unit)
+            return
         call.t_clear = now
         p = resolution_probability(self, call, unit)
         call.resolved = bool(call.draws[_D["resolution"]] < p)
@@ -330,8 +353,9 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         for call in self.queue:
             choice = self.policy(self, call, [unit])
             if choice is not None:
-                self.queue.remove(call)
                 self._assign(call, *choice)
+                if call.missing_units == 0:
+                    self.queue.remove(call)
                 return True
         return False
 

@@ -24,6 +24,7 @@ COLUMNS: dict[str, str] = {
     "t_clear": "float64",
     "unit": "string",
     "unit_post": "string",
+    "units": "int64",
     "queued": "bool",
     "travel_min": "float64",
     "response_min": "float64",
@@ -55,6 +56,7 @@ def call_records(model: PatrolModel) -> pd.DataFrame:
             rows[t].append(getattr(call, t))
         rows["unit"].append(call.unit.label if call.unit else None)
         rows["unit_post"].append(call.unit.post.name if call.unit else None)
+        rows["units"].append(len(call.units))
         rows["queued"].append(call.queued)
         rows["travel_min"].append(call.t_arrive - call.t_assigned)
         rows["response_min"].append(call.t_arrive - call.t_call)

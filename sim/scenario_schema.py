@@ -121,6 +121,7 @@ class CallType(_Frozen):
     priority: int = Field(default=3, ge=1)
     service_min: Dist
     criminal: bool = False
+    units_needed: int = Field(default=1, ge=1)  # crews sent (response: the first on scene)
     label_zh: str | None = None  # for the weekly bulletin
     # Resolution at first attendance: p_unfamiliar + (p_familiar - p_unfamiliar) x familiarity
     p_familiar: float = Field(default=1.0, ge=0, le=1)
@@ -277,6 +278,13 @@ class Scenario(_Frozen):
         for name in self.bulletins.prevention:
             if name not in types:
                 raise ValueError(f"bulletins.prevention: unknown call type {name!r}")
+        total_units = sum(group.count for group in self.units)
+        for i, call_type in enumerate(self.calls.types):
+            if call_type.units_needed > total_units:
+                raise ValueError(
+                    f"calls.types.{i}.units_needed: {call_type.units_needed} units needed but "
+                    f"the scenario has {total_units}"
+                )
         for i, group in enumerate(self.units):
             if group.post not in posts:
                 raise ValueError(

@@ -344,3 +344,38 @@ def test_congestion_stretches_travel_by_the_hour_of_departure():
                 assert unit.route().t_arrive_min == pytest.approx(unit.trip.t_arrive_min)
                 checked += unit.trip.slowdown == 2.0
     assert checked > 3
+
+
+# -- calls that need several units ------------------------------------------------------
+def test_a_call_needing_two_units_gets_two_and_both_work_it():
+    raw = one_office_raw(days=60, units_needed=2)
+    raw["units"][0]["count"] = 2
+    model, records, summary = run_once(validate(raw))
+    answered = records[records["t_arrive"].notna()]
+    assert (answered["units"] == 2).all()
+    busy = [u.state_min[2] for u in model.units]  # on scene
+    assert busy[0] == pytest.approx(busy[1], rel=0.02)
+    # both units are on scene for every call's whole service time
+    on_scene = (records["t_clear"] - records["t_arrive"]).sum() / (60 * 1440)
+    assert summary["utilization"]["mean"] == pytest.approx(on_scene, rel=0.01)
+
+
+def test_a_call_cannot_need_more_units_than_exist():
+    raw = one_office_raw(units_needed=5)
+    with pytest.raises(Exception, match="units_needed: 5 units needed but the scenario has 4"):
+        validate(raw)
+
+
+def test_escalating_to_a_two_unit_type_sends_a_second_unit():
+    raw = one_office_raw(
+        days=30, escalation={"to": "assault", "probability": 1.0, "after_min": 5.0}
+    )
+    raw["calls"]["types"].append(
+        {"name": "assault", "share": 1e-9, "priority": 1, "service_min": 30, "units_needed": 2}
+    )
+    raw["dispatch"] = {"delay_min": {"dist": "uniform", "low": 0, "high": 10}}
+    _, records, _ = run_once(validate(raw))
+    answered = records[records["t_arrive"].notna()]
+    assert (answered.loc[answered["escalated"], "units"] == 2).all()
+    assert (answered.loc[~answered["escalated"], "units"] == 1).all()
+    assert answered["escalated"].sum() > 50
