@@ -127,7 +127,7 @@ class CommunityWork:
         return {
             "appeared": len(counted),
             "detected": sum(not math.isnan(p.t_detected) for p in counted),
-            "fixed": sum(p.t_fixed < horizon for p in counted),
+            "fixed": int(sum(p.t_fixed < horizon for p in counted)),
             "calls": sum(p.calls for p in counted),
         }
 

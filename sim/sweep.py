@@ -8,7 +8,8 @@ A spec names a base scenario, fixed overrides, parameters by dotted path and a d
     design: grid                    # grid | list | lhs | sobol | morris
     parameters:
       units.*.count: [1, 2, 3, 4]   # '*' = every list item; grid/list take value lists
-      calls.rate_per_hour: {low: 0.5, high: 2, relative: true}   # sampled designs take ranges
+      rate: {low: 0.5, high: 2, relative: true, paths: [calls.rate_per_hour]}  # ranges (sampled)
+      offices: {values: [1, 2], label: true}  # label: a results column only
     replications: 5                 # paired: every point runs the same (seed, replication)s
     seeds: [1]                      # scenario seeds (default: the base scenario's own)
 
@@ -35,7 +36,10 @@ from sim.errors import SimInputError
 from sim.scenario import find_scenario, format_validation_error, read_raw
 
 #: sim/ modules that do not change a run's results (excluded from the code version).
-NOT_RESULTS = ("cli", "sweep", "designs", "ledger", "executors", "sensitivity", "app", "viz")
+NOT_RESULTS = (
+    "cli", "sweep", "designs", "ledger", "executors", "sensitivity", "app", "viz",
+    "report", "figures", "bulletin",
+)  # fmt: skip
 
 
 class Range(BaseModel):
@@ -65,6 +69,7 @@ class Values(BaseModel):
     values: tuple[Any, ...] = Field(min_length=1)
     relative: bool = False
     paths: tuple[str, ...] = ()
+    label: bool = False  # a column of the results only: sets nothing in the scenario
 
 
 class SweepSpec(BaseModel):
@@ -260,9 +265,9 @@ def apply_point(spec: SweepSpec, base: dict[str, Any], point: dict[str, Any]) ->
     for path, value in spec.set.items():
         set_path(raw, path, value)
     for name, value in point.items():
-        if name == "scenario":
-            continue
         param = spec.parameters[name]
+        if name == "scenario" or getattr(param, "label", False):
+            continue
         for path in param.paths or (name,):
             set_path(raw, path, value, param.relative)
     return raw

@@ -35,7 +35,7 @@ class SweepStats:
     todo: int  # submitted this time
     done: int = 0
     failed: int = 0
-    lost: int = 0  # runs resubmitted because a worker died
+    lost: int = 0  # times runs were lost with a worker and resubmitted
     seconds: float = 0.0
     table: Path | None = None
 
@@ -104,10 +104,6 @@ def _execute(
     progress: bool,
     on_outcome: Callable[[RunTask, Outcome], None] | None,
 ) -> None:
-    queue = deque(todo)
-    inflight: dict[cf.Future, RunTask] = {}
-    losses: Counter[str] = Counter()
-    window = max(2, (2 if pool.kind == "local" else 4) * pool.workers)
     bar = tqdm(total=len(todo), desc=plan.spec.name, unit="run", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)  # fmt: skip
 
@@ -120,35 +116,71 @@ def _execute(
         if on_outcome is not None:
             on_outcome(task, outcome)
 
-    def lost(task: RunTask, exc: BaseException) -> None:
-        losses[task.key] += 1
-        stats.lost += 1
-        if losses[task.key] >= max_attempts:
-            finish(task, _infra_failure(task, exc, losses[task.key]))
-        else:
-            queue.appendleft(task)
-
     try:
-        while queue or inflight:
-            while queue and len(inflight) < window:
-                task = queue.popleft()
-                inflight[pool.submit(run_fn, task)] = task
-            finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
-            broken = False
-            for future in finished:
-                task = inflight.pop(future)
-                exc = future.exception()
-                if exc is None:
-                    finish(task, future.result())
-                else:
-                    broken |= isinstance(exc, cf.BrokenExecutor)
-                    lost(task, exc)
-            if broken:  # every other run in flight is lost too: keep what finished first
-                for task, outcome, exc in _drain(inflight):
-                    finish(task, outcome) if exc is None else lost(task, exc)
-                pool.recover()
+        _Loop(pool, run_fn, finish, stats, max_attempts).run(todo)
     finally:
         bar.close()
+
+
+class _Loop:
+    """Submit a window of runs, collect outcomes, and handle runs lost with a worker.
+
+    When a local pool breaks, every run in flight is lost and the culprit is unknown: the
+    lost runs become suspects and are rerun one at a time, so a run that kills its worker
+    again is blamed alone (and recorded failed after ``max_attempts``).
+    """
+
+    def __init__(self, pool: Pool, run_fn, finish, stats: SweepStats, max_attempts: int):
+        self.pool, self.run_fn, self.finish, self.stats = pool, run_fn, finish, stats
+        self.max_attempts = max_attempts
+        self.window = max(2, (2 if pool.kind == "local" else 4) * pool.workers)
+        self.queue: deque[RunTask] = deque()
+        self.suspects: deque[RunTask] = deque()
+        self.inflight: dict[cf.Future, RunTask] = {}
+        self.losses: Counter[str] = Counter()
+
+    def run(self, todo: list[RunTask]) -> None:
+        self.queue.extend(todo)
+        while self.queue or self.suspects or self.inflight:
+            self._fill()
+            finished, _ = cf.wait(self.inflight, return_when=cf.FIRST_COMPLETED)
+            alone = len(self.inflight) == 1
+            broken = False
+            for future in finished:
+                task = self.inflight.pop(future)
+                exc = future.exception()
+                if exc is None:
+                    self.finish(task, future.result())
+                elif isinstance(exc, cf.BrokenExecutor):
+                    broken = True
+                    self._blame(task, exc) if alone else self.suspects.append(task)
+                else:  # e.g. Dask's KilledWorker: Dask knows which run it was
+                    self._blame(task, exc)
+            if broken:  # the rest in flight is lost too: keep what finished first
+                for task, outcome, exc in _drain(self.inflight):
+                    self.finish(task, outcome) if exc is None else self.suspects.append(task)
+                self.stats.lost += 1
+                self.pool.recover()
+
+    def _fill(self) -> None:
+        if self.suspects:
+            if not self.inflight:
+                task = self.suspects.popleft()
+                self.inflight[self.pool.submit(self.run_fn, task)] = task
+            return
+        while self.queue and len(self.inflight) < self.window:
+            task = self.queue.popleft()
+            self.inflight[self.pool.submit(self.run_fn, task)] = task
+
+    def _blame(self, task: RunTask, exc: BaseException) -> None:
+        self.losses[task.key] += 1
+        if self.losses[task.key] >= self.max_attempts:
+            self.finish(task, _infra_failure(task, exc, self.losses[task.key]))
+        elif isinstance(exc, cf.BrokenExecutor):
+            self.suspects.append(task)
+        else:
+            self.queue.appendleft(task)
+            self.stats.lost += 1
 
 
 def _drain(
