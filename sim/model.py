@@ -15,6 +15,8 @@ import bisect
 import heapq
 import math
 
+from pathlib import Path
+
 import mesa
 import numpy as np
 
@@ -48,14 +50,16 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         replication: int = 0,
         world: World | None = None,
         seed: int | None = None,
+        base_dir: Path | None = None,
     ):
+        """``world`` defaults to the scenario's (cached); ``base_dir`` resolves its files."""
         self.config = scenario
         self.seed_value = scenario.seed if seed is None else seed
         self.replication = replication
         self.streams = Streams(self.seed_value, replication)
         super().__init__(rng=self.streams.generator("mesa"))
         self._default_schedule.stop()  # the event heap below drives time
-        self.world = world if world is not None else build_world(scenario)
+        self.world = world if world is not None else build_world(scenario, base_dir)
         self.router = self.world.router
         self.now_min = 0.0
         self.warmup_min = scenario.warmup_min

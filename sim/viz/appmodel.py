@@ -26,14 +26,14 @@ class AppModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: str = "embedded",
+        scenario_name: str = "embedded",
         compare: str = NO_COMPARE,
         policy: str = AS_SCENARIO,
         units_per_office: int = 0,
         rate_multiplier: float = 1.0,
         seed: str | int = "1",
     ):
-        controls = Controls(scenario, compare, policy, units_per_office, rate_multiplier, seed)
+        controls = Controls(scenario_name, compare, policy, units_per_office, rate_multiplier, seed)
         super().__init__(rng=_safe_seed(seed))
         self.controls = controls
         self.error: str | None = None
@@ -69,6 +69,16 @@ class AppModel(mesa.Model):
         """The end of the run (the shortest of the scenarios)."""
         return min((s.horizon_min for s in self.sims), default=0.0)
 
+    def settings_text(self) -> str:
+        """The controls this model was built with, in words (the sliders show no numbers)."""
+        c = self.controls
+        units = "as in scenario" if c.units_per_office == 0 else str(c.units_per_office)
+        policy = c.policy if c.policy != AS_SCENARIO else "as in scenario"
+        return (
+            f"seed {c.seed}, call rate x{c.rate_multiplier:g}, units per office: {units}, "
+            f"dispatch: {policy}"
+        )
+
     def step(self) -> None:
         """Advance every simulation by one minute and sample its figures."""
         if not self.sims or self.now_min >= self.horizon_min:
@@ -81,7 +91,7 @@ class AppModel(mesa.Model):
 
 def clock_text(now_min: float) -> str:
     """'Day 2, 14:05' for a time in minutes (day 1 starts at minute 0)."""
-    day, minute = divmod(int(math.floor(now_min)), 1440)
+    day, minute = divmod(math.floor(now_min), 1440)
     return f"Day {day + 1}, {minute // 60:02d}:{minute % 60:02d}"
 
 

@@ -26,7 +26,7 @@ SCENARIO_ENV = "PATROL_VIZ_SCENARIO"
 class Controls:
     """The values of the page's controls (as the widgets give them)."""
 
-    scenario: str = "embedded"
+    scenario_name: str = "embedded"  # not 'scenario': Mesa's SolaraViz passes its own
     compare: str = NO_COMPARE
     policy: str = AS_SCENARIO
     units_per_office: int = 0  # 0: as the scenario says
@@ -36,30 +36,52 @@ class Controls:
 
 def default_controls() -> Controls:
     """The first values: the scenario from ``run_sim.py viz --scenario`` if given."""
-    return Controls(scenario=os.environ.get(SCENARIO_ENV) or "embedded")
+    return Controls(scenario_name=os.environ.get(SCENARIO_ENV) or "embedded")
 
 
 def model_params(first: Controls | None = None) -> dict[str, dict[str, Any]]:
     """SolaraViz ``model_params``: one input per control, starting at ``first``."""
     first = first or default_controls()
     names = list(available_scenarios())
-    if first.scenario not in names:
-        names.append(first.scenario)  # a path given on the command line
+    if first.scenario_name not in names:
+        names.append(first.scenario_name)  # a path given on the command line
     return {
-        "scenario": {"type": "Select", "value": first.scenario, "values": names,
-                     "label": "Scenario"},
-        "compare": {"type": "Select", "value": first.compare, "values": [NO_COMPARE, *names],
-                    "label": "Before vs after: compare with"},
-        "policy": {"type": "Select", "value": first.policy, "values": list(POLICY_CHOICES),
-                   "label": "Dispatch policy"},
-        "units_per_office": {"type": "SliderInt", "value": first.units_per_office, "min": 0,
-                             "max": MAX_UNITS_PER_OFFICE, "step": 1,
-                             "label": "Units per office (0: as in scenario)"},
-        "rate_multiplier": {"type": "SliderFloat", "value": first.rate_multiplier,
-                            "min": 0.25, "max": 4.0, "step": 0.25,
-                            "label": "Call-rate multiplier"},
+        "scenario_name": {
+            "type": "Select",
+            "value": first.scenario_name,
+            "values": names,
+            "label": "Scenario",
+        },
+        "compare": {
+            "type": "Select",
+            "value": first.compare,
+            "values": [NO_COMPARE, *names],
+            "label": "Before vs after: compare with",
+        },
+        "policy": {
+            "type": "Select",
+            "value": first.policy,
+            "values": list(POLICY_CHOICES),
+            "label": "Dispatch policy",
+        },
+        "units_per_office": {
+            "type": "SliderInt",
+            "value": first.units_per_office,
+            "min": 0,
+            "max": MAX_UNITS_PER_OFFICE,
+            "step": 1,
+            "label": "Units per office (0: as in scenario)",
+        },
+        "rate_multiplier": {
+            "type": "SliderFloat",
+            "value": first.rate_multiplier,
+            "min": 0.25,
+            "max": 4.0,
+            "step": 0.25,
+            "label": "Call-rate multiplier",
+        },
         "seed": {"type": "InputText", "value": str(first.seed), "label": "Seed"},
-    }  # fmt: skip
+    }
 
 
 def parse_seed(value: str | int) -> int:
@@ -74,7 +96,7 @@ def build_scenarios(controls: Controls) -> list[tuple[Scenario, Path]]:
     """The scenario (and the one to compare with), with the controls applied."""
     seed = parse_seed(controls.seed)
     _check_ranges(controls)
-    names = [controls.scenario]
+    names = [controls.scenario_name]
     if controls.compare not in (NO_COMPARE, "", None):
         names.append(controls.compare)
     return [_load(name, controls, seed) for name in names]

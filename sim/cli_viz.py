@@ -1,0 +1,87 @@
+"""The ``viz`` command: serve the browser app (Mesa SolaraViz) on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sim.errors import SimInputError
+from sim.scenario import find_scenario
+
+APP_FILE = Path(__file__).parent / "viz" / "app.py"
+DEFAULT_PORT = 8765
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``viz`` command."""
+    viz = sub.add_parser("viz", help="open the browser app: watch, change and compare live")
+    viz.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    viz.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0: any free port)",
+    )
+    viz.add_argument("--scenario", help="the scenario shown first (name or YAML path)")
+    viz.set_defaults(func=cmd_viz)
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """The solara command line that serves the app (production mode: no checks, no reload)."""
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(APP_FILE),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+    ]
+
+
+def server_env(scenario: str | None = None) -> dict[str, str]:
+    """The server's environment: no telemetry, and the first scenario if one was chosen."""
+    from sim.viz.controls import SCENARIO_ENV
+
+    env = dict(
+        os.environ,
+        SOLARA_TELEMETRY_MIXPANEL_ENABLE="False",
+        # solara warns on every plain-http page load about cookies for iframes: noise here
+        PYTHONWARNINGS="ignore::UserWarning:solara.server.starlette",
+    )
+    if scenario:
+        env[SCENARIO_ENV] = scenario
+    return env
+
+
+def cmd_viz(args: argparse.Namespace) -> int:
+    """Check the options, then run the server until it stops (Ctrl-C)."""
+    if importlib.util.find_spec("solara") is None:
+        raise SimInputError("the browser app needs the 'viz' extras: scripts/setup dev")
+    if not 0 <= args.port <= 65535:
+        raise SimInputError(f"--port {args.port}: a port from 0 to 65535 was expected")
+    scenario = None
+    if args.scenario:
+        path = find_scenario(args.scenario)  # an unknown name is one clear line, exit 2
+        scenario = args.scenario if path.parent.name == "scenarios" else str(path.resolve())
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"Community patrol simulator: open http://{shown}:{args.port}/ (Ctrl-C stops it)",
+        flush=True,
+    )
+    command, env = server_command(args.host, args.port), server_env(scenario)
+    if hasattr(os, "execve"):  # become the server: signals reach it, no orphan is left
+        os.execve(command[0], command, env)
+    return subprocess.call(command, env=env)

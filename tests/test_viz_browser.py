@@ -1,0 +1,226 @@
+"""End to end in real headless Chromium: the app on a loopback port, driven like a student.
+
+Needs Debian's chromium (/usr/bin/chromium; ``.ci/run`` installs it): without it these tests
+skip, except under CI (``CI`` set), where they fail. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras")
+
+from sim.cli_viz import server_command, server_env  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "viz"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+expect = sync_api.expect
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is absent (Debian package 'chromium'; .ci/run installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the app server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"the app server did not answer at {url} within {timeout_s} s")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """The app on a free loopback port; a missing front-end file fails instead of downloading."""
+    _require_chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = server_env()
+    env["SOLARA_ASSETS_CDN"] = "http://127.0.0.1:9/"  # nothing listens: no fetch leaves the machine
+    log = ARTIFACTS / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            server_command("127.0.0.1", port), env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_until_up(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _local(url: str) -> bool:
+    """True for loopback hosts and in-page data (data:, blob: of this page's origin)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "data":
+        return True
+    if parsed.scheme == "blob":
+        return _local(url.removeprefix("blob:"))
+    return parsed.hostname in LOOPBACK
+
+
+class Watched:
+    """A page with every request and console error recorded."""
+
+    def __init__(self, context, url: str):
+        self.page = context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("websocket", lambda ws: self.requests.append(ws.url))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+        expect(self.page.locator("img.patrol-map")).to_be_visible(timeout=60_000)
+
+    @property
+    def clock(self):
+        return self.page.locator(".patrol-clock")
+
+    def button(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).click()
+
+    def choose(self, label: str, option: str) -> None:
+        select = self.page.locator(".v-select").filter(
+            has=self.page.locator("label", has_text=re.compile(f"^{re.escape(label)}"))
+        )
+        menu = self.page.locator(".menuable__content__active")  # the open menu (Vuetify 2)
+        expect(menu).to_have_count(0)
+        select.click()
+        menu.locator(".v-list-item", has_text=re.compile(f"^{re.escape(option)}$")).click()
+        expect(menu).to_have_count(0)
+
+    def set_seed(self, text: str) -> None:
+        seed = self.page.get_by_label("Seed")
+        seed.fill(text)
+        seed.press("Enter")
+
+    def positions(self) -> str:
+        return self.page.locator(".patrol-positions").text_content()
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+    def check_clean(self) -> None:
+        assert not self.errors, f"browser console errors: {self.errors}"
+        outside = sorted({u for u in self.requests if not _local(u)})
+        assert not outside, f"requests left the machine: {outside}"
+
+
+def test_watch_step_play_switch_and_reset(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 950})
+    page = Watched(context, server)
+    page.shot("01-loaded")
+    expect(page.clock).to_have_text(re.compile(r"^Day 1, 00:00"))
+    page.button("Step")
+    expect(page.clock).to_have_text(re.compile(r"^Day 1, 00:01"))
+    before = page.positions()
+    page.button("▶")
+    page.page.wait_for_function(  # a unit's marker moves (it is dispatched, then drives)
+        "(b) => document.querySelector('.patrol-positions').textContent !== b",
+        arg=before,
+        timeout=180_000,
+    )
+    moving = page.positions()
+    page.page.wait_for_function(
+        "(b) => document.querySelector('.patrol-positions').textContent !== b",
+        arg=moving,
+        timeout=60_000,
+    )
+    page.button("❚❚")
+    assert not page.clock.text_content().startswith("Day 1, 00:01")
+    page.shot("02-played")
+
+    page.choose("Scenario", "central")
+    page.choose("Before vs after", "embedded")
+    page.button("Reset")
+    expect(page.clock).to_have_text(re.compile(r"^Day 1, 00:00 — central vs embedded"))
+    for _ in range(3):
+        page.button("Step")
+    expect(page.clock).to_have_text(re.compile(r"^Day 1, 00:03"))
+    page.shot("03-before-vs-after")
+
+    page.set_seed("abc")
+    page.button("Reset")
+    expect(page.page.locator(".patrol-error")).to_contain_text("Seed: a whole number")
+    page.shot("04-bad-value")
+    page.set_seed("2")
+    page.button("Reset")
+    expect(page.clock).to_have_text(re.compile(r"^Day 1, 00:00"))
+    page.check_clean()
+    context.close()
+
+
+def test_two_sessions_have_their_own_models(browser, server):
+    first_context, second_context = browser.new_context(), browser.new_context()
+    first, second = Watched(first_context, server), Watched(second_context, server)
+    for _ in range(3):
+        first.button("Step")
+    expect(first.clock).to_have_text(re.compile(r"^Day 1, 00:03"))
+    expect(second.clock).to_have_text(re.compile(r"^Day 1, 00:00"))
+    second.button("Step")
+    second.choose("Scenario", "central")
+    second.button("Reset")
+    expect(second.clock).to_have_text(re.compile(r"^Day 1, 00:00 — central"))
+    first.page.wait_for_timeout(500)
+    expect(first.clock).to_have_text(re.compile(r"^Day 1, 00:03 — embedded"))
+    first.shot("05-session-a")
+    second.shot("06-session-b")
+    first.check_clean()
+    second.check_clean()
+    first_context.close()
+    second_context.close()
