@@ -105,8 +105,10 @@ def _choose(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
 class Call:
     """One call, from the moment it is made until the scene is cleared (compared by identity).
 
-    ``unit`` is the primary unit (the first assigned): it decides the outcome; a call that
-    needs several units (``units_needed``) gets backups in ``units`` too.
+    A call may need several units (``units_needed``; all in ``units``, in order of
+    assignment). ``unit`` is the lead unit: the first assigned, then the first on scene. The
+    scene lasts the call's service time from the first arrival; the lead unit decides the
+    outcome, backups leave when the scene is cleared (at once if they arrive later).
     """
 
     id: int
@@ -131,6 +133,8 @@ class Call:
     escalated: bool = False
     familiarity: float = math.nan  # of the attending unit with the call's community
     units_needed: int = 1
+    may_borrow: bool = False  # community_first: its borrowing threshold has passed
+    clear_due: float = math.nan  # when the scene will be cleared (first arrival + service)
     units: list[Unit] = field(default_factory=list)  # every unit assigned, primary first
 
     @property

@@ -36,15 +36,23 @@ def register_policy(name: str) -> Callable[[Policy], Policy]:
 
 
 def fastest(model: PatrolModel, call: Call, units: Sequence[Unit]) -> Choice:
-    """The unit that reaches the call first (exact network time; ties to the first listed)."""
+    """The unit that reaches the call first (exact; ties to the first listed).
+
+    A unit's time is what finishing its current edge (on the road), mobilising (from its
+    post) and the network path (stretched by congestion) add up to.
+    """
     if not units:
         return None
     now = model.now_min
-    positions = [u.position_source(now) for u in units]
-    k, minutes = model.router.nearest(
-        [node for node, _ in positions], call.node, [lead for _, lead in positions]
-    )
-    return (units[k], minutes) if k >= 0 else None
+    slowdown = model.slowdown_at(now)
+    mobilise = model.mobilisation_min(call)
+    nodes, offsets = [], []
+    for unit in units:
+        node, lead = unit.position_source(now)
+        nodes.append(node)
+        offsets.append((lead + (mobilise if unit.state == UnitState.IDLE else 0.0)) / slowdown)
+    k, minutes = model.router.nearest(nodes, call.node, offsets)
+    return (units[k], minutes * slowdown) if k >= 0 else None
 
 
 @register_policy("nearest")
@@ -65,7 +73,7 @@ def community_first(model: PatrolModel, call: Call, candidates: Sequence[Unit]) 
     if choice is not None:
         return choice
     threshold = model.config.dispatch.borrow_after_min
-    if threshold is None or model.now_min - call.t_ready < threshold:
+    if threshold is None or (not call.may_borrow and model.now_min - call.t_ready < threshold):
         return None
     return fastest(model, call, candidates)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-
 from pathlib import Path
 
 import mesa
@@ -129,15 +128,32 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         heapq.heappush(self._events, (t_min, priority, self._seq, handler, arg))
 
     def _advance_time(self, until: float) -> None:
-        """Process every event up to ``until`` (minutes), then let Mesa move its clock."""
+        """Process every event up to ``until`` (minutes) in time order, Mesa's too."""
+        while (t_mesa := self._next_mesa_event_min()) <= until:
+            self._run_own_events(t_mesa)  # ours first at equal times
+            if t_mesa > self.time:
+                super()._advance_time(t_mesa)  # runs Mesa's events at t_mesa
+            else:  # an event Mesa holds for the current instant
+                self._event_list.pop_event().execute()
+        self._run_own_events(until)
+        self.now_min = until
+        if until > self.time:
+            super()._advance_time(until)
+
+    def _run_own_events(self, until: float) -> None:
         events = self._events
         while events and events[0][0] <= until:
             t, _, _, handler, arg = heapq.heappop(events)
             self.now_min = t
             handler(arg)
         self.now_min = until
-        if until > self.time:
-            super()._advance_time(until)
+
+    def _next_mesa_event_min(self) -> float:
+        """When the next event scheduled through Mesa (``schedule_event``) is due."""
+        if self._event_list.is_empty():
+            return math.inf
+        ahead = self._event_list.peek_ahead(1)
+        return ahead[0].time if ahead else math.inf
 
     def run(self) -> None:
         """Run to the end of the horizon and close the books."""
@@ -247,6 +263,7 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
             candidates = [u for u in candidates if u is not choice[0]]
 
     def _on_borrow_due(self, call: Call) -> None:
+        call.may_borrow = True
         if call in self.queue:
             self._dispatch(call, self.free_units())
             if call.missing_units == 0:
@@ -261,6 +278,10 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         hourly = self.config.congestion_by_hour
         return 1.0 if hourly is None else hourly[int(t_min // 60) % 24]
 
+    def mobilisation_min(self, call: Call) -> float:
+        """Minutes a unit at its post needs before it leaves for this call."""
+        return self.config.dispatch.mobilisation_min.quantile(call.draws[_D["mobilisation"]])
+
     def free_units(self) -> list[Unit]:
         """Units that can take a call now, in a fixed order."""
         return [u for u in self.units if u.is_free]
@@ -272,13 +293,10 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
             call.unit = unit
         call.units.append(unit)
         _, lead_min = unit.position_source(now)
-        mobilise = 0.0
-        if unit.state == UnitState.IDLE:
-            mobilise = self.config.dispatch.mobilisation_min.quantile(
-                call.draws[_D["mobilisation"]]
-            )
+        mobilise = self.mobilisation_min(call) if unit.state == UnitState.IDLE else 0.0
         slowdown = self.slowdown_at(now)
-        t_arrive = unit.start_trip(call.node, now, total_min - lead_min, mobilise, slowdown)
+        free_flow_min = (total_min - lead_min - mobilise) / slowdown
+        t_arrive = unit.start_trip(call.node, now, free_flow_min, mobilise, slowdown)
         unit.call = call
         unit.set_state(UnitState.EN_ROUTE, now)
         self._schedule(t_arrive, _UNIT_EVENT, self._on_arrive, (unit, unit.trip_id))
@@ -287,25 +305,30 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
     def _on_arrive(self, arg: tuple[Unit, int]) -> None:
         unit, trip_id = arg
         assert trip_id == unit.trip_id and unit.state == UnitState.EN_ROUTE
-        call = unit.call
-        if math.isnan(call.t_arrive):  # the first unit on scene
-            call.t_arrive = self.now_min
+        call, now = unit.call, self.now_min
+        if math.isnan(call.t_arrive):  # the first unit on scene leads it, for service_min
+            call.t_arrive = now
+            call.unit = unit
             self.open_calls.pop(call.id, None)
-        unit.set_state(UnitState.ON_SCENE, self.now_min)
-        service = self.call_types[call.type_index].service_min.quantile(call.draws[_D["service"]])
-        self._schedule(self.now_min + service, _UNIT_EVENT, self._on_clear, unit)
+            draw = call.draws[_D["service"]]
+            call.clear_due = now + self.call_types[call.type_index].service_min.quantile(draw)
+        unit.set_state(UnitState.ON_SCENE, now)
+        self._schedule(max(now, call.clear_due), _UNIT_EVENT, self._on_clear, unit)
 
     def _on_clear(self, unit: Unit) -> None:
         assert unit.state == UnitState.ON_SCENE
         call = unit.call
         now = self.now_min
-        if unit is not call.unit:  # a backup unit leaves; the primary decides the outcome
+        if unit is not call.unit:  # a backup unit leaves; the lead unit decides the outcome
             self.familiarity.handled_call(unit.index, call.community, now)
             unit.call = None
             unit.calls_attended += 1
             self._unit_done(unit)
             return
         call.t_clear = now
+        if call in self.queue:  # backups still awaited are no longer needed
+            self.queue.remove(call)
+            call.units_needed = len(call.units)
         p = resolution_probability(self, call, unit)
         call.resolved = bool(call.draws[_D["resolution"]] < p)
         self.familiarity.handled_call(unit.index, call.community, now)
@@ -355,6 +378,8 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
 
     def _serve_queue(self, unit: Unit) -> bool:
         for call in self.queue:
+            if unit in call.units:
+                continue  # already on it (as primary or backup)
             choice = self.policy(self, call, [unit])
             if choice is not None:
                 self._assign(call, *choice)

@@ -188,16 +188,7 @@ def test_exact_trace(network_path):
     ("threshold", "t_call"),
     [
         (2.5, 8.0),  # (t + 2.5) - t == 2.5 exactly in floating point
-        pytest.param(
-            2.1,
-            10.0,  # (10 + 2.1) - 10 == 2.0999999999999996 < 2.1
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: sim/dispatch.py community_first checks now - t_ready < "
-                "borrow_after_min; at the borrow event (now = t_ready + threshold) the float "
-                "difference can fall just below the threshold, so the call is not borrowed",
-            ),
-        ),
+        (2.1, 10.0),  # (10 + 2.1) - 10 == 2.0999999999999996 < 2.1: borrowed all the same
     ],
 )
 def test_community_first_borrows_after_the_threshold(network_path, threshold, t_call):
@@ -243,12 +234,6 @@ def test_community_first_never_borrows_with_null_threshold(network_path):
     assert b.state_min[UnitState.IDLE] == pytest.approx(144.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: sim/dispatch.py fastest() ranks units by network time only; DESIGN 3.5 says "
-    "travel time includes the mobilisation delay, which _assign adds only afterwards, so an "
-    "idle unit that must mobilise beats a nearer-in-time unit already on the road",
-)
 def test_nearest_counts_mobilisation_when_ranking(network_path):
     """DESIGN 3.5: travel time = network time + mobilisation, so a unit already on the road
     (no mobilisation) beats an idle unit whose network time is shorter but which must first
@@ -278,12 +263,6 @@ class _Probe:
         self.seen.append((self.model.time, self.model.now_min, len(self.model.calls)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: sim/model.py PatrolModel._advance_time runs every heap event up to `until` "
-    "before handing over to Mesa, so an event a user schedules with schedule_event runs late "
-    "(it sees now_min == until and calls made after its time)",
-)
 def test_user_scheduled_mesa_events_run_in_time_order(network_path):
     model = PatrolModel(validate(trace_raw(network_path), "<trace>"))
     probe = _Probe(model)
@@ -294,11 +273,6 @@ def test_user_scheduled_mesa_events_run_in_time_order(network_path):
     assert probe.seen == [(30.0, 30.0, 1)]  # at 30: after the event at 20, before 35
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: sim/model.py _serve_queue/_dispatch: a call needing 2 units stays in the "
-    "queue after its only unit has cleared it, and that unit is assigned to it again",
-)
 def test_a_unit_is_not_sent_twice_to_the_same_call(network_path):
     raw = trace_raw(network_path)
     raw["calls"]["types"] += [

@@ -329,11 +329,23 @@ def test_congestion_stretches_travel_by_the_hour_of_departure():
     raw["days"] = 84
     raw["dispatch"]["mobilisation_min"] = 0
     raw["congestion_by_hour"] = [2.0 if 7 <= h < 10 else 1.0 for h in range(24)]
-    _, jam, _ = run_once(validate(raw))
+    model, jam, _ = run_once(validate(raw))
+    router, posts = model.router, model.world.post_nodes
+    jam = jam.dropna(subset=["t_arrive"])
+    from_post = np.array(
+        [  # free-flow minutes from the unit's post to the call
+            router.time(posts[post], router.index[int(node)])
+            for post, node in zip(jam["unit_post"], jam["node"], strict=True)
+        ]
+    )
     hour = jam["t_assigned"] // 60 % 24
-    rush, calm = (hour >= 7) & (hour < 10), (hour >= 11) & (hour < 21)
-    ratio = jam.loc[rush, "travel_min"].mean() / jam.loc[calm, "travel_min"].mean()
-    assert 1.7 < ratio < 2.3
+    rush = ((hour >= 7) & (hour < 10)).to_numpy() & (from_post > 0)
+    calm = ~((hour >= 7) & (hour < 10)).to_numpy() & (from_post > 0)
+    travel = jam["travel_min"].to_numpy()
+    doubled = np.isclose(travel, 2 * from_post, rtol=1e-9)
+    plain = np.isclose(travel, from_post, rtol=1e-9)
+    assert rush.sum() > 50 and doubled[rush].mean() > 0.6 and not plain[rush].any()
+    assert plain[calm].mean() > 0.6 and not doubled[calm].any()
     from sim.model import PatrolModel
 
     model, checked = PatrolModel(validate(raw)), 0
