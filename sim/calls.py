@@ -118,7 +118,7 @@ class Call:
     node: int
     resident: Resident  # who called (repeats come from the same household)
     t_call: float
-    draws: np.ndarray
+    draws: list[float]  # its own uniforms, by DRAWS column
     first_type: int = -1  # the type when made (escalation may change type_index)
     repeat_of: int = -1  # the first call of this problem, for repeats
     chain: int = 0  # 0 for a first call, k for the k-th repeat

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import math
 from pathlib import Path
 
@@ -65,7 +66,8 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         self.horizon_min = scenario.horizon_min
         self.policy = POLICIES[scenario.dispatch.policy]
         self._events: list = []
-        self._seq = 0
+        self._prevention = any(scenario.bulletins.prevention.values())
+        self._seq = itertools.count()
         self.calls: list[Call] = []
         self.queue: list[Call] = []
         self.open_calls: dict[int, Call] = {}
@@ -76,6 +78,16 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
             self.horizon_min,
             self.streams.generator("call_times"),
             self.streams.generator("call_what"),
+        )
+        # plain Python values: quicker to compare in the heap and to index one by one
+        self._base_times = self._stream.t_call_min.tolist()
+        self._base_calls = list(
+            zip(
+                self._stream.type_index.tolist(),
+                self._stream.resident_index.tolist(),
+                self._stream.draws.tolist(),
+                strict=True,
+            )
         )
         self._next_base = 0
         self._schedule_next_base_call()
@@ -124,8 +136,7 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
 
     # -- event queue --------------------------------------------------------------------
     def _schedule(self, t_min: float, priority: int, handler, arg) -> None:
-        self._seq += 1
-        heapq.heappush(self._events, (t_min, priority, self._seq, handler, arg))
+        heapq.heappush(self._events, (t_min, priority, next(self._seq), handler, arg))
 
     def _advance_time(self, until: float) -> None:
         """Process every event up to ``until`` (minutes) in time order, Mesa's too."""
@@ -165,19 +176,18 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
     # -- calls --------------------------------------------------------------------------
     def _schedule_next_base_call(self) -> None:
         k = self._next_base
-        if k < len(self._stream):
-            self._schedule(self._stream.t_call_min[k], _CALL_EVENT, self._on_base_call, k)
+        if k < len(self._base_times):
+            self._schedule(self._base_times[k], _CALL_EVENT, self._on_base_call, k)
 
     def _on_base_call(self, k: int) -> None:
-        s = self._stream
-        resident = self.residents[s.resident_index[k]]
+        type_index, resident_index, draws = self._base_calls[k]
+        resident = self.residents[resident_index]
         self._next_base = k + 1
         self._schedule_next_base_call()
-        type_index = int(s.type_index[k])
-        if not self._prevented(type_index, resident, s.draws[k]):
-            self.receive_call(type_index, resident, s.draws[k])
+        if not (self._prevention and self._prevented(type_index, resident, draws)):
+            self.receive_call(type_index, resident, draws)
 
-    def _prevented(self, type_index: int, resident: Resident, draws: np.ndarray) -> bool:
+    def _prevented(self, type_index: int, resident: Resident, draws: list[float]) -> bool:
         """Bulletins' prevention effect (an assumption, off by default), from week 2 on."""
         share = self.config.bulletins.prevention.get(self.call_types[type_index].name, 0.0)
         if share == 0.0 or self.now_min < 7 * 1440.0:
@@ -191,7 +201,7 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         self,
         type_index: int,
         resident: Resident,
-        draws: np.ndarray,
+        draws: list[float],
         repeat_of: Call | None = None,
         problem: int = -1,
     ) -> Call:
@@ -217,11 +227,13 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         self.open_calls[call.id] = call
         delay = self.config.dispatch.delay_min.quantile(draws[_D["dispatch_delay"]])
         self._schedule(self.now_min + delay, _CALL_EVENT, self._on_ready, call)
-        escalate_after = escalation_delay_min(
-            self, call, draws[_D["escalation"]], draws[_D["escalation_time"]]
-        )
-        if escalate_after is not None:
-            self._schedule(self.now_min + escalate_after, _CALL_EVENT, self._on_escalate, call)
+        if self.call_types[type_index].escalation is not None:
+            escalate_after = escalation_delay_min(
+                self, call, draws[_D["escalation"]], draws[_D["escalation_time"]]
+            )
+            if escalate_after is not None:
+                t_escalate = self.now_min + escalate_after
+                self._schedule(t_escalate, _CALL_EVENT, self._on_escalate, call)
         return call
 
     def _on_escalate(self, call: Call) -> None:
@@ -332,12 +344,14 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         p = resolution_probability(self, call, unit)
         call.resolved = bool(call.draws[_D["resolution"]] < p)
         self.familiarity.handled_call(unit.index, call.community, now)
-        self.community_work.attended(call, unit)
+        if call.problem >= 0:
+            self.community_work.attended(call, unit)
         unit.call = None
         unit.calls_attended += 1
-        delay = repeat_delay_min(self, call, self._repeat_rng)
-        if delay is not None and now + delay < self.horizon_min:
-            self._schedule(now + delay, _CALL_EVENT, self._on_repeat_call, call)
+        if not call.resolved and self.call_types[call.first_type].repeat is not None:
+            delay = repeat_delay_min(self, call, self._repeat_rng)
+            if delay is not None and now + delay < self.horizon_min:
+                self._schedule(now + delay, _CALL_EVENT, self._on_repeat_call, call)
         follow_up = follow_up_min(
             self, call, unit, call.draws[_D["case_work"]], call.draws[_D["follow_through"]]
         )
@@ -351,26 +365,25 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         """The same household calls again about the same unresolved problem."""
         if self.community_work.is_fixed(previous.problem):
             return  # the latent problem behind it was fixed meanwhile
-        draws = self._repeat_rng.random(len(DRAWS))
+        draws = self._repeat_rng.random(len(DRAWS)).tolist()
         self.receive_call(previous.first_type, previous.resident, draws, previous, previous.problem)
 
     def _unit_done(self, unit: Unit) -> None:
         """A unit finished a job: pending duty or shift end first, then the queue, then home."""
         now = self.now_min
-        if unit.duty_pending and unit.node == unit.post.node:
-            self._start_duty(unit)
+        at_post = unit.node == unit.post.node
+        if unit.duty_pending or unit.off_shift_pending:
+            if at_post:
+                self._arrive_home(unit)
+            else:
+                self._go_home(unit, now)
             return
-        if not unit.duty_pending and not unit.off_shift_pending:
-            # free for a moment: serve the queue from here
-            unit.set_state(
-                UnitState.IDLE if unit.node == unit.post.node else UnitState.RETURNING, now
-            )
-            unit.trip = None
-            if self._serve_queue(unit):
-                return
-        if unit.node == unit.post.node:
-            self._arrive_home(unit)
-            return
+        unit.trip = None  # free: serve the queue from here, else go home
+        unit.set_state(UnitState.IDLE if at_post else UnitState.RETURNING, now)
+        if not self._serve_queue(unit) and not at_post:
+            self._go_home(unit, now)
+
+    def _go_home(self, unit: Unit, now: float) -> None:
         travel = self.router.time(unit.node, unit.post.node)
         t_home = unit.start_trip(unit.post.node, now, travel, slowdown=self.slowdown_at(now))
         unit.set_state(UnitState.RETURNING, now)

@@ -26,43 +26,50 @@ _LN_1_1 = math.log(1.1)
 
 
 class Familiarity:
-    """Familiarity of every unit with every community, in [0, 1], updated lazily in time."""
+    """Familiarity of every unit with every community, in [0, 1], updated lazily in time.
+
+    Each (unit, community) value keeps the time it was last brought up to date; reading it
+    first applies the growth (the unit's own community) or decay (elsewhere) since then.
+    """
 
     def __init__(self, spec: FamiliaritySpec, units: list[Unit], n_communities: int):
         self.spec = spec
-        self.level = np.zeros((len(units), n_communities))
-        self.home = np.full(len(units), -1)
-        self._updated_min = np.zeros(len(units))
+        self._log_grow = (
+            math.log1p(-spec.gain_per_day_posted) if spec.gain_per_day_posted < 1 else -math.inf
+        )
+        self._log_decay = math.log1p(-spec.decay_per_day) if spec.decay_per_day < 1 else -math.inf
+        self.home = [-1] * len(units)
+        self._level = [[0.0] * n_communities for _ in units]
+        self._updated_min = [[0.0] * n_communities for _ in units]
         for i, unit in enumerate(units):
             start = 1.0 - math.exp(-unit.group.tenure_years / spec.tau_years)
             if unit.post.kind == "office":
                 self.home[i] = unit.post.community
-                self.level[i, unit.post.community] = start
+                self._level[i][unit.post.community] = start
             else:  # station units cover every community: spread thin
-                self.level[i, :] = start / n_communities
+                self._level[i] = [start / n_communities] * n_communities
 
     def of(self, unit_index: int, community: int, now_min: float) -> float:
         """Familiarity of a unit with a community now."""
-        self._advance(unit_index, now_min)
-        return float(self.level[unit_index, community])
+        level = self._level[unit_index]
+        days = (now_min - self._updated_min[unit_index][community]) / 1440.0
+        if days > 0:
+            if community == self.home[unit_index]:  # posted there: the gap to 1 closes
+                gap = (1.0 - level[community]) * _exp(days * self._log_grow)
+                level[community] = 1.0 - gap
+            else:  # elsewhere: it fades
+                level[community] *= _exp(days * self._log_decay)
+            self._updated_min[unit_index][community] = now_min
+        return level[community]
 
     def handled_call(self, unit_index: int, community: int, now_min: float) -> None:
         """A call handled there closes ``gain_per_call`` of the gap to 1."""
-        self._advance(unit_index, now_min)
-        level = self.level[unit_index, community]
-        self.level[unit_index, community] = level + self.spec.gain_per_call * (1.0 - level)
+        level = self.of(unit_index, community, now_min)
+        self._level[unit_index][community] = level + self.spec.gain_per_call * (1.0 - level)
 
-    def _advance(self, i: int, now_min: float) -> None:
-        days = (now_min - self._updated_min[i]) / 1440.0
-        if days <= 0:
-            return
-        self._updated_min[i] = now_min
-        home = self.home[i]
-        kept = self.level[i, home] if home >= 0 else None
-        self.level[i, :] *= (1.0 - self.spec.decay_per_day) ** days
-        if home >= 0:
-            gap = (1.0 - kept) * (1.0 - self.spec.gain_per_day_posted) ** days
-            self.level[i, home] = 1.0 - gap
+
+def _exp(x: float) -> float:
+    return math.exp(x) if x > -745 else 0.0
 
 
 def resolution_probability(model: PatrolModel, call: Call, unit: Unit) -> float:

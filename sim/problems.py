@@ -94,7 +94,8 @@ class CommunityWork:
         residents = [r for r in self.model.residents if r.community == problem.community]
         resident = residents[problem.call_residents[k]]
         problem.calls += 1
-        self.model.receive_call(self.call_type, resident, problem.call_draws[k], problem=problem.id)
+        draws = problem.call_draws[k].tolist()
+        self.model.receive_call(self.call_type, resident, draws, problem=problem.id)
 
     def _on_noticed(self, problem: Problem) -> None:
         self.detect(problem)

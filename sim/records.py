@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -38,36 +40,55 @@ COLUMNS: dict[str, str] = {
 }
 
 
+INT_FIELDS = ("id", "type_index", "priority", "community", "node", "repeat_of", "first_type",
+              "problem")  # fmt: skip
+TIME_FIELDS = ("t_call", "t_ready", "t_assigned", "t_arrive", "t_clear", "familiarity")
+
+
 def call_records(model: PatrolModel) -> pd.DataFrame:
     """The model's calls as a typed DataFrame (all calls, warm-up ones flagged)."""
-    communities = [c.name for c in model.config.communities]
-    types = model.call_types
-    node_ids = model.router.node_ids
-    rows = {name: [] for name in COLUMNS}
-    for call in model.calls:
-        call_type = types[call.type_index]
-        rows["id"].append(call.id)
-        rows["type"].append(call_type.name)
-        rows["priority"].append(call.priority)
-        rows["criminal"].append(call_type.criminal)
-        rows["community"].append(communities[call.community])
-        rows["node"].append(str(node_ids[call.node]))
-        for t in ("t_call", "t_ready", "t_assigned", "t_arrive", "t_clear"):
-            rows[t].append(getattr(call, t))
-        rows["unit"].append(call.unit.label if call.unit else None)
-        rows["unit_post"].append(call.unit.post.name if call.unit else None)
-        rows["units"].append(len(call.units))
-        rows["queued"].append(call.queued)
-        rows["travel_min"].append(call.t_arrive - call.t_assigned)
-        rows["response_min"].append(call.t_arrive - call.t_call)
-        rows["resolved"].append(call.resolved)
-        rows["repeat_of"].append(call.repeat_of if call.repeat_of >= 0 else None)
-        rows["escalated"].append(call.escalated)
-        rows["first_type"].append(types[call.first_type].name)
-        rows["familiarity"].append(call.familiarity)
-        rows["problem"].append(call.problem if call.problem >= 0 else None)
-        rows["in_warmup"].append(call.t_call < model.warmup_min)
-    return empty_records() if not model.calls else _typed(pd.DataFrame(rows))
+    calls = model.calls
+    if not calls:
+        return empty_records()
+    names = np.array([t.name for t in model.call_types], dtype=object)
+    criminal = np.array([t.criminal for t in model.call_types])
+    communities = np.array([c.name for c in model.config.communities], dtype=object)
+    node_ids = np.array([str(n) for n in model.router.node_ids], dtype=object)
+
+    def table(attributes: tuple[str, ...], dtype) -> dict[str, np.ndarray]:
+        values = np.array(list(map(attrgetter(*attributes), calls)), dtype=dtype)
+        return dict(zip(attributes, values.reshape(len(calls), -1).T, strict=True))
+
+    ints = table(INT_FIELDS, np.int64)
+    times = table(TIME_FIELDS, float)
+    flags = table(("queued", "resolved", "escalated"), bool)
+    type_index, repeat_of, problem = ints["type_index"], ints["repeat_of"], ints["problem"]
+    units = [c.unit for c in calls]
+    frame = pd.DataFrame(
+        {
+            "id": ints["id"],
+            "type": names[type_index],
+            "priority": ints["priority"],
+            "criminal": criminal[type_index],
+            "community": communities[ints["community"]],
+            "node": node_ids[ints["node"]],
+            **{t: times[t] for t in TIME_FIELDS[:5]},
+            "unit": [u.label if u is not None else None for u in units],
+            "unit_post": [u.post.name if u is not None else None for u in units],
+            "units": np.fromiter((len(c.units) for c in calls), np.int64, len(calls)),
+            "queued": flags["queued"],
+            "travel_min": times["t_arrive"] - times["t_assigned"],
+            "response_min": times["t_arrive"] - times["t_call"],
+            "resolved": flags["resolved"],
+            "repeat_of": pd.arrays.IntegerArray(repeat_of, repeat_of < 0),
+            "escalated": flags["escalated"],
+            "first_type": names[ints["first_type"]],
+            "familiarity": times["familiarity"],
+            "problem": pd.arrays.IntegerArray(problem, problem < 0),
+            "in_warmup": times["t_call"] < model.warmup_min,
+        }
+    )
+    return _typed(frame)
 
 
 def empty_records() -> pd.DataFrame:

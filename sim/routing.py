@@ -17,6 +17,7 @@ networkx is only read at construction, never in queries.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -129,6 +130,7 @@ class Router:
         self._to_cache = _LRU(capacity)
         self._post_slot: dict[int, int] = {}
         self._post_from = np.zeros((0, n))
+        self._post_from_rows: list[np.ndarray] = []
         self._post_to = np.zeros((0, n))
         self._post_from_pred = np.zeros((0, n), dtype=np.int32)
         self._post_to_pred = np.zeros((0, n), dtype=np.int32)
@@ -144,6 +146,7 @@ class Router:
         for s in new:
             self._post_slot[s] = len(self._post_slot)
         self._post_from = np.vstack([self._post_from, d_from])
+        self._post_from_rows = list(self._post_from)  # row views, quicker to index one by one
         self._post_to = np.vstack([self._post_to, d_to])
         self._post_from_pred = np.vstack([self._post_from_pred, p_from.astype(np.int32)])
         self._post_to_pred = np.vstack([self._post_to_pred, p_to.astype(np.int32)])
@@ -183,23 +186,24 @@ class Router:
         ``offsets_min[k]`` is added to source k's time (e.g. a unit still reaching that node).
         Exact; ties go to the lowest k. Returns (-1, inf) when no source can reach the target.
         """
-        if not sources:
-            return -1, float("inf")
-        offsets = np.zeros(len(sources)) if offsets_min is None else np.asarray(offsets_min)
-        totals = np.full(len(sources), np.inf)
+        n = len(sources)
+        offsets = [0.0] * n if offsets_min is None else offsets_min
+        totals = [math.inf] * n
         unknown = []
-        for k, s in enumerate(sources):
-            slot = self._post_slot.get(s)
-            if slot is not None:
-                totals[k] = self._post_from[slot, target] + offsets[k]
-            elif s == target:
+        slots, rows = self._post_slot, self._post_from_rows
+        for k, s in enumerate(sources):  # plain Python: for a few sources, faster than numpy
+            if s == target:
                 totals[k] = offsets[k]
+            elif (slot := slots.get(s)) is not None:
+                totals[k] = float(rows[slot][target]) + offsets[k]
             else:
                 unknown.append(k)
         if unknown:
-            self._fill_by_reverse_search(sources, target, offsets, totals, unknown)
-        k = int(np.argmin(totals))
-        return (k, float(totals[k])) if np.isfinite(totals[k]) else (-1, float("inf"))
+            filled = np.asarray(totals)
+            self._fill_by_reverse_search(sources, target, np.asarray(offsets), filled, unknown)
+            totals = filled.tolist()
+        best = min(totals, default=math.inf)
+        return (totals.index(best), best) if best < math.inf else (-1, math.inf)
 
     def _fill_by_reverse_search(self, sources, target, offsets, totals, unknown) -> None:
         """Fill ``totals[unknown]`` far enough to know the minimum exactly."""

@@ -67,7 +67,8 @@ class Unit(mesa.Agent):
         self.on_shift = True
         self.duty_pending = False  # an other-duty block waits for the unit to be free
         self.off_shift_pending = False  # shift ended while busy
-        self.state_min = np.zeros(len(UnitState))  # time per state after warm-up
+        self._minutes = [0.0] * len(UnitState)  # time per state after warm-up
+        self._warmup_min = model.warmup_min
         self._since_min = 0.0
         self.calls_attended = 0
 
@@ -76,11 +77,16 @@ class Unit(mesa.Agent):
         """Free to take a call (at its post, or on the road back) with nothing pending."""
         return self.state in FREE_STATES and not (self.duty_pending or self.off_shift_pending)
 
+    @property
+    def state_min(self) -> np.ndarray:
+        """Minutes spent in each state after warm-up (indexed by ``UnitState``)."""
+        return np.array(self._minutes)
+
     def set_state(self, state: UnitState, now_min: float) -> None:
         """The one way a unit changes state: count the time spent in the old one."""
-        start = max(self._since_min, self.model.warmup_min)
+        start = self._since_min if self._since_min > self._warmup_min else self._warmup_min
         if now_min > start:
-            self.state_min[self.state] += now_min - start
+            self._minutes[self.state] += now_min - start
         self._since_min = now_min
         self.state = state
 
