@@ -135,6 +135,7 @@ class Call:
     units_needed: int = 1
     may_borrow: bool = False  # community_first: its borrowing threshold has passed
     clear_due: float = math.nan  # when the scene will be cleared (first arrival + service)
+    mobilise_min: float = 0.0  # what a unit at its post needs before it leaves for it
     units: list[Unit] = field(default_factory=list)  # every unit assigned, primary first
 
     @property

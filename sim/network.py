@@ -30,13 +30,20 @@ from typing import Annotated, Literal
 
 import networkx as nx
 import numpy as np
-import osmnx as ox
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
 from sim.errors import SimInputError
 from sim.synthetic import SYNTHETIC_CRS, GridParams, synthetic_graph
+
+
+def _ox():
+    """osmnx, imported on first use (it is slow to import and the core often needs none)."""
+    import osmnx
+
+    return osmnx
+
 
 DRIVABLE = frozenset(
     {"motorway", "trunk", "primary", "secondary", "tertiary"}
@@ -188,7 +195,7 @@ def load_network(spec: NetworkSpec, base_dir: Path | None = None) -> Network:
     if isinstance(spec, OsmNetworkSpec):
         path = resolve_path(spec.path, base_dir, "OSM file")
         graph = _filter_drivable(_read_osm_xml(path), path)
-        graph = _quiet(ox.simplify_graph, graph)
+        graph = _quiet(_ox().simplify_graph, graph)
         return _finish(graph, spec, str(path), is_osm=True)
     if isinstance(spec, GraphmlNetworkSpec):
         path = resolve_path(spec.path, base_dir, "GraphML file")
@@ -226,10 +233,10 @@ def _read_osm_xml(path: Path) -> nx.MultiDiGraph:
             f"network: '{path}' is not an OSM XML file (expected {', '.join(OSM_SUFFIXES)})"
         )
     try:
-        return _quiet(ox.graph_from_xml, path, simplify=False, retain_all=True)
+        return _quiet(_ox().graph_from_xml, path, simplify=False, retain_all=True)
     except (ET.ParseError, OSError, EOFError, ValueError, KeyError, TypeError) as exc:
         raise SimInputError(f"network: cannot read OSM XML '{path}': {_reason(exc)}") from exc
-    except ox._errors.InsufficientResponseError as exc:
+    except _ox()._errors.InsufficientResponseError as exc:
         raise SimInputError(f"network: no OSM nodes or ways in '{path}'") from exc
 
 
@@ -237,7 +244,7 @@ def _read_graphml(path: Path) -> nx.MultiDiGraph:
     if not path.name.lower().endswith(".graphml"):
         raise SimInputError(f"network: '{path}' is not a GraphML file (expected .graphml)")
     try:
-        graph = _quiet(ox.load_graphml, path)
+        graph = _quiet(_ox().load_graphml, path)
     except (ET.ParseError, OSError, ValueError, KeyError, TypeError, SyntaxError) as exc:
         raise SimInputError(f"network: cannot read GraphML '{path}': {_reason(exc)}") from exc
     if not isinstance(graph, nx.MultiDiGraph) or "crs" not in graph.graph:
@@ -261,17 +268,17 @@ def _place_graph(spec: PlaceNetworkSpec) -> tuple[nx.MultiDiGraph, str]:
         return _read_graphml(cache), f"{what} (cached in {cache})"
     try:
         if spec.query is not None:
-            graph = _quiet(ox.graph_from_place, spec.query, network_type="drive")
+            graph = _quiet(_ox().graph_from_place, spec.query, network_type="drive")
         else:
-            graph = _quiet(ox.graph_from_bbox, spec.bbox, network_type="drive")
-    except (OSError, ValueError, TypeError, ox._errors.InsufficientResponseError) as exc:
+            graph = _quiet(_ox().graph_from_bbox, spec.bbox, network_type="drive")
+    except (OSError, ValueError, TypeError, _ox()._errors.InsufficientResponseError) as exc:
         raise SimInputError(
             f"network: cannot download {what} with osmnx ({_reason(exc)}), and there is no "
             f"cached copy at '{cache}'. Run once online, or use kind: osm with a local file"
         ) from exc
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_name(cache.name + ".part")
-    _quiet(ox.save_graphml, graph, tmp)
+    _quiet(_ox().save_graphml, graph, tmp)
     os.replace(tmp, cache)
     return graph, f"{what} (downloaded, cached in {cache})"
 
@@ -302,8 +309,10 @@ def _finish(graph: nx.MultiDiGraph, spec: _Spec, source: str, is_osm: bool) -> N
     if nodes_loaded == 0:
         raise SimInputError(f"network: no street network in '{source}' (no drivable roads left)")
     graph = _keep_largest_scc(graph)
-    if not ox.projection.is_projected(graph.graph["crs"]):
-        graph = _quiet(ox.project_graph, graph)
+    if graph.graph.get("crs") != SYNTHETIC_CRS and not _ox().projection.is_projected(
+        graph.graph["crs"]
+    ):
+        graph = _quiet(_ox().project_graph, graph)
     if graph.number_of_edges():
         _add_speeds(graph, getattr(spec, "speeds_kph", {}), spec.speed_factor, source)
     km = sum(d for *_, d in graph.edges(data="length")) / 1000
@@ -347,12 +356,12 @@ def _add_speeds(
         for *_, d in graph.edges(data=True):
             d.setdefault("highway", "unclassified")
         hwy = {**DEFAULT_SPEEDS_KPH, **speeds_kph}
-        _quiet(ox.add_edge_speeds, graph, hwy_speeds=hwy, fallback=FALLBACK_SPEED_KPH)
+        _quiet(_ox().add_edge_speeds, graph, hwy_speeds=hwy, fallback=FALLBACK_SPEED_KPH)
     if factor != 1.0:
         for *_, d in graph.edges(data=True):
             d["speed_kph"] = float(d["speed_kph"]) * factor
     if factor != 1.0 or any("travel_time" not in d for *_, d in graph.edges(data=True)):
-        _quiet(ox.add_edge_travel_times, graph)
+        _quiet(_ox().add_edge_travel_times, graph)
 
 
 def network_digest(graph: nx.MultiDiGraph) -> str:

@@ -11,13 +11,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import osmnx as ox
 from scipy.spatial import cKDTree
 from shapely.geometry import Point
 
 from sim.errors import SimInputError
 from sim.network import Network
 from sim.routing import Router
+
+
+def _ox():
+    """osmnx, imported on first use (it is slow to import and the core often needs none)."""
+    import osmnx
+
+    return osmnx
+
 
 DEFAULT_TOLERANCE_M = 250.0
 
@@ -53,7 +60,7 @@ def snap_points(
         ys.append(y)
         todo.append(i)
     if todo:
-        found, dist_m = ox.distance.nearest_nodes(graph, X=xs, Y=ys, return_dist=True)
+        found, dist_m = _ox().distance.nearest_nodes(graph, X=xs, Y=ys, return_dist=True)
         for i, node, d_m, x, y in zip(todo, found, dist_m, xs, ys, strict=True):
             if not d_m <= tolerance_m:
                 raise SimInputError(
@@ -102,7 +109,7 @@ def _projected_xy(network: Network, spec: dict, what: str) -> tuple[float, float
         )
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise SimInputError(f"{what}: lat {lat} / lon {lon} are not valid degrees")
-    point, _ = ox.projection.project_geometry(
+    point, _ = _ox().projection.project_geometry(
         Point(lon, lat), crs="EPSG:4326", to_crs=network.graph.graph["crs"]
     )
     return float(point.x), float(point.y)

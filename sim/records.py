@@ -56,8 +56,8 @@ def call_records(model: PatrolModel) -> pd.DataFrame:
     node_ids = np.array([str(n) for n in model.router.node_ids], dtype=object)
 
     def table(attributes: tuple[str, ...], dtype) -> dict[str, np.ndarray]:
-        values = np.array(list(map(attrgetter(*attributes), calls)), dtype=dtype)
-        return dict(zip(attributes, values.reshape(len(calls), -1).T, strict=True))
+        n = len(calls)
+        return {a: np.fromiter(map(attrgetter(a), calls), dtype, count=n) for a in attributes}
 
     ints = table(INT_FIELDS, np.int64)
     times = table(TIME_FIELDS, float)

@@ -101,14 +101,16 @@ class Unit(mesa.Agent):
         travel_min: float,
         delay_min: float = 0.0,
         slowdown: float = 1.0,
+        position: tuple[int, float] | None = None,
     ) -> float:
         """Leave for ``target``; return the arrival time.
 
         A unit on the road first finishes its edge (``position_source``), so ``travel_min``
         (free-flow, stretched by ``slowdown``) counts from that node; ``delay_min`` (e.g.
-        mobilisation) is added before leaving.
+        mobilisation) is added before leaving. ``position``: ``position_source(now_min)`` if
+        the caller has it already.
         """
-        source, lead_min = self.position_source(now_min)
+        source, lead_min = position or self.position_source(now_min)
         lead = self.trip.route if lead_min > 0 and self.trip is not None else None
         self.trip_id += 1
         t_start = now_min + lead_min + delay_min
@@ -129,9 +131,9 @@ class Unit(mesa.Agent):
 
     def position_source(self, now_min: float) -> tuple[int, float]:
         """(node it can be routed from, minutes until it is there) for dispatch."""
-        if self.state == UnitState.RETURNING and self.trip is not None:
-            return self.route().next_node_at(now_min)
-        return self.node, 0.0
+        if self.state is not UnitState.RETURNING or self.trip is None:
+            return self.node, 0.0
+        return self.route().next_node_at(now_min)
 
     def xy(self, now_min: float) -> tuple[float, float]:
         """Map position at ``now_min``, interpolated along the route."""
