@@ -54,19 +54,25 @@ def find_scenario(name_or_path: str | Path) -> Path:
     raise SimInputError(f"unknown scenario {str(name_or_path)!r}; shipped scenarios: {known}")
 
 
+def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+    """A YAML file holding a mapping (of ``what`` keys); a clear error otherwise."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SimInputError(f"cannot read {what} file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SimInputError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SimInputError(f"{path}: expected a mapping of {what} keys at the top level")
+    return raw
+
+
 def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The scenario file as a dict, with ``extends`` resolved."""
     path = path.resolve()
     if path in _seen:
         raise SimInputError(f"{path}: 'extends' loops back to itself")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SimInputError(f"cannot read scenario file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise SimInputError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise SimInputError(f"{path}: expected a mapping of scenario keys at the top level")
+    raw = read_yaml_mapping(path, "scenario")
     parent = raw.pop("extends", None)
     if parent is None:
         return raw

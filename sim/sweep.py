@@ -27,13 +27,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 import sim
 from sim.designs import SAMPLED, design_points, design_size
 from sim.errors import SimInputError
-from sim.scenario import find_scenario, format_validation_error, read_raw
+from sim.scenario import find_scenario, format_validation_error, read_raw, read_yaml_mapping
 
 #: sim/ modules that do not change a run's results (excluded from the code version).
 NOT_RESULTS = (
@@ -139,14 +138,7 @@ class Plan:
 def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
     """Read and validate a spec file; return it with the folder its paths resolve against."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SimInputError(f"cannot read sweep spec {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise SimInputError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise SimInputError(f"{path}: expected a mapping of sweep keys at the top level")
+    raw = read_yaml_mapping(path, "sweep spec")
     raw.setdefault("name", path.stem)
     return parse_spec(raw, str(path)), path.parent
 
