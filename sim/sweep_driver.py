@@ -156,21 +156,37 @@ class _Loop:
                     self._blame(task, exc) if alone else self.suspects.append(task)
                 else:  # e.g. Dask's KilledWorker: Dask knows which run it was
                     self._blame(task, exc)
-            if broken:  # the rest in flight is lost too: keep what finished first
-                for task, outcome, exc in _drain(self.inflight):
-                    self.finish(task, outcome) if exc is None else self.suspects.append(task)
-                self.stats.lost += 1
-                self.pool.recover()
+            if broken:
+                self._pool_broke()
+
+    def _pool_broke(self) -> None:
+        """The rest in flight is lost too: keep what finished first, suspect the others."""
+        for task, outcome, exc in _drain(self.inflight):
+            self.finish(task, outcome) if exc is None else self.suspects.append(task)
+        self.stats.lost += 1
+        self.pool.recover()
 
     def _fill(self) -> None:
         if self.suspects:
             if not self.inflight:
                 task = self.suspects.popleft()
-                self.inflight[self.pool.submit(self.run_fn, task)] = task
+                if not self._submit(task):
+                    self.suspects.appendleft(task)
             return
         while self.queue and len(self.inflight) < self.window:
             task = self.queue.popleft()
+            if not self._submit(task):
+                self.queue.appendleft(task)
+                return
+
+    def _submit(self, task: RunTask) -> bool:
+        """Submit a run; False when the pool turns out broken (it is then recovered)."""
+        try:
             self.inflight[self.pool.submit(self.run_fn, task)] = task
+        except cf.BrokenExecutor:  # a worker died after the last results came in
+            self._pool_broke()
+            return False
+        return True
 
     def _blame(self, task: RunTask, exc: BaseException) -> None:
         self.losses[task.key] += 1
