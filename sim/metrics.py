@@ -13,9 +13,9 @@ from sim.agents.unit import STATE_NAMES, UnitState
 TARGETS_MIN = (3, 5, 10, 15)
 
 
-def describe(values: pd.Series) -> dict[str, float | None]:
-    """mean, median, p90 and max (None when there are no values)."""
-    v = values.dropna().to_numpy(dtype=float)
+def describe(values: np.ndarray) -> dict[str, float | None]:
+    """mean, median, p90 and max of the values that are not NaN (None when there are none)."""
+    v = values[~np.isnan(values)]
     if len(v) == 0:
         return {"mean": None, "median": None, "p90": None, "max": None}
     return {
@@ -26,27 +26,46 @@ def describe(values: pd.Series) -> dict[str, float | None]:
     }
 
 
-def _share(mask: pd.Series) -> float | None:
-    return float(mask.mean()) if len(mask) else None
+def _share(flags: np.ndarray) -> float | None:
+    return float(flags.mean()) if len(flags) else None
 
 
-def call_figures(records: pd.DataFrame) -> dict[str, Any]:
-    """The call-based figures of a summary, for counted (post warm-up) records."""
-    answered = records[records["t_arrive"].notna()]
-    ready = records[records["t_ready"].notna()]
-    attended = records[records["t_clear"].notna()]
-    response = records["response_min"]
+class CallColumns:
+    """The columns of counted records a summary needs, as numpy arrays."""
+
+    def __init__(self, records: pd.DataFrame):
+        def col(name: str, dtype=float) -> np.ndarray:
+            return records[name].to_numpy(dtype=dtype)
+
+        self.community = col("community", object)
+        self.type = col("type", object)
+        self.t_ready, self.t_assigned = col("t_ready"), col("t_assigned")
+        self.t_arrive, self.t_clear = col("t_arrive"), col("t_clear")
+        self.response, self.travel = col("response_min"), col("travel_min")
+        self.queued, self.resolved = col("queued", bool), col("resolved", bool)
+        self.escalated = col("escalated", bool)
+        self.repeat = records["repeat_of"].notna().to_numpy()
+
+
+def call_figures(c: CallColumns, rows: np.ndarray | slice = slice(None)) -> dict[str, Any]:
+    """The call-based figures of a summary, for the counted records selected by ``rows``."""
+    response = c.response[rows]
+    answered = ~np.isnan(c.t_arrive[rows])
+    ready = ~np.isnan(c.t_ready[rows])
+    attended = ~np.isnan(c.t_clear[rows])
+    waited = (c.t_assigned[rows] - c.t_ready[rows])[ready]
+    reached = np.where(np.isnan(response), np.inf, response)
     return {
-        "calls": len(records),
-        "answered": len(answered),
-        "response_min": describe(answered["response_min"]),
-        "queue_min": describe(ready["t_assigned"] - ready["t_ready"]),
-        "p_queued": _share(ready["queued"]),
-        "travel_min": describe(answered["travel_min"]),
-        "within_target": {str(t): _share(response.fillna(np.inf) <= t) for t in TARGETS_MIN},
-        "resolution_rate": _share(attended["resolved"]),
-        "repeat_rate": _share(records["repeat_of"].notna()),
-        "escalations": int(records["escalated"].sum()),
+        "calls": len(response),
+        "answered": int(answered.sum()),
+        "response_min": describe(response[answered]),
+        "queue_min": describe(waited),
+        "p_queued": _share(c.queued[rows][ready]),
+        "travel_min": describe(c.travel[rows][answered]),
+        "within_target": {str(t): _share(reached <= t) for t in TARGETS_MIN},
+        "resolution_rate": _share(c.resolved[rows][attended]),
+        "repeat_rate": _share(c.repeat[rows]),
+        "escalations": int(c.escalated[rows].sum()),
     }
 
 
@@ -72,13 +91,13 @@ def summarize(
     meta: dict[str, Any],
 ) -> dict[str, Any]:
     """The summary of one run (DESIGN 4.3)."""
-    counted = records[~records["in_warmup"]]
-    summary = call_figures(counted)
+    columns = CallColumns(records[~records["in_warmup"]])
+    summary = call_figures(columns)
     summary["utilization"] = utilization(state_min)
     summary["by_community"] = {
-        name: call_figures(counted[counted["community"] == name]) for name in communities
+        name: call_figures(columns, columns.community == name) for name in communities
     }
-    summary["by_type"] = {name: call_figures(counted[counted["type"] == name]) for name in types}
+    summary["by_type"] = {name: call_figures(columns, columns.type == name) for name in types}
     summary.update(meta)
     return summary
 
