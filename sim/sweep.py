@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 import sim
-from sim.designs import SAMPLED, design_points, design_size
+from sim.designs import SAMPLED, design_points
 from sim.errors import SimInputError
 from sim.scenario import find_scenario, format_validation_error, read_raw, read_yaml_mapping
 
@@ -224,13 +224,6 @@ def design(spec: SweepSpec) -> list[dict[str, Any]]:
     bounds = [_bounds(p) if isinstance(p, Range) else None for p in params]
     rows = design_points(spec.design, names, values, bounds, spec.samples, spec.levels, spec.seed)
     return [{n: _finish(p, v) for n, p, v in zip(names, params, row, strict=True)} for row in rows]
-
-
-def design_count(spec: SweepSpec) -> int:
-    """How many points the spec's design has."""
-    if spec.design in SAMPLED:
-        return design_size(spec.design, len(spec.parameters), spec.samples)
-    return len(design(spec))
 
 
 def _bounds(param: Range) -> tuple[float, float]:
