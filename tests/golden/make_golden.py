@@ -1,0 +1,39 @@
+"""Write the golden digests of every shipped scenario's call records (tests/test_golden.py).
+
+Run it only when a change is meant to alter results, in a commit of its own named in the
+CHANGELOG: ``python tests/golden/make_golden.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+DAYS = 42  # six weeks: repeats, escalations, duties, shifts and four-party repairs all happen
+
+
+def records_digest(name: str) -> dict:
+    """(rows, sha256 of the records as CSV) of replication 0 of a shipped scenario, DAYS days."""
+    import sim
+
+    scenario = sim.load_scenario(name, days=DAYS)
+    model = sim.PatrolModel(scenario, replication=0)
+    model.run()
+    records = model.records()
+    text = records.to_csv(index=False, float_format="%.17g")
+    return {"rows": len(records), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
+def shipped() -> list[str]:
+    import sim
+
+    return sorted(sim.available_scenarios())
+
+
+if __name__ == "__main__":
+    golden = {name: records_digest(name) for name in shipped()}
+    (HERE / "records.json").write_text(json.dumps(golden, indent=1, sort_keys=True) + "\n")
+    print(json.dumps(golden, indent=1), file=sys.stderr)
