@@ -86,9 +86,9 @@ def child(case: str, calls: int, profile: bool) -> dict:
         return {"case": case, "calls": n, "seconds": seconds, "build_s": 0.0, "peak_mb": _peak_mb()}
 
     from sim.model import PatrolModel
-    from sim.records import call_records
-    from sim.scenario import load_scenario, validate
-    from sim.world import build_world
+    from sim.analysis.records import call_records
+    from sim.scenarios.load import load_scenario, validate
+    from sim.network.world import build_world
 
     if case == "erlang_c":
         days = calls / CALLS_PER_DAY_ERLANG

@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.executors import open_pool
-from sim.sweep import make_plan, parse_spec
-from sim.sweep_driver import run_sweep
+from sim.sweeps.executors import open_pool
+from sim.sweeps.spec import make_plan, parse_spec
+from sim.sweeps.driver import run_sweep
 
 
 def plan_for(runs: int, days: float):

@@ -22,22 +22,22 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from sim.agents.places import PostAgent, Resident
+from sim.agents.post import PostAgent, Resident
 from sim.agents.unit import Unit, UnitState
-from sim.calls import DRAWS, Call, generate_calls
-from sim.dispatch import POLICIES
-from sim.duties import DutiesAndShifts
-from sim.outcomes import (
+from sim.calls.stream import DRAWS, Call, generate_calls
+from sim.dispatch.policies import POLICIES
+from sim.agents.roster import DutiesAndShifts
+from sim.outcomes.resolution import (
     Familiarity,
     escalation_delay_min,
     follow_up_min,
     repeat_delay_min,
     resolution_probability,
 )
-from sim.problems import CommunityWork
-from sim.scenario import Scenario
+from sim.outcomes.community_work import CommunityWork
+from sim.scenarios.load import Scenario
 from sim.streams import Streams
-from sim.world import World, build_world
+from sim.network.world import World, build_world
 
 _UNIT_EVENT, _CALL_EVENT = 0, 1  # at equal times, units free up before calls dispatch
 _D = {name: i for i, name in enumerate(DRAWS)}

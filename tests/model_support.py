@@ -13,9 +13,9 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 
-from sim.metrics import mean_ci
-from sim.scenario import Scenario, validate
-from sim.synthetic import SYNTHETIC_CRS
+from sim.analysis.metrics import mean_ci
+from sim.scenarios.load import Scenario, validate
+from sim.network.synthetic import SYNTHETIC_CRS
 
 
 # -- queueing theory -----------------------------------------------------------------------

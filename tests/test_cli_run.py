@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.report
+import sim.reporting.folders
 from sim.cli import main
-from sim.records import COLUMNS
-from sim.scenario import available_scenarios
+from sim.analysis.records import COLUMNS
+from sim.scenarios.load import available_scenarios
 
 WUHAN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "optics_valley_east.osm"
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,7 +162,7 @@ def test_a_failed_run_keeps_the_existing_results_folder(
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sim.report, "write_bulletins", broken)  # the last thing written
+    monkeypatch.setattr(sim.reporting.folders, "write_bulletins", broken)  # the last thing written
     with pytest.raises(RuntimeError, match="disk full"):
         main(
             [

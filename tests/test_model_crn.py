@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from sim.model import PatrolModel
-from sim.records import call_records
-from sim.runner import run_once
-from sim.scenario import load_scenario
-from sim.world import build_world
+from sim.analysis.records import call_records
+from sim.analysis.replications import run_once
+from sim.scenarios.load import load_scenario
+from sim.network.world import build_world
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = ["days=7"]
@@ -74,8 +74,8 @@ def _records_digest(records: pd.DataFrame) -> str:
 
 _CHILD = """
 import hashlib, json, sys
-from sim.scenario import load_scenario
-from sim.runner import run_once
+from sim.scenarios.load import load_scenario
+from sim.analysis.replications import run_once
 sc, path = load_scenario("central", ["days=3"])
 _, records, summary = run_once(sc, 1, path.parent)
 print(json.dumps({"records": hashlib.sha256(records.to_csv(index=False).encode()).hexdigest(),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.metrics import mean_ci
-from sim.runner import run_replications
-from sim.scenario import load_scenario
+from sim.analysis.metrics import mean_ci
+from sim.analysis.replications import run_replications
+from sim.scenarios.load import load_scenario
 
 
 def test_embedded_answers_faster_than_central():

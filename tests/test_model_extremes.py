@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.records import COLUMNS
-from sim.report import write_json
-from sim.runner import run_once, run_replications
-from sim.scenario import load_scenario
+from sim.analysis.records import COLUMNS
+from sim.reporting.folders import write_json
+from sim.analysis.replications import run_once, run_replications
+from sim.scenarios.load import load_scenario
 
 
 def test_very_many_units_never_queue():

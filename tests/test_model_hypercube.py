@@ -29,9 +29,9 @@ from model_support import save_graph
 from scipy import linalg
 
 from sim.agents.unit import UnitState
-from sim.metrics import mean_ci
-from sim.runner import run_once
-from sim.scenario import validate
+from sim.analysis.metrics import mean_ci
+from sim.analysis.replications import run_once
+from sim.scenarios.load import validate
 
 NODES = [100, 101, 102, 103, 104]
 EDGE_S = {(100, 101): 0.01, (101, 102): 0.02, (102, 103): 0.015, (103, 104): 0.025}

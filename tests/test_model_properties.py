@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sim.agents.unit import UnitState
-from sim.calls import DRAWS
+from sim.calls.stream import DRAWS
 from sim.model import PatrolModel
-from sim.scenario import validate
+from sim.scenarios.load import validate
 
 _D = {name: i for i, name in enumerate(DRAWS)}
 POLICIES_IN_ORDER = ("nearest", "station_only")  # + community_first with borrow 0

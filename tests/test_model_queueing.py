@@ -14,9 +14,9 @@ import pytest
 from model_support import ci_covers, erlang_c, point_raw, scenario
 from scipy import stats
 
-from sim.metrics import mean_ci
-from sim.runner import run_replications
-from sim.scenario import load_scenario
+from sim.analysis.metrics import mean_ci
+from sim.analysis.replications import run_replications
+from sim.scenarios.load import load_scenario
 
 #: The shipped erlang_c (seed 1) with its own 5 replications gives a mean wait of 6.81 ± 0.28
 #: min, just missing 7.11 (a 1-in-20 event); 40 replications (a year each) cover it.

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from sim.metrics import flatten
-from sim.records import COLUMNS
-from sim.report import write_json
-from sim.runner import run_once, run_replications
-from sim.scenario import load_scenario
+from sim.analysis.metrics import flatten
+from sim.analysis.records import COLUMNS
+from sim.reporting.folders import write_json
+from sim.analysis.replications import run_once, run_replications
+from sim.scenarios.load import load_scenario
 
 #: DESIGN 4.3, in order, with their dtypes.
 DESIGN_COLUMNS = {

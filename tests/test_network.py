@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from sim.cli import main
 from sim.errors import SimInputError
-from sim.network import (
+from sim.network.sources import (
     DEFAULT_SPEEDS_KPH,
     GraphmlNetworkSpec,
     NetworkSpec,
@@ -29,7 +29,7 @@ from sim.network import (
     network_digest,
     place_cache_path,
 )
-from sim.routing import Router
+from sim.network.routing import Router
 
 ROOT = Path(__file__).resolve().parents[1]
 WUHAN = ROOT.parent / "shared" / "data" / "optics_valley_east.osm"
@@ -84,7 +84,7 @@ def test_synthetic_same_seed_same_graph_other_seed_other_graph():
 
 def test_synthetic_digest_is_the_same_in_another_process():
     code = (
-        "from sim.network import SyntheticNetworkSpec, load_network;"
+        "from sim.network.sources import SyntheticNetworkSpec, load_network;"
         "print(load_network(SyntheticNetworkSpec(seed=5)).digest)"
     )
     out = subprocess.run(

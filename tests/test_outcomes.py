@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.bulletin import weekly_bulletins
-from sim.metrics import mean_ci
-from sim.outcomes import lateness_adjustment
-from sim.runner import run_once, run_replications
-from sim.scenario import find_scenario, load_scenario, read_raw, validate
-from sim.scenario_outcomes import Lateness
+from sim.reporting.bulletins import weekly_bulletins
+from sim.analysis.metrics import mean_ci
+from sim.outcomes.resolution import lateness_adjustment
+from sim.analysis.replications import run_once, run_replications
+from sim.scenarios.load import find_scenario, load_scenario, read_raw, validate
+from sim.scenarios.outcomes import Lateness
 
 TIMING = ["id", "type", "node", "t_call", "t_ready", "t_assigned", "t_arrive", "t_clear", "unit"]
 

@@ -11,14 +11,14 @@ import pytest
 from shapely.geometry import Point
 
 from sim.errors import SimInputError
-from sim.network import (
+from sim.network.sources import (
     OsmNetworkSpec,
     PointNetworkSpec,
     SyntheticNetworkSpec,
     load_network,
 )
-from sim.places import assign_communities, generate_anchors, snap_point, snap_points
-from sim.routing import Router
+from sim.network.places import assign_communities, generate_anchors, snap_point, snap_points
+from sim.network.routing import Router
 
 WUHAN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "optics_valley_east.osm"
 

@@ -9,8 +9,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sim.network import OsmNetworkSpec, SyntheticNetworkSpec, load_network
-from sim.routing import Route, Router
+from sim.network.sources import OsmNetworkSpec, SyntheticNetworkSpec, load_network
+from sim.network.routing import Route, Router
 
 WUHAN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "optics_valley_east.osm"
 

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.designs import unit_sample
-from sim.sensitivity import indices
+from sim.sweeps.designs import unit_sample
+from sim.sweeps.sensitivity import indices
 
 NAMES = ["linear", "square", "dummy"]
 

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from sim.errors import SimInputError
-from sim.sweep import code_version, design, load_spec, make_plan, parse_spec, set_path
+from sim.sweeps.spec import code_version, design, load_spec, make_plan, parse_spec, set_path
 
 BASE = {"scenario": "erlang_c", "set": {"days": 1, "warmup_days": 0}}
 

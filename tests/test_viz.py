@@ -13,7 +13,7 @@ pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
 pytest.importorskip("mesa.visualization", reason="the browser app needs the 'viz' extras")
 
 from sim.cli import main as cli_main
-from sim.cli_viz import server_command, server_env
+from sim.cli.viz import server_command, server_env
 from sim.errors import SimInputError
 from sim.viz import mapview
 from sim.viz.appmodel import AppModel, clock_text
@@ -207,7 +207,7 @@ def test_asset_list_follows_the_installed_solara():
 
 def test_core_and_cli_do_not_import_the_app():
     code = (
-        "import sys, sim.model, sim.runner, sim.cli; sim.cli.build_parser(); "
+        "import sys, sim.model, sim.analysis.replications, sim.cli; sim.cli.build_parser(); "
         "app = ('sim.viz', 'solara', 'mesa.visualization'); "
         "bad = [m for m in sys.modules if m.startswith(app)]; "
         "print(bad); sys.exit(1 if bad else 0)"

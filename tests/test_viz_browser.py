@@ -21,7 +21,7 @@ import pytest
 pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras")
 
-from sim.cli_viz import server_command, server_env  # noqa: E402
+from sim.cli.viz import server_command, server_env  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

@@ -14,10 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.executors import EXECUTORS, open_pool
-from sim.metrics import mean_ci
-from sim.sweep import make_plan, parse_spec
-from sim.sweep_driver import run_sweep
+from sim.sweeps.executors import EXECUTORS, open_pool
+from sim.analysis.metrics import mean_ci
+from sim.sweeps.spec import make_plan, parse_spec
+from sim.sweeps.driver import run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = {"central": "before (central)", "embedded": "after (embedded)",

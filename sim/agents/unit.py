@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.routing import Route
+from sim.network.routing import Route
 
 if TYPE_CHECKING:
-    from sim.agents.places import PostAgent
+    from sim.agents.post import PostAgent
     from sim.model import PatrolModel
-    from sim.scenario import UnitGroup
+    from sim.scenarios.load import UnitGroup
 
 
 class UnitState(IntEnum):

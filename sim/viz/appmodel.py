@@ -16,7 +16,7 @@ from sim.errors import SimInputError
 from sim.model import PatrolModel
 from sim.viz.controls import AS_SCENARIO, NO_COMPARE, Controls, build_scenarios, parse_seed
 from sim.viz.series import Tracker
-from sim.world import build_world
+from sim.network.world import build_world
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import SimInputError
-from sim.scenario import Scenario, available_scenarios, load_scenario
+from sim.scenarios.load import Scenario, available_scenarios, load_scenario
 
 NO_COMPARE = "(none)"
 AS_SCENARIO = "(as in scenario)"

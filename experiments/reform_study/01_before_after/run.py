@@ -15,7 +15,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import LABELS, OSM_CREDIT, ROOT, options, save, summarize, sweep
 
-from sim.executors import CDF_MINUTES
+from sim.sweeps.executors import CDF_MINUTES
 
 NETWORKS = {
     "synthetic district": ["central", "embedded"],

@@ -19,8 +19,8 @@ from scipy.cluster.vq import kmeans2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import line, options, save, summarize, sweep
 
-from sim.scenario import load_scenario
-from sim.world import build_world
+from sim.scenarios.load import load_scenario
+from sim.network.world import build_world
 
 OFFICES = [1, 2, 3, 5, 7, 10]
 UNITS = 10

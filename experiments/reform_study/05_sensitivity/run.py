@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import options, sweep
 
-from sim.sensitivity import analyze, format_indices, plot_indices
-from sim.sweep import parse_spec
+from sim.sweeps.sensitivity import analyze, format_indices, plot_indices
+from sim.sweeps.spec import parse_spec
 
 PARAMETERS = {
     "outcomes.familiarity.tau_years": {"low": 0.5, "high": 5.0},

@@ -21,8 +21,8 @@ from matplotlib import font_manager
 from matplotlib.collections import LineCollection
 
 from sim.agents.unit import STATE_NAMES
-from sim.runner import RunResult
-from sim.world import World, build_world
+from sim.analysis.replications import RunResult
+from sim.network.world import World, build_world
 
 OSM_ATTRIBUTION = "Map data © OpenStreetMap contributors, ODbL"
 _CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei")

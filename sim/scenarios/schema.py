@@ -1,7 +1,7 @@
 """The scenario schema: frozen, validated objects (DESIGN 4.1).
 
 Unknown keys are errors (``extra="forbid"``); every default that is an assumption says so.
-Loading files, ``extends`` and ``--set`` overrides live in ``sim.scenario``.
+Loading files, ``extends`` and ``--set`` overrides live in ``sim.scenarios.load``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from sim.distributions import Distribution, as_distribution_input
-from sim.network import NetworkSpec
-from sim.scenario_outcomes import Bulletins, CommunityWork, Escalation, Outcomes, Repeat
+from sim.scenarios.distributions import Distribution, as_distribution_input
+from sim.network.sources import NetworkSpec
+from sim.scenarios.outcomes import Bulletins, CommunityWork, Escalation, Outcomes, Repeat
 
 Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]
 
@@ -219,7 +219,7 @@ class Dispatch(_Frozen):
     @field_validator("policy")
     @classmethod
     def _known_policy(cls, value):
-        from sim.dispatch import POLICIES
+        from sim.dispatch.policies import POLICIES
 
         if value not in POLICIES:
             raise ValueError(f"unknown policy {value!r}; known: {', '.join(sorted(POLICIES))}")

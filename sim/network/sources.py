@@ -4,7 +4,7 @@ Every source gives an osmnx-convention ``MultiDiGraph`` in a projected CRS (metr
 ``x``, ``y``; edge ``length`` (m), ``highway``, ``speed_kph``, ``travel_time`` (s). It is kept
 to its largest strongly connected component, so every node can reach every other.
 
-Sources (``kind``): ``synthetic`` (generated, see ``sim.synthetic``), ``osm`` (a local .osm /
+Sources (``kind``): ``synthetic`` (generated, see ``sim.network.synthetic``), ``osm`` (a local .osm /
 .osm.bz2 XML file), ``graphml`` (an osmnx GraphML file), ``place`` (downloaded by osmnx once,
 then cached as GraphML) and ``point`` (one node, all travel times zero).
 
@@ -35,7 +35,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
 from sim.errors import SimInputError
-from sim.synthetic import SYNTHETIC_CRS, GridParams, synthetic_graph
+from sim.network.synthetic import SYNTHETIC_CRS, GridParams, synthetic_graph
 
 
 def _ox():

@@ -10,10 +10,10 @@ import pandas as pd
 import yaml
 
 from sim.errors import SimInputError
-from sim.executors import EXECUTORS, open_pool
-from sim.ledger import LEDGER_NAME, Ledger
-from sim.sweep import Plan, SweepSpec, check_points, load_spec, make_plan, parse_spec
-from sim.sweep_driver import TABLE_NAME, SweepStats, run_sweep
+from sim.sweeps.executors import EXECUTORS, open_pool
+from sim.sweeps.ledger import LEDGER_NAME, Ledger
+from sim.sweeps.spec import Plan, SweepSpec, check_points, load_spec, make_plan, parse_spec
+from sim.sweeps.driver import TABLE_NAME, SweepStats, run_sweep
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -129,7 +129,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _analyze(spec: SweepSpec, table: pd.DataFrame, out: Path, metrics: list[str] | None) -> None:
-    from sim.sensitivity import analyze, format_indices, plot_indices
+    from sim.sweeps.sensitivity import analyze, format_indices, plot_indices
 
     frame = analyze(spec, table, metrics)
     print()

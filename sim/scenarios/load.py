@@ -2,7 +2,7 @@
 
 A scenario is found by name in ``sim/scenarios/`` or by path. ``extends: OTHER`` deep-merges
 the named scenario under this one (mappings merge, lists and values replace). Every error
-names the file, the key path and what was expected. The schema is in ``sim.scenario_schema``
+names the file, the key path and what was expected. The schema is in ``sim.scenarios.schema``
 (its classes are importable from here too).
 """
 
@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import SimInputError
-from sim.scenario_schema import (  # noqa: F401  (re-exported: the schema's public names)
+from sim.scenarios.schema import (  # noqa: F401  (re-exported: the schema's public names)
     DEFAULT_HOURLY_PROFILE,
     Calls,
     CallType,
@@ -32,7 +32,7 @@ from sim.scenario_schema import (  # noqa: F401  (re-exported: the schema's publ
     UnitGroup,
 )
 
-SCENARIO_DIR = Path(__file__).parent / "scenarios"
+SCENARIO_DIR = Path(__file__).parent
 
 
 def available_scenarios() -> dict[str, Path]:

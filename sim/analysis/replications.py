@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.metrics import combine, summarize
+from sim.analysis.metrics import combine, summarize
 from sim.model import PatrolModel
-from sim.records import call_records
-from sim.scenario import Scenario
-from sim.world import build_world
+from sim.analysis.records import call_records
+from sim.scenarios.load import Scenario
+from sim.network.world import build_world
 
 
 @dataclass

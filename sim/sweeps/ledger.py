@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import SimInputError
-from sim.sweep import RunTask
+from sim.sweeps.spec import RunTask
 
 LEDGER_NAME = "ledger.sqlite"
 SCHEMA = """

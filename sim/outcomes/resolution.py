@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.scenario_outcomes import Familiarity as FamiliaritySpec
+from sim.scenarios.outcomes import Familiarity as FamiliaritySpec
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.scenario import Calls
+from sim.scenarios.load import Calls
 
 if TYPE_CHECKING:
-    from sim.agents.places import Resident
+    from sim.agents.post import Resident
     from sim.agents.unit import Unit
 
 #: Per-call uniforms drawn with the call, by column.

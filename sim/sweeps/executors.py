@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from sim.errors import SimInputError
-from sim.metrics import flatten
-from sim.sweep import RunTask
+from sim.analysis.metrics import flatten
+from sim.sweeps.spec import RunTask
 
 EXECUTORS = ("local", "dask", "inline")
 #: Extra per-run metrics beyond DESIGN 4.3's summary: the response-time CDF at these minutes.
@@ -48,8 +48,8 @@ def run_metrics(task: RunTask) -> dict[str, Any]:
     """One replication's flattened summary plus the sweep's extra metrics."""
     from pathlib import Path
 
-    from sim.runner import run_once
-    from sim.scenario import validate
+    from sim.analysis.replications import run_once
+    from sim.scenarios.load import validate
 
     scenario = validate(task.raw, task.source)
     model, records, summary = run_once(scenario, task.replication, Path(task.base_dir))
@@ -128,7 +128,7 @@ class LocalPool(Pool):
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["sim.executors", "sim.runner"])
+        self._context.set_forkserver_preload(["sim.sweeps.executors", "sim.analysis.replications"])
         self._executor = self._new()
 
     def _new(self) -> cf.ProcessPoolExecutor:

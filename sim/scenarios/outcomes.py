@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from sim.distributions import Distribution, as_distribution_input
+from sim.scenarios.distributions import Distribution, as_distribution_input
 
 Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]
 

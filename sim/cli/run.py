@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from sim.errors import SimInputError
-from sim.report import (
+from sim.reporting.folders import (
     comparison_table,
     format_table,
     paired_differences,
@@ -16,8 +16,8 @@ from sim.report import (
     write_json,
     write_results,
 )
-from sim.runner import RunResult, run_replications
-from sim.scenario import available_scenarios, load_scenario
+from sim.analysis.replications import RunResult, run_replications
+from sim.scenarios.load import available_scenarios, load_scenario
 
 MAIN_SCENARIOS = ("central", "embedded")
 
@@ -158,8 +158,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 def cmd_bulletin(args: argparse.Namespace) -> int:
     """Run one replication and print one office's bulletin for one week."""
-    from sim.bulletin import weekly_bulletins
-    from sim.runner import run_once
+    from sim.reporting.bulletins import weekly_bulletins
+    from sim.analysis.replications import run_once
 
     scenario, path = load_scenario(args.scenario, _overrides(args))
     offices = [p.name for p in scenario.posts if p.kind == "office"]

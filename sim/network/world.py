@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import SimInputError
-from sim.network import Network, load_network
-from sim.places import assign_communities, generate_anchors, snap_point
-from sim.routing import Router
-from sim.scenario import Location, Scenario
+from sim.network.sources import Network, load_network
+from sim.network.places import assign_communities, generate_anchors, snap_point
+from sim.network.routing import Router
+from sim.scenarios.load import Location, Scenario
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from sim.errors import SimInputError
-from sim.scenario import find_scenario
+from sim.scenarios.load import find_scenario
 
 APP_FILE = Path(__file__).parent / "viz" / "app.py"
 DEFAULT_PORT = 8765

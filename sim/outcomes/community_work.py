@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.calls import DRAWS
+from sim.calls.stream import DRAWS
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit

@@ -18,9 +18,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from sim.executors import Pool, execute_run
-from sim.ledger import Ledger
-from sim.sweep import Plan, RunTask
+from sim.sweeps.executors import Pool, execute_run
+from sim.sweeps.ledger import Ledger
+from sim.sweeps.spec import Plan, RunTask
 
 TABLE_NAME = "runs.parquet"
 Outcome = dict[str, Any]

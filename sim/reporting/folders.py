@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.figures import write_figures
-from sim.runner import RunResult
+from sim.reporting.figures import write_figures
+from sim.analysis.replications import RunResult
 
 #: Rows of the side-by-side table: (label, dotted key in the summary, format).
 TABLE_ROWS = (
@@ -90,7 +90,7 @@ def comparison_table(results: list[RunResult]) -> pd.DataFrame:
 
 def paired_differences(first: RunResult, second: RunResult) -> pd.DataFrame:
     """Second − first per replication (common random numbers), mean and 95% CI."""
-    from sim.metrics import flatten, mean_ci
+    from sim.analysis.metrics import flatten, mean_ci
 
     rows = []
     for label, key, fmt in TABLE_ROWS:
@@ -168,7 +168,7 @@ def write_results(results: list[RunResult], folder: Path) -> None:
 
 def write_bulletins(result: RunResult, folder: Path) -> None:
     """Replication 0's weekly bulletins, one file per office and language."""
-    from sim.bulletin import weekly_bulletins
+    from sim.reporting.bulletins import weekly_bulletins
 
     first = result.records[result.records["replication"] == 0]
     by_office: dict[str, list] = {}
@@ -183,7 +183,7 @@ def write_bulletins(result: RunResult, folder: Path) -> None:
 
 
 def _headline(summary: dict) -> dict:
-    from sim.metrics import flatten
+    from sim.analysis.metrics import flatten
 
     flat = flatten(summary)
     return {k: v for k, v in flat.items() if not k.startswith(("by_community", "by_type"))}

@@ -30,9 +30,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 import sim
-from sim.designs import SAMPLED, design_points
+from sim.sweeps.designs import SAMPLED, design_points
 from sim.errors import SimInputError
-from sim.scenario import find_scenario, format_validation_error, read_raw, read_yaml_mapping
+from sim.scenarios.load import find_scenario, format_validation_error, read_raw, read_yaml_mapping
 
 #: sim/ modules that do not change a run's results (excluded from the code version).
 NOT_RESULTS = (
@@ -271,7 +271,7 @@ def check_points(plan: Plan) -> list[str]:
     A spec whose every point fails is a spec error; otherwise failing points are run (and
     recorded as failed) like any other.
     """
-    from sim.scenario import validate
+    from sim.scenarios.load import validate
 
     messages, seen = [], set()
     for task in plan.tasks:

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.designs import design_size, unit_problem, unit_sample
+from sim.sweeps.designs import design_size, unit_problem, unit_sample
 from sim.errors import SimInputError
-from sim.sweep import SweepSpec
+from sim.sweeps.spec import SweepSpec
 
 COLUMNS = {
     "sobol": ["S1", "S1_conf", "ST", "ST_conf"],
