@@ -14,8 +14,8 @@ import numpy as np
 import osmnx as ox
 
 from sim.analysis.metrics import mean_ci
-from sim.scenarios.load import Scenario, validate
 from sim.network.synthetic import SYNTHETIC_CRS
+from sim.scenarios.load import Scenario, validate
 
 
 # -- queueing theory -----------------------------------------------------------------------

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 
 import sim.reporting.folders
-from sim.cli import main
 from sim.analysis.records import COLUMNS
+from sim.cli import main
+from sim.network.sources import WUHAN_OSM
 from sim.scenarios.load import available_scenarios
 
-WUHAN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "optics_valley_east.osm"
+WUHAN = WUHAN_OSM
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -109,8 +110,6 @@ def test_bad_input_in_a_real_process_has_no_traceback():
 
 @pytest.mark.parametrize("name", sorted(available_scenarios()))
 def test_every_shipped_scenario_smoke_runs(capsys, tmp_path, name):
-    if name.startswith("optics_valley_east") and not WUHAN.is_file():
-        pytest.skip(f"shared data absent: {WUHAN} (only in the project's workspace/CI)")
     out, summary_json = tmp_path / "results", tmp_path / "summary.json"
     argv = ["run", "--scenario", name, "--days", "2", "--reps", "2", "--quiet"]
     code = main([*argv, "--out", str(out), "--json", str(summary_json)])

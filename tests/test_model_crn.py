@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model import PatrolModel
 from sim.analysis.records import call_records
 from sim.analysis.replications import run_once
-from sim.scenarios.load import load_scenario
+from sim.model import PatrolModel
 from sim.network.world import build_world
+from sim.scenarios.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = ["days=7"]

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from sim.analysis.records import COLUMNS
-from sim.reporting.folders import write_json
 from sim.analysis.replications import run_once, run_replications
+from sim.reporting.folders import write_json
 from sim.scenarios.load import load_scenario
 
 

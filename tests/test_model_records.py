@@ -9,8 +9,8 @@ import pytest
 
 from sim.analysis.metrics import flatten
 from sim.analysis.records import COLUMNS
-from sim.reporting.folders import write_json
 from sim.analysis.replications import run_once, run_replications
+from sim.reporting.folders import write_json
 from sim.scenarios.load import load_scenario
 
 #: DESIGN 4.3, in order, with their dtypes.

@@ -26,11 +26,11 @@ import pytest
 from model_support import save_graph
 
 from sim.agents.unit import UnitState
+from sim.analysis.records import call_records
 from sim.calls.stream import DRAWS as CALL_DRAWS
 from sim.model import PatrolModel
-from sim.analysis.records import call_records
-from sim.scenarios.load import validate
 from sim.network.world import build_world
+from sim.scenarios.load import validate
 
 IDS = [10, 11, 12, 13, 14]
 COORDS = {10: (0, 0), 11: (600, 0), 12: (1200, 0), 13: (900, 500), 14: (2400, 0)}

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.reporting.bulletins import weekly_bulletins
 from sim.analysis.metrics import mean_ci
-from sim.outcomes.resolution import lateness_adjustment
 from sim.analysis.replications import run_once, run_replications
+from sim.outcomes.resolution import lateness_adjustment
+from sim.reporting.bulletins import weekly_bulletins
 from sim.scenarios.load import find_scenario, load_scenario, read_raw, validate
 from sim.scenarios.outcomes import Lateness
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 import osmnx as ox
@@ -11,16 +9,17 @@ import pytest
 from shapely.geometry import Point
 
 from sim.errors import SimInputError
+from sim.network.places import assign_communities, generate_anchors, snap_point, snap_points
+from sim.network.routing import Router
 from sim.network.sources import (
+    WUHAN_OSM,
     OsmNetworkSpec,
     PointNetworkSpec,
     SyntheticNetworkSpec,
     load_network,
 )
-from sim.network.places import assign_communities, generate_anchors, snap_point, snap_points
-from sim.network.routing import Router
 
-WUHAN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "optics_valley_east.osm"
+WUHAN = WUHAN_OSM
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +29,6 @@ def district():
 
 @pytest.fixture(scope="module")
 def wuhan():
-    if not WUHAN.is_file():
-        pytest.skip(f"shared data absent: {WUHAN} (only in the project's workspace/CI)")
     return load_network(OsmNetworkSpec(kind="osm", path=WUHAN))
 
 

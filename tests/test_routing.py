@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
 
-from sim.network.sources import OsmNetworkSpec, SyntheticNetworkSpec, load_network
 from sim.network.routing import Route, Router
+from sim.network.sources import WUHAN_OSM, OsmNetworkSpec, SyntheticNetworkSpec, load_network
 
-WUHAN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "optics_valley_east.osm"
+WUHAN = WUHAN_OSM
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +21,6 @@ def synthetic():
 
 @pytest.fixture(scope="module")
 def wuhan():
-    if not WUHAN.is_file():
-        pytest.skip(f"shared data absent: {WUHAN} (only in the project's CI/workspace)")
     return load_network(OsmNetworkSpec(kind="osm", path=WUHAN)).graph
 
 

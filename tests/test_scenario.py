@@ -101,7 +101,9 @@ def test_digest_is_stable_and_sensitive():
     assert a.digest() == b.digest() and len(a.digest()) == 16
     assert load_scenario("embedded", ["seed=2"])[0].digest() != a.digest()
     assert load_scenario("embedded", ["units.0.count=2"])[0].digest() != a.digest()
-    code = "from sim.scenarios.load import load_scenario; print(load_scenario('embedded')[0].digest())"
+    code = (
+        "from sim.scenarios.load import load_scenario; print(load_scenario('embedded')[0].digest())"
+    )
     child = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={"PYTHONHASHSEED": "777", "PATH": "/usr/bin:/bin"},

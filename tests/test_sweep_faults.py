@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim.sweeps.driver import run_sweep
 from sim.sweeps.executors import execute_run, open_pool
 from sim.sweeps.ledger import Ledger
 from sim.sweeps.spec import make_plan, parse_spec
-from sim.sweeps.driver import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = {

@@ -9,10 +9,10 @@ import yaml
 
 from sim.cli import main
 from sim.errors import SimInputError
+from sim.sweeps.driver import run_sweep
 from sim.sweeps.executors import execute_run, open_pool
 from sim.sweeps.ledger import Ledger
 from sim.sweeps.spec import check_points, make_plan, parse_spec
-from sim.sweeps.driver import run_sweep
 
 SPEC = {
     "name": "tiny",

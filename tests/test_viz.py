@@ -15,6 +15,7 @@ pytest.importorskip("mesa.visualization", reason="the browser app needs the 'viz
 from sim.cli import main as cli_main
 from sim.cli.viz import server_command, server_env
 from sim.errors import SimInputError
+from sim.network.sources import WUHAN_OSM
 from sim.viz import mapview
 from sim.viz.appmodel import AppModel, clock_text
 from sim.viz.charts import ChartRenderer
@@ -22,7 +23,7 @@ from sim.viz.controls import Controls, build_scenarios, model_params, parse_seed
 from sim.viz.mapview import MapRenderer, street_segments
 
 ROOT = Path(__file__).resolve().parents[1]
-WUHAN = ROOT.parent / "shared" / "data" / "optics_valley_east.osm"
+WUHAN = WUHAN_OSM
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -155,7 +156,6 @@ def test_point_network_map_renders():
     assert MapRenderer(model.sims, ["erlang_c"]).render().startswith(PNG)
 
 
-@pytest.mark.skipif(not WUHAN.is_file(), reason=f"the Wuhan extract is not at {WUHAN}")
 def test_osm_map_carries_the_attribution():
     model = AppModel(scenario_name="optics_valley_east")
     assert model.error is None, model.error

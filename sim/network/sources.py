@@ -68,6 +68,8 @@ DEFAULT_SPEEDS_KPH = {
 }
 FALLBACK_SPEED_KPH = 30.0
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.xml", ".xml")
+#: The real Wuhan extract shipped in the package (ODbL; see sim/data/README.md).
+WUHAN_OSM = Path(__file__).resolve().parents[1] / "data" / "optics_valley_east.osm.bz2"
 
 
 class _Spec(BaseModel):
@@ -195,7 +197,7 @@ def load_network(spec: NetworkSpec, base_dir: Path | None = None) -> Network:
     if isinstance(spec, OsmNetworkSpec):
         path = resolve_path(spec.path, base_dir, "OSM file")
         graph = _filter_drivable(_read_osm_xml(path), path)
-        graph = _quiet(_ox().simplify_graph, graph)
+        graph = _canonical_lists(_quiet(_ox().simplify_graph, graph))
         return _finish(graph, spec, str(path), is_osm=True)
     if isinstance(spec, GraphmlNetworkSpec):
         path = resolve_path(spec.path, base_dir, "GraphML file")
@@ -204,7 +206,8 @@ def load_network(spec: NetworkSpec, base_dir: Path | None = None) -> Network:
         return _finish(graph, spec, str(path), is_osm=not synthetic)
     if isinstance(spec, PlaceNetworkSpec):
         graph, source = _place_graph(spec)
-        return _finish(_filter_drivable(graph, Path(source)), spec, source, is_osm=True)
+        graph = _canonical_lists(_filter_drivable(graph, Path(source)))
+        return _finish(graph, spec, source, is_osm=True)
     raise SimInputError(f"unknown network kind: {getattr(spec, 'kind', spec)!r}")
 
 
@@ -296,6 +299,20 @@ def _filter_drivable(graph: nx.MultiDiGraph, path: Path) -> nx.MultiDiGraph:
             f"{', '.join(sorted(DRIVABLE))})"
         )
     return nx.MultiDiGraph(graph.edge_subgraph(keep))
+
+
+def _canonical_lists(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Sort the list-valued edge attributes that simplification merges (e.g. ``highway``).
+
+    osmnx builds them from sets, whose order depends on Python's string hashing, which
+    changes from process to process; speeds imputed from the first road class would then
+    change too. Sorted, the same file gives the same network in every process.
+    """
+    for *_, data in graph.edges(data=True):
+        for key, value in data.items():
+            if isinstance(value, list):
+                data[key] = sorted(value, key=str)
+    return graph
 
 
 def _drivable(highway: object) -> bool:
