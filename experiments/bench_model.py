@@ -85,14 +85,14 @@ def child(case: str, calls: int, profile: bool) -> dict:
         seconds = time.perf_counter() - started
         return {"case": case, "calls": n, "seconds": seconds, "build_s": 0.0, "peak_mb": _peak_mb()}
 
-    from sim.model import PatrolModel
     from sim.analysis.records import call_records
-    from sim.scenarios.load import load_scenario, validate
+    from sim.model import PatrolModel
     from sim.network.world import build_world
+    from sim.scenarios.load import load_scenario, validate
 
     if case == "erlang_c":
         days = calls / CALLS_PER_DAY_ERLANG
-        sc, _ = load_scenario("erlang_c", [f"days={days:.3f}", "warmup_days=0"])
+        sc = load_scenario("erlang_c", [f"days={days:.3f}", "warmup_days=0"])
     elif case == "city":
         sc = validate(city_scenario(calls), "<bench city>")
     else:

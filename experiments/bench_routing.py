@@ -22,8 +22,8 @@ import time
 import networkx as nx
 import numpy as np
 
-from sim.network.sources import SyntheticNetworkSpec, load_network
 from sim.network.routing import Router
+from sim.network.sources import SyntheticNetworkSpec, load_network
 
 SIZES_KM = {"2.5k": 9.0, "10k": 18.0, "50k": 40.0}  # square side at 180 m spacing
 K_SOURCES = 20

@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from sim.sweeps.driver import run_sweep
 from sim.sweeps.executors import open_pool
 from sim.sweeps.spec import make_plan, parse_spec
-from sim.sweeps.driver import run_sweep
 
 
 def plan_for(runs: int, days: float):
@@ -31,7 +31,7 @@ def plan_for(runs: int, days: float):
             "replications": max(1, runs // 2),
         }
     )
-    return make_plan(spec, Path.cwd())
+    return make_plan(spec.located(Path.cwd()))
 
 
 def measure(plan, kind: str, workers: int | None) -> dict[str, float]:

@@ -1,32 +1,40 @@
 """The patrol model: a Mesa model driven by its own event queue, time in minutes.
 
-Events sit in a heap ordered by (time, priority, sequence), so runs are deterministic and
-arrival times exact. ``model.step()`` advances one simulated minute (for the browser app);
-``model.run_until(t)`` and ``model.run()`` jump from event to event. Mesa's own per-step
-schedule is switched off: the heap replaces it (``_advance_time`` is the one seam, and it
-still hands over to Mesa for any event a user schedules with ``schedule_event``).
+Events sit in ``sim.events.EventQueue``, ordered by (time, priority, sequence), so runs are
+deterministic and arrival times exact; base calls (drawn before the run) are merged in
+without entering the heap. ``model.time`` is the simulated minute in every handler.
+``model.step()`` advances one minute (for the browser app); ``model.run_until(t)`` and
+``model.run()`` jump from event to event. Events a user schedules through Mesa
+(``schedule_event``) run in time order with the model's own (``sim.mesa_adapter``).
 
 One handler per event kind: it checks its precondition, changes state, records, schedules.
 """
 
 from __future__ import annotations
 
-import bisect
 import gc
-import heapq
-import itertools
 import math
+from collections.abc import Callable
 from contextlib import contextmanager
-from pathlib import Path
+from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
-from sim.agents.post import PostAgent, Resident
+from sim import mesa_adapter
+from sim.agents.post import PostAgent
+from sim.agents.resident import Resident
+from sim.agents.roster import Roster
 from sim.agents.unit import Unit, UnitState
-from sim.calls.stream import DRAWS, Call, generate_calls
+from sim.calls.call import Call
+from sim.calls.stream import DRAWS, generate_calls
+from sim.clock import MIN_PER_WEEK
+from sim.dispatch.dispatcher import Dispatcher
 from sim.dispatch.policies import POLICIES
-from sim.agents.roster import DutiesAndShifts
+from sim.events import EventQueue, Priority
+from sim.network.world import World, build_world
+from sim.outcomes.community_work import CommunityWork
 from sim.outcomes.resolution import (
     Familiarity,
     escalation_delay_min,
@@ -34,12 +42,10 @@ from sim.outcomes.resolution import (
     repeat_delay_min,
     resolution_probability,
 )
-from sim.outcomes.community_work import CommunityWork
-from sim.scenarios.load import Scenario
+from sim.scenarios.schema import Scenario
 from sim.streams import Streams
-from sim.network.world import World, build_world
+from sim.travel import Travel
 
-_UNIT_EVENT, _CALL_EVENT = 0, 1  # at equal times, units free up before calls dispatch
 _D = {name: i for i, name in enumerate(DRAWS)}
 
 
@@ -54,8 +60,14 @@ def _gc_paused():
             gc.enable()
 
 
-class PatrolModel(DutiesAndShifts, mesa.Model):
-    """Residents call, the command room dispatches, units travel, attend and return."""
+class PatrolModel(mesa.Model):
+    """Residents call, the command room dispatches, units travel, attend and return.
+
+    ``PatrolModel(scenario, seed=3).run()``, then ``records()`` (one row per call) and
+    ``summary()`` (the figures of the summary JSON). Units, posts and residents are Mesa
+    agents (``model.agents_by_type[Unit]``). ``world`` (network, router, places) is shared
+    between models of the same scenario, in threads too.
+    """
 
     def __init__(
         self,
@@ -63,59 +75,62 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         replication: int = 0,
         world: World | None = None,
         seed: int | None = None,
-        base_dir: Path | None = None,
+        log_states: bool = False,
     ):
-        """``world`` defaults to the scenario's (cached); ``base_dir`` resolves its files."""
-        self.config = scenario
+        """``seed`` defaults to the scenario's; ``world`` to the scenario's (cached).
+
+        ``log_states``: keep ``state_log``, every unit's changes of state as
+        ``(minute, unit, old state, new state, call id)`` (for traces and teaching).
+        """
         self.seed_value = scenario.seed if seed is None else seed
         self.replication = replication
         self.streams = Streams(self.seed_value, replication)
         super().__init__(rng=self.streams.generator("mesa"))
-        self._default_schedule.stop()  # the event heap below drives time
-        self.world = world if world is not None else build_world(scenario, base_dir)
+        mesa_adapter.take_over_time(self)
+        self.scenario = scenario
+        self.world = world if world is not None else build_world(scenario)
         self.router = self.world.router
-        self.now_min = 0.0
+        self.travel = Travel(self.router, scenario.congestion_by_hour)
         self.warmup_min = scenario.warmup_min
         self.horizon_min = scenario.horizon_min
-        self.policy = POLICIES[scenario.dispatch.policy]
-        self._events: list = []
+        self.events = EventQueue()
+        self.state_log: list | None = [] if log_states else None
+        self.dispatcher = Dispatcher(
+            self, POLICIES[scenario.dispatch.policy], self._assign, self._schedule_borrow
+        )
         self._prevention = any(scenario.bulletins.prevention.values())
-        self._seq = itertools.count()
         self.calls: list[Call] = []
-        self.queue: list[Call] = []
         self.open_calls: dict[int, Call] = {}
+        self.call_types = scenario.calls.types
         self._build_agents()
-        self._stream = generate_calls(
-            scenario.calls,
-            np.array([r.people for r in self.residents], dtype=float),
-            self.horizon_min,
-            self.streams.generator("call_times"),
-            self.streams.generator("call_what"),
-        )
-        # plain Python values: quicker to compare in the heap and to index one by one
-        self._base_times = self._stream.t_call_min.tolist()
-        self._base_calls = list(
-            zip(
-                self._stream.type_index.tolist(),
-                self._stream.resident_index.tolist(),
-                self._stream.draws.tolist(),
-                strict=True,
-            )
-        )
-        self._base_times.append(math.inf)  # a sentinel: no more base calls
-        self._next_base = 0
-        self._duty_rng = self.streams.generator("other_duty")
+        self._load_base_calls()
         self._repeat_rng = self.streams.generator("repeats")
+        self.roster = Roster(
+            self,
+            self.schedule,
+            self.streams.generator("other_duty"),
+            on_free=self._serve_queue,
+            on_shift_start=self._arrive_home,
+        )
         for unit in self.units:
-            self._start_unit_timers(unit)
+            self.roster.start(unit)
         self.familiarity = Familiarity(
             scenario.outcomes.familiarity, self.units, len(scenario.communities)
         )
         self.community_work = CommunityWork(self)
 
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario this model runs (the project's, in place of Mesa's parameter object)."""
+        return self._scenario
+
+    @scenario.setter
+    def scenario(self, scenario: Scenario) -> None:
+        self._scenario = scenario  # Mesa's setter would write into a frozen scenario
+
     # -- set-up -------------------------------------------------------------------------
     def _build_agents(self) -> None:
-        world, sc = self.world, self.config
+        world, sc = self.world, self.scenario
         self.posts = {
             p.name: PostAgent(
                 self, p.name, p.kind, world.post_nodes[p.name], world.post_community[p.name]
@@ -126,17 +141,24 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         for group in sc.units:
             for k in range(group.count):
                 label = f"{group.post}#{k + 1}"
-                unit = Unit(self, self.posts[group.post], group, label)
+                unit = Unit(
+                    self,
+                    self.posts[group.post],
+                    group,
+                    label,
+                    self.router,
+                    self.warmup_min,
+                    self.state_log,
+                )
                 unit.index = len(self.units)
                 self.units.append(unit)
         self.residents = self._place_residents()
-        self.call_types = sc.calls.types
 
     def _place_residents(self) -> list[Resident]:
         rng = self.streams.generator("residents")
-        size = self.config.residents.people_per_agent
+        size = self.scenario.residents.people_per_agent
         residents = []
-        for c, community in enumerate(self.config.communities):
+        for c, community in enumerate(self.scenario.communities):
             nodes = self.world.community_nodes[c]
             if len(nodes) == 0:  # e.g. several communities on a one-node network
                 nodes = np.array([self.world.anchor_nodes[c]])
@@ -147,47 +169,67 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
                 residents.append(Resident(self, int(node), c, int(n_people)))
         return residents
 
-    # -- event queue --------------------------------------------------------------------
-    def _schedule(self, t_min: float, priority: int, handler, arg) -> None:
-        heapq.heappush(self._events, (t_min, priority, next(self._seq), handler, arg))
+    def _load_base_calls(self) -> None:
+        """Draw the call stream; keep it as plain Python values (quicker one by one)."""
+        stream = generate_calls(
+            self.scenario.calls,
+            np.array([r.people for r in self.residents], dtype=float),
+            self.horizon_min,
+            self.streams.generator("call_times"),
+            self.streams.generator("call_what"),
+        )
+        self._base_times = stream.t_call_min.tolist()
+        self._base_calls = list(
+            zip(
+                stream.type_index.tolist(),
+                stream.resident_index.tolist(),
+                stream.draws.tolist(),
+                strict=True,
+            )
+        )
+        self._base_times.append(math.inf)  # a sentinel: no more base calls
+        self._next_base = 0
 
-    def _advance_time(self, until: float) -> None:
-        """Process every event up to ``until`` (minutes) in time order, Mesa's too."""
-        while (t_mesa := self._next_mesa_event_min()) <= until:
-            self._run_own_events(t_mesa)  # ours first at equal times
-            if t_mesa > self.time:
-                super()._advance_time(t_mesa)  # runs Mesa's events at t_mesa
-            else:  # an event Mesa holds for the current instant
-                self._event_list.pop_event().execute()
-        self._run_own_events(until)
-        self.now_min = until
-        if until > self.time:
-            super()._advance_time(until)
+    # -- time ---------------------------------------------------------------------------
+    def schedule(
+        self, t_min: float, priority: Priority, handler: Callable[[Any], None], arg: Any
+    ) -> None:
+        """Call ``handler(arg)`` at minute ``t_min`` (for the model's parts and extensions)."""
+        self.events.schedule(t_min, priority, handler, arg)
 
-    def _run_own_events(self, until: float) -> None:
-        """Run the heap's events and the base calls (kept out of the heap) in time order."""
-        events, base_times = self._events, self._base_times
+    def step(self) -> None:
+        """Advance one simulated minute."""
+        self.steps += 1
+        self.run_until(self.time + 1.0)
+
+    def run_for(self, duration_min: float) -> None:
+        """Advance ``duration_min`` simulated minutes."""
+        self.run_until(self.time + duration_min)
+
+    def run_until(self, end_min: float) -> None:
+        """Process every event up to ``end_min`` in time order, Mesa's too (ours first)."""
+        while (t_mesa := mesa_adapter.next_event_min(self)) <= end_min:
+            self._run_own_events(t_mesa)
+            mesa_adapter.run_events_until(self, t_mesa)
+        self._run_own_events(end_min)
+        self.time = max(self.time, end_min)
+
+    def _run_own_events(self, until_min: float) -> None:
+        """Run the queue's events and the base calls (kept out of it) in time order."""
+        heap, base_times, pop = self.events.heap, self._base_times, self.events.pop
         while True:
             t_base = base_times[self._next_base]
-            if events and events[0][0] <= t_base:  # at equal times, the heap's events first
-                if events[0][0] > until:
+            if heap and heap[0][0] <= t_base:  # at equal times, the queue's events first
+                if heap[0][0] > until_min:
                     break
-                t, _, _, handler, arg = heapq.heappop(events)
-                self.now_min = t
+                t, handler, arg = pop()
+                self.time = t
                 handler(arg)
-            elif t_base <= until:
-                self.now_min = t_base
+            elif t_base <= until_min:
+                self.time = t_base
                 self._on_base_call(self._next_base)
             else:
                 break
-        self.now_min = until
-
-    def _next_mesa_event_min(self) -> float:
-        """When the next event scheduled through Mesa (``schedule_event``) is due."""
-        if self._event_list.is_empty():
-            return math.inf
-        ahead = self._event_list.peek_ahead(1)
-        return ahead[0].time if ahead else math.inf
 
     def run(self) -> None:
         """Run to the end of the horizon and close the books.
@@ -202,7 +244,25 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
             unit.close_books(self.horizon_min)
         self.running = False
 
+    # -- results ------------------------------------------------------------------------
+    def records(self) -> pd.DataFrame:
+        """One typed row per call so far (``sim.analysis.records.COLUMNS``)."""
+        from sim.analysis.records import call_records
+
+        return call_records(self)
+
+    def summary(self) -> dict[str, Any]:
+        """The summary of this run (the figures of the summary JSON, DESIGN 4.3)."""
+        from sim.analysis.replications import summarize_model
+
+        return summarize_model(self)
+
     # -- calls --------------------------------------------------------------------------
+    @property
+    def queue(self):
+        """Calls waiting for a unit, in dispatch order."""
+        return self.dispatcher.queue
+
     def _on_base_call(self, k: int) -> None:
         type_index, resident_index, draws = self._base_calls[k]
         resident = self.residents[resident_index]
@@ -212,8 +272,8 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
 
     def _prevented(self, type_index: int, resident: Resident, draws: list[float]) -> bool:
         """Bulletins' prevention effect (an assumption, off by default), from week 2 on."""
-        share = self.config.bulletins.prevention.get(self.call_types[type_index].name, 0.0)
-        if share == 0.0 or self.now_min < 7 * 1440.0:
+        share = self.scenario.bulletins.prevention.get(self.call_types[type_index].name, 0.0)
+        if share == 0.0 or self.time < MIN_PER_WEEK:
             return False
         has_office = any(
             p.kind == "office" and p.community == resident.community for p in self.posts.values()
@@ -229,6 +289,7 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         problem: int = -1,
     ) -> Call:
         """A resident's call reaches the command room now."""
+        now = self.time
         call = Call(
             id=len(self.calls),
             type_index=type_index,
@@ -236,7 +297,7 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
             community=resident.community,
             node=resident.node,
             resident=resident,
-            t_call=self.now_min,
+            t_call=now,
             draws=draws,
             first_type=type_index,
             problem=problem,
@@ -248,102 +309,70 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         resident.calls_made += 1
         self.calls.append(call)
         self.open_calls[call.id] = call
-        dispatch = self.config.dispatch
+        dispatch = self.scenario.dispatch
         call.mobilise_min = dispatch.mobilisation_min.quantile(draws[_D["mobilisation"]])
         delay = dispatch.delay_min.quantile(draws[_D["dispatch_delay"]])
-        self._schedule(self.now_min + delay, _CALL_EVENT, self._on_ready, call)
+        self.events.schedule(now + delay, Priority.CALL, self._on_ready, call)
         if self.call_types[type_index].escalation is not None:
             escalate_after = escalation_delay_min(
                 self, call, draws[_D["escalation"]], draws[_D["escalation_time"]]
             )
             if escalate_after is not None:
-                t_escalate = self.now_min + escalate_after
-                self._schedule(t_escalate, _CALL_EVENT, self._on_escalate, call)
+                self.events.schedule(now + escalate_after, Priority.CALL, self._on_escalate, call)
         return call
 
     def _on_escalate(self, call: Call) -> None:
         """Nobody arrived in time: the dispute escalates (e.g. to assault)."""
         if not math.isnan(call.t_arrive):
             return
-        new_type = self.config.calls.type_index(self.call_types[call.type_index].escalation.to)
+        new_type = self.scenario.calls.type_index(self.call_types[call.type_index].escalation.to)
         call.type_index = new_type
         call.priority = self.call_types[new_type].priority
         call.escalated = True
         call.units_needed = max(call.units_needed, self.call_types[new_type].units_needed)
         if math.isnan(call.t_ready):
             return  # not yet with the dispatcher, who will see its new type
-        if call in self.queue:  # its priority changed: take its new place
-            self.queue.remove(call)
-        elif call.missing_units > 0:  # it now needs more units than it has
-            self._dispatch(call, self.free_units())
-        if call.missing_units > 0:
-            bisect.insort(self.queue, call, key=lambda c: c.queue_key)
+        self.dispatcher.reprioritise(call, self.free_units())
 
     def _on_ready(self, call: Call) -> None:
-        call.t_ready = self.now_min
-        self._dispatch(call, self.free_units())
-        if call.missing_units == 0:
-            return
-        call.queued = True  # some unit it needs was not free
-        bisect.insort(self.queue, call, key=lambda c: c.queue_key)
-        threshold = self.config.dispatch.borrow_after_min
-        if self.config.dispatch.policy == "community_first" and threshold:
-            self._schedule(self.now_min + threshold, _CALL_EVENT, self._on_borrow_due, call)
+        call.t_ready = self.time
+        self.dispatcher.ready(call, self.free_units())
 
-    def _dispatch(self, call: Call, candidates: list[Unit]) -> None:
-        """Assign units the policy picks among ``candidates`` until the call has enough."""
-        while call.missing_units > 0:
-            choice = self.policy(self, call, candidates)
-            if choice is None:
-                return
-            self._assign(call, *choice)
-            if call.missing_units > 0:
-                candidates = [u for u in candidates if u is not choice[0]]
+    def _schedule_borrow(self, call: Call, after_min: float) -> None:
+        self.events.schedule(self.time + after_min, Priority.CALL, self._on_borrow_due, call)
 
     def _on_borrow_due(self, call: Call) -> None:
-        call.may_borrow = True
-        if call in self.queue:
-            self._dispatch(call, self.free_units())
-            if call.missing_units == 0:
-                self.queue.remove(call)
-
-    def slowdown_at(self, t_min: float) -> float:
-        """Travel time over free-flow time for a trip starting at ``t_min`` (congestion).
-
-        The dispatcher ranks units by free-flow time; every trip starting at the same moment
-        is stretched alike, so the ranking of units at posts is unchanged.
-        """
-        hourly = self.config.congestion_by_hour
-        return 1.0 if hourly is None else hourly[int(t_min // 60) % 24]
-
-    def mobilisation_min(self, call: Call) -> float:
-        """Minutes a unit at its post needs before it leaves for this call."""
-        return call.mobilise_min
+        self.dispatcher.borrow_due(call, self.free_units())
 
     def free_units(self) -> list[Unit]:
         """Units that can take a call now, in a fixed order."""
         return [u for u in self.units if u.is_free]
 
-    def _assign(self, call: Call, unit: Unit, total_min: float) -> None:
-        now = self.now_min
+    def _assign(self, call: Call, unit: Unit) -> None:
+        """Send ``unit`` to ``call`` now (the dispatcher's choice)."""
+        now = self.time
         if not call.units:
             call.t_assigned = now
             call.unit = unit
         call.units.append(unit)
-        position = unit.position_source(now)
-        mobilise = call.mobilise_min if unit.state == UnitState.IDLE else 0.0
-        slowdown = self.slowdown_at(now)
-        free_flow_min = (total_min - position[1] - mobilise) / slowdown
-        t_arrive = unit.start_trip(call.node, now, free_flow_min, mobilise, slowdown, position)
+        plan = self.travel.trip(unit, call, now)
+        t_arrive = unit.start_trip(
+            call.node,
+            now,
+            plan.free_flow_min,
+            plan.mobilise_min,
+            plan.slowdown,
+            (plan.source, plan.lead_min),
+        )
         unit.call = call
         unit.set_state(UnitState.EN_ROUTE, now)
-        self._schedule(t_arrive, _UNIT_EVENT, self._on_arrive, (unit, unit.trip_id))
+        self.events.schedule(t_arrive, Priority.UNIT, self._on_arrive, (unit, unit.trip_id))
 
     # -- unit events --------------------------------------------------------------------
     def _on_arrive(self, arg: tuple[Unit, int]) -> None:
         unit, trip_id = arg
         assert trip_id == unit.trip_id and unit.state == UnitState.EN_ROUTE
-        call, now = unit.call, self.now_min
+        call, now = unit.call, self.time
         if math.isnan(call.t_arrive):  # the first unit on scene leads it, for service_min
             call.t_arrive = now
             call.unit = unit
@@ -351,12 +380,12 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
             draw = call.draws[_D["service"]]
             call.clear_due = now + self.call_types[call.type_index].service_min.quantile(draw)
         unit.set_state(UnitState.ON_SCENE, now)
-        self._schedule(max(now, call.clear_due), _UNIT_EVENT, self._on_clear, unit)
+        self.events.schedule(max(now, call.clear_due), Priority.UNIT, self._on_clear, unit)
 
     def _on_clear(self, unit: Unit) -> None:
         assert unit.state == UnitState.ON_SCENE
         call = unit.call
-        now = self.now_min
+        now = self.time
         if unit is not call.unit:  # a backup unit leaves; the lead unit decides the outcome
             self.familiarity.handled_call(unit.index, call.community, now)
             unit.call = None
@@ -364,8 +393,7 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
             self._unit_done(unit)
             return
         call.t_clear = now
-        if call in self.queue:  # backups still awaited are no longer needed
-            self.queue.remove(call)
+        if self.dispatcher.queue.discard(call):  # backups still awaited are not needed now
             call.units_needed = len(call.units)
         p = resolution_probability(self, call, unit)
         call.resolved = bool(call.draws[_D["resolution"]] < p)
@@ -377,13 +405,13 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         if not call.resolved and self.call_types[call.first_type].repeat is not None:
             delay = repeat_delay_min(self, call, self._repeat_rng)
             if delay is not None and now + delay < self.horizon_min:
-                self._schedule(now + delay, _CALL_EVENT, self._on_repeat_call, call)
+                self.events.schedule(now + delay, Priority.CALL, self._on_repeat_call, call)
         follow_up = follow_up_min(
             self, call, unit, call.draws[_D["case_work"]], call.draws[_D["follow_through"]]
         )
         if follow_up > 0:
             unit.set_state(UnitState.FOLLOW_UP, now)
-            self._schedule(now + follow_up, _UNIT_EVENT, self._unit_done, unit)
+            self.events.schedule(now + follow_up, Priority.UNIT, self._unit_done, unit)
         else:
             self._unit_done(unit)
 
@@ -396,7 +424,7 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
 
     def _unit_done(self, unit: Unit) -> None:
         """A unit finished a job: pending duty or shift end first, then the queue, then home."""
-        now = self.now_min
+        now = self.time
         at_post = unit.node == unit.post.node
         if unit.duty_pending or unit.off_shift_pending:
             if at_post:
@@ -409,23 +437,15 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         if not self._serve_queue(unit) and not at_post:
             self._go_home(unit, now)
 
-    def _go_home(self, unit: Unit, now: float) -> None:
-        travel = self.router.time(unit.node, unit.post.node)
-        t_home = unit.start_trip(unit.post.node, now, travel, slowdown=self.slowdown_at(now))
-        unit.set_state(UnitState.RETURNING, now)
-        self._schedule(t_home, _UNIT_EVENT, self._on_home, (unit, unit.trip_id))
-
     def _serve_queue(self, unit: Unit) -> bool:
-        for call in self.queue:
-            if unit in call.units:
-                continue  # already on it (as primary or backup)
-            choice = self.policy(self, call, [unit])
-            if choice is not None:
-                self._assign(call, *choice)
-                if call.missing_units == 0:
-                    self.queue.remove(call)
-                return True
-        return False
+        return self.dispatcher.serve_queue(unit)
+
+    def _go_home(self, unit: Unit, now: float) -> None:
+        travel_min = self.travel.home_min(unit)
+        slowdown = self.travel.slowdown_at(now)
+        t_home = unit.start_trip(unit.post.node, now, travel_min, slowdown=slowdown)
+        unit.set_state(UnitState.RETURNING, now)
+        self.events.schedule(t_home, Priority.UNIT, self._on_home, (unit, unit.trip_id))
 
     def _on_home(self, arg: tuple[Unit, int]) -> None:
         unit, trip_id = arg
@@ -437,9 +457,9 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         unit.trip = None
         if unit.off_shift_pending:
             unit.off_shift_pending = False
-            unit.set_state(UnitState.OFF_SHIFT, self.now_min)
+            unit.set_state(UnitState.OFF_SHIFT, self.time)
         elif unit.duty_pending:
-            self._start_duty(unit)
+            self.roster.start_duty(unit)
         else:
-            unit.set_state(UnitState.IDLE, self.now_min)
+            unit.set_state(UnitState.IDLE, self.time)
             self._serve_queue(unit)

@@ -15,7 +15,8 @@ import osmnx as ox
 
 from sim.analysis.metrics import mean_ci
 from sim.network.synthetic import SYNTHETIC_CRS
-from sim.scenarios.load import Scenario, validate
+from sim.scenarios.load import validate
+from sim.scenarios.schema import Scenario
 
 
 # -- queueing theory -----------------------------------------------------------------------

@@ -23,8 +23,8 @@ DAYS = ["days=7"]
 
 
 def _model(name: str, overrides=(), replication: int = 0) -> PatrolModel:
-    sc, path = load_scenario(name, [*DAYS, *overrides])
-    model = PatrolModel(sc, replication, build_world(sc, path.parent))
+    sc = load_scenario(name, [*DAYS, *overrides])
+    model = PatrolModel(sc, replication, build_world(sc))
     model.run()
     return model
 
@@ -76,17 +76,17 @@ _CHILD = """
 import hashlib, json, sys
 from sim.scenarios.load import load_scenario
 from sim.analysis.replications import run_once
-sc, path = load_scenario("central", ["days=3"])
-_, records, summary = run_once(sc, 1, path.parent)
+sc = load_scenario("central", ["days=3"])
+_, records, summary = run_once(sc, 1)
 print(json.dumps({"records": hashlib.sha256(records.to_csv(index=False).encode()).hexdigest(),
                   "scenario": sc.digest(), "network": summary["network_hash"]}))
 """
 
 
 def test_same_seed_same_records_in_this_and_another_process():
-    sc, path = load_scenario("central", ["days=3"])
-    _, first, s1 = run_once(sc, 1, path.parent)
-    _, second, s2 = run_once(sc, 1, path.parent)
+    sc = load_scenario("central", ["days=3"])
+    _, first, s1 = run_once(sc, 1)
+    _, second, s2 = run_once(sc, 1)
     pd.testing.assert_frame_equal(first, second)
     assert json.dumps(s1, sort_keys=True, default=str) == json.dumps(
         s2, sort_keys=True, default=str

@@ -16,7 +16,7 @@ from sim.scenarios.load import load_scenario
 
 
 def test_very_many_units_never_queue():
-    sc, _ = load_scenario("erlang_c", ["units.0.count=60", "days=60"])
+    sc = load_scenario("erlang_c", ["units.0.count=60", "days=60"])
     _, records, summary = run_once(sc)
     counted = records[~records["in_warmup"]]
     assert len(counted) > 2500
@@ -29,7 +29,7 @@ def test_very_many_units_never_queue():
 
 
 def test_zero_call_rate_gives_empty_results(tmp_path):
-    sc, _ = load_scenario("erlang_c", ["calls.rate_per_hour=0", "days=3", "replications=2"])
+    sc = load_scenario("erlang_c", ["calls.rate_per_hour=0", "days=3", "replications=2"])
     model, records, summary = run_once(sc)
     assert model.calls == [] and len(records) == 0
     assert list(records.columns) == list(COLUMNS)
@@ -45,7 +45,7 @@ def test_zero_call_rate_gives_empty_results(tmp_path):
 
 def test_overload_queue_grows_with_the_horizon():
     """rho = 5/h x 45 min / 3 = 1.25: waits keep growing, roughly linearly in time."""
-    sc, _ = load_scenario("erlang_c", ["calls.rate_per_hour=5", "days=20", "warmup_days=0"])
+    sc = load_scenario("erlang_c", ["calls.rate_per_hour=5", "days=20", "warmup_days=0"])
     _, records, summary = run_once(sc)
     waits = (records["t_assigned"] - records["t_ready"]).to_numpy()
     day = (records["t_call"] // 1440).to_numpy()

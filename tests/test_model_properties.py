@@ -100,30 +100,21 @@ def scenarios(draw, backups: bool = False):
 
 
 def _run(raw: dict) -> tuple[PatrolModel, Counter, Counter, dict]:
-    """Run with every assignment, arrival and clearance logged per unit."""
-    model = PatrolModel(validate(raw, "<hypothesis>"))
-    assigned, arrived, log = Counter(), Counter(), {}
-    assign, arrive, clear = model._assign, model._on_arrive, model._on_clear
-
-    def logging_assign(call, unit, *rest):
-        assigned[call.id] += 1
-        log.setdefault(unit, []).append(("assign", call.id, model.now_min))
-        return assign(call, unit, *rest)
-
-    def logging_arrive(arg):
-        unit, _ = arg
-        arrived[unit.call.id] += 1
-        log.setdefault(unit, []).append(("arrive", unit.call.id, model.now_min))
-        return arrive(arg)
-
-    def logging_clear(unit):
-        log.setdefault(unit, []).append(("clear", unit.call.id, model.now_min))
-        return clear(unit)
-
-    model._assign = logging_assign
-    model._on_arrive = logging_arrive
-    model._on_clear = logging_clear
+    """Run, then read every assignment, arrival and clearance per unit from the state log."""
+    model = PatrolModel(validate(raw, "<hypothesis>"), log_states=True)
     model.run()
+    assigned, arrived, log = Counter(), Counter(), {}
+    on_scene: dict = {}  # unit -> the call it is on scene for
+    for t, unit, old, new, call_id in model.state_log:
+        if new == UnitState.EN_ROUTE:
+            assigned[call_id] += 1
+            log.setdefault(unit, []).append(("assign", call_id, t))
+        elif new == UnitState.ON_SCENE:
+            arrived[call_id] += 1
+            on_scene[unit] = call_id
+            log.setdefault(unit, []).append(("arrive", call_id, t))
+        if old == UnitState.ON_SCENE and new != UnitState.ON_SCENE:
+            log.setdefault(unit, []).append(("clear", on_scene.pop(unit), t))
     return model, assigned, arrived, log
 
 
@@ -146,7 +137,7 @@ def test_invariants_with_backup_units(raw):
 
 def check_invariants(raw: dict) -> None:
     model, assigned, arrived, log = _run(raw)
-    sc = model.config
+    sc = model.scenario
     calls = model.calls
     event(f"calls: {'>=100' if len(calls) >= 100 else '<100'}")
     event(f"queued calls: {'>=10' if sum(c.queued for c in calls) >= 10 else '<10'}")
@@ -238,8 +229,8 @@ def test_no_call_waits_while_a_unit_that_may_take_it_is_free(raw):
     """Work conservation, checked after every event time (nearest: any free unit will do)."""
     raw["dispatch"]["policy"] = "nearest"
     model = PatrolModel(validate(raw, "<hypothesis>"))
-    while model._events and model._events[0][0] <= model.horizon_min:
-        model.run_until(model._events[0][0])
+    while (t_next := model.events.next_time_min()) <= model.horizon_min:
+        model.run_until(t_next)
         if model.queue:
-            assert model.free_units() == [], (model.now_min, [u.state for u in model.units])
+            assert model.free_units() == [], (model.time, [u.state for u in model.units])
     assert np.all(np.isfinite([c.t_call for c in model.calls]))

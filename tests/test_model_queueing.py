@@ -25,7 +25,7 @@ ERLANG_C_REPS = 40
 
 @pytest.fixture(scope="module")
 def erlang_c_result():
-    sc, _ = load_scenario("erlang_c", [f"replications={ERLANG_C_REPS}"])
+    sc = load_scenario("erlang_c", [f"replications={ERLANG_C_REPS}"])
     return run_replications(sc, progress=False)
 
 
@@ -82,7 +82,7 @@ def test_shipped_erlang_c_matches_erlang_c(erlang_c_result):
 )
 def test_mmc_matches_erlang_c(c, rate_per_hour, service_min, days, reps):
     """Other (c, lambda, S) through CLI-style overrides of the shipped scenario."""
-    sc, _ = load_scenario(
+    sc = load_scenario(
         "erlang_c",
         [
             f"units.0.count={c}",

@@ -65,8 +65,8 @@ def test_record_columns_are_pinned():
 
 @pytest.fixture(scope="module")
 def embedded_run():
-    sc, path = load_scenario("embedded", ["days=7", "replications=3"])
-    return sc, run_once(sc, 0, path.parent), run_replications(sc, path.parent, progress=False)
+    sc = load_scenario("embedded", ["days=7", "replications=3"])
+    return sc, run_once(sc, 0), run_replications(sc, progress=False)
 
 
 def test_records_have_the_pinned_columns_and_dtypes(embedded_run):

@@ -28,6 +28,7 @@ from model_support import save_graph
 from sim.agents.unit import UnitState
 from sim.analysis.records import call_records
 from sim.calls.stream import DRAWS as CALL_DRAWS
+from sim.events import Priority
 from sim.model import PatrolModel
 from sim.network.world import build_world
 from sim.scenarios.load import validate
@@ -79,7 +80,7 @@ def trace_raw(network_path, **dispatch) -> dict:
 
 def call_at(model: PatrolModel, t: float, node: int, type_index: int = 0):
     model.run_until(t)
-    assert model.now_min == t
+    assert model.time == t
     resident = next(r for r in model.residents if model.router.node_ids[r.node] == node)
     return model.receive_call(type_index, resident, DRAWS.copy())
 
@@ -103,13 +104,13 @@ def test_router_on_the_hand_built_network(network_path):
 
 def test_exact_trace(network_path):
     model = PatrolModel(validate(trace_raw(network_path), "<trace>"))
-    assert model.calls == [] and len(model._stream) == 0
+    assert model.calls == [] and len(model.events) == 0
     a, b = model.units
     assert (a.label, b.label) == ("A#1", "B#1")
     ids = model.router.node_ids
 
     model.step()  # one minute, nothing happens
-    assert model.now_min == 1.0 and model.time == 1.0
+    assert model.time == 1.0 and model.steps == 1
     assert a.state == b.state == UnitState.IDLE
 
     c0 = call_at(model, 10.0, 12)  # A: 2 min (+0.5 mobilising) beats B: 4 min
@@ -181,7 +182,7 @@ def test_exact_trace(network_path):
         got = {st: unit.state_min[st] for st in want}
         assert got == pytest.approx(want), unit.label
         assert unit.state_min.sum() == pytest.approx(144.0)
-        assert unit.calls_attended == 4 if unit is a else 3
+        assert unit.calls_attended == (4 if unit is a else 3)
 
 
 @pytest.mark.parametrize(
@@ -260,17 +261,18 @@ class _Probe:
         self.model, self.seen = model, []
 
     def fire(self):
-        self.seen.append((self.model.time, self.model.now_min, len(self.model.calls)))
+        self.seen.append((self.model.time, len(self.model.calls)))
 
 
 def test_user_scheduled_mesa_events_run_in_time_order(network_path):
     model = PatrolModel(validate(trace_raw(network_path), "<trace>"))
     probe = _Probe(model)
     model.schedule_event(probe.fire, at=30.0)
-    model._schedule(20.0, 1, lambda _: model.calls.append(None), None)  # an event at 20
-    model._schedule(35.0, 1, lambda _: model.calls.append(None), None)  # and one at 35
+    model.schedule(20.0, Priority.CALL, lambda _: model.calls.append(None), None)  # at 20
+    model.schedule(35.0, Priority.CALL, lambda _: model.calls.append(None), None)  # and 35
     model.run_until(40.0)
-    assert probe.seen == [(30.0, 30.0, 1)]  # at 30: after the event at 20, before 35
+    assert probe.seen == [(30.0, 1)]  # at 30: after the event at 20, before 35
+    assert model.time == 40.0
 
 
 def test_a_unit_is_not_sent_twice_to_the_same_call(network_path):

@@ -128,7 +128,7 @@ def test_familiarity_grows_with_calls_handled_and_time_posted():
 
 
 def test_station_units_start_spread_thin():
-    scenario, _ = load_scenario("central")
+    scenario = load_scenario("central")
     _, records, _ = run_once(scenario)
     start = 1 - math.exp(-1.0 / 1.5)
     first = records.dropna(subset=["familiarity"]).iloc[0]
@@ -255,7 +255,7 @@ def test_only_office_units_detect_problems():
 
 # -- bulletins --------------------------------------------------------------------------
 def test_bulletin_counts_equal_the_records():
-    scenario, _ = load_scenario("embedded")
+    scenario = load_scenario("embedded")
     _, records, _ = run_once(scenario)
     bulletins = weekly_bulletins(records, scenario)
     offices = [p for p in scenario.posts if p.kind == "office"]
@@ -277,7 +277,7 @@ def test_bulletin_counts_equal_the_records():
 
 def test_bulletins_are_calibrated_to_the_source():
     """The source's office: 18 calls a week, 3 of them criminal."""
-    scenario, _ = load_scenario("embedded")
+    scenario = load_scenario("embedded")
     calls, criminal = [], []
     for rep in range(5):
         _, records, _ = run_once(scenario, rep)
@@ -312,7 +312,7 @@ def test_prevention_lowers_that_type_only():
 # -- the reform's claim -----------------------------------------------------------------
 def test_embedded_solves_more_and_repeats_less_than_central():
     results = {
-        name: run_replications(load_scenario(name)[0], progress=False)
+        name: run_replications(load_scenario(name), progress=False)
         for name in ("central", "embedded")
     }
 

@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("name", sorted(available_scenarios()))
 def test_every_shipped_scenario_validates(name):
-    sc, path = load_scenario(name)
-    assert path == SCENARIO_DIR / f"{name}.yaml"
+    sc = load_scenario(name)
+    assert sc.source_dir == SCENARIO_DIR
     assert sc.name == name and sc.description
-    assert validate(read_raw(find_scenario(name)), str(path)) == sc
+    assert validate(read_raw(find_scenario(name)), name).located(SCENARIO_DIR) == sc
 
 
 def test_the_design_scenarios_are_shipped():
@@ -36,7 +36,7 @@ def test_the_design_scenarios_are_shipped():
 
 
 def test_erlang_c_is_the_textbook_queue():
-    sc, _ = load_scenario("erlang_c")
+    sc = load_scenario("erlang_c")
     assert sc.network.kind == "point"
     assert [(u.count, u.other_duty.share, u.shift) for u in sc.units] == [(3, 0.0, None)]
     assert sc.calls.rate_per_hour == 2 and sc.calls.hourly_profile == "flat"
@@ -51,10 +51,10 @@ def test_erlang_c_is_the_textbook_queue():
 
 
 def test_set_overrides_list_items_and_nested_keys():
-    sc, _ = load_scenario("erlang_c", ["units.0.count=5", "dispatch.delay_min=2.5", "seed=9"])
+    sc = load_scenario("erlang_c", ["units.0.count=5", "dispatch.delay_min=2.5", "seed=9"])
     assert sc.units[0].count == 5 and sc.seed == 9
     assert sc.dispatch.delay_min.quantile(0.3) == 2.5
-    sc, _ = load_scenario(
+    sc = load_scenario(
         "erlang_c", ["calls.types.0.service_min={dist: fixed, value: 30}", "network.kind=point"]
     )
     assert sc.calls.types[0].service_min.quantile(0.9) == 30
@@ -73,18 +73,18 @@ def test_extends_merges_mappings_and_replaces_lists(tmp_path):
             }
         )
     )
-    sc, path = load_scenario(child)
-    assert path == child
+    sc = load_scenario(child)
+    assert sc.source_dir == child.parent
     assert (sc.name, sc.days, sc.units[0].count, len(sc.units)) == ("child", 3, 7, 1)
     assert sc.dispatch.policy == "nearest" and sc.dispatch.delay_min.quantile(0.5) == 1.5
     assert sc.network.kind == "point" and sc.calls.rate_per_hour == 2  # inherited
     # a chain of two, and the shipped central/embedded, which extend _district
     grandchild = tmp_path / "grandchild.yaml"
     grandchild.write_text("extends: child\nname: grandchild\nseed: 4\n")
-    sc2, _ = load_scenario(grandchild)
+    sc2 = load_scenario(grandchild)
     assert (sc2.days, sc2.units[0].count, sc2.seed) == (3, 7, 4)
-    central, _ = load_scenario("central")
-    embedded, _ = load_scenario("embedded")
+    central = load_scenario("central")
+    embedded = load_scenario("embedded")
     assert central.communities == embedded.communities and central.network == embedded.network
 
 
@@ -96,14 +96,12 @@ def test_extends_loop_is_an_error(tmp_path):
 
 
 def test_digest_is_stable_and_sensitive():
-    a, _ = load_scenario("embedded")
-    b, _ = load_scenario("embedded")
+    a = load_scenario("embedded")
+    b = load_scenario("embedded")
     assert a.digest() == b.digest() and len(a.digest()) == 16
-    assert load_scenario("embedded", ["seed=2"])[0].digest() != a.digest()
-    assert load_scenario("embedded", ["units.0.count=2"])[0].digest() != a.digest()
-    code = (
-        "from sim.scenarios.load import load_scenario; print(load_scenario('embedded')[0].digest())"
-    )
+    assert load_scenario("embedded", ["seed=2"]).digest() != a.digest()
+    assert load_scenario("embedded", ["units.0.count=2"]).digest() != a.digest()
+    code = "from sim.scenarios.load import load_scenario; print(load_scenario('embedded').digest())"
     child = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={"PYTHONHASHSEED": "777", "PATH": "/usr/bin:/bin"},
@@ -113,7 +111,7 @@ def test_digest_is_stable_and_sensitive():
 
 
 def test_scenarios_are_frozen():
-    sc, _ = load_scenario("erlang_c")
+    sc = load_scenario("erlang_c")
     with pytest.raises(Exception, match="frozen"):
         sc.days = 3
     with pytest.raises(Exception, match="frozen"):

@@ -42,7 +42,7 @@ class CrashOnce:
 
 
 def plan_of(tmp_path: Path):
-    return make_plan(parse_spec(SPEC), tmp_path)
+    return make_plan(parse_spec(SPEC).located(tmp_path))
 
 
 def metrics_by_key(table: pd.DataFrame) -> dict[str, dict]:

@@ -29,7 +29,7 @@ def inline():
 
 
 def plan_of(tmp_path: Path, **kw):
-    return make_plan(parse_spec({**SPEC, **kw}), tmp_path)
+    return make_plan(parse_spec({**SPEC, **kw}).located(tmp_path))
 
 
 def test_failures_are_recorded_with_traceback_and_the_rest_finish(tmp_path):

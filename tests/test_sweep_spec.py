@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from sim.errors import SimInputError
-from sim.sweeps.spec import code_version, design, load_spec, make_plan, parse_spec, set_path
+from sim.scenarios.overrides import set_path
+from sim.sweeps.spec import code_version, design, load_spec, make_plan, parse_spec
 
 BASE = {"scenario": "erlang_c", "set": {"days": 1, "warmup_days": 0}}
 
@@ -46,9 +47,9 @@ def test_spec_errors_name_the_key(tmp_path, extra, expected):
 
 def test_bad_path_and_scenario_fail_before_any_run(tmp_path):
     with pytest.raises(SimInputError, match=r"units\.7\.count: units\.7 needs a list index"):
-        make_plan(spec(parameters={"units.7.count": [1]}), tmp_path)
+        make_plan(spec(parameters={"units.7.count": [1]}).located(tmp_path))
     with pytest.raises(SimInputError, match="unknown scenario 'nowhere'"):
-        make_plan(spec(scenario="nowhere", parameters={"seed": [1]}), tmp_path)
+        make_plan(spec(scenario="nowhere", parameters={"seed": [1]}).located(tmp_path))
     bad = tmp_path / "bad.yaml"
     bad.write_text("parameters: [", encoding="utf-8")
     with pytest.raises(SimInputError, match="not valid YAML"):
@@ -97,7 +98,9 @@ def test_lhs_stratifies_each_parameter():
 
 def test_replications_are_paired_across_points(tmp_path):
     plan = make_plan(
-        spec(parameters={"units.0.count": [2, 3, 4]}, replications=2, seeds=[7, 9]), tmp_path
+        spec(parameters={"units.0.count": [2, 3, 4]}, replications=2, seeds=[7, 9]).located(
+            tmp_path
+        )
     )
     assert len(plan.tasks) == 3 * 2 * 2
     pairs = {}
@@ -108,10 +111,12 @@ def test_replications_are_paired_across_points(tmp_path):
     assert pairs[0] == pairs[1] == pairs[2] == [(7, 0), (7, 1), (9, 0), (9, 1)]
     assert len({t.key for t in plan.tasks}) == len(plan.tasks)
     again = make_plan(
-        spec(parameters={"units.0.count": [2, 3, 4]}, replications=2, seeds=[7, 9]), tmp_path
+        spec(parameters={"units.0.count": [2, 3, 4]}, replications=2, seeds=[7, 9]).located(
+            tmp_path
+        )
     )
     assert [t.key for t in again.tasks] == [t.key for t in plan.tasks]
-    default_seed = make_plan(spec(parameters={"units.0.count": [2]}), tmp_path)
+    default_seed = make_plan(spec(parameters={"units.0.count": [2]}).located(tmp_path))
     assert default_seed.tasks[0].seed == 1  # erlang_c's own seed
 
 
@@ -135,14 +140,19 @@ def test_linked_paths_and_scenario_parameter(tmp_path):
                 "scenario": ["erlang_c", "central"],
                 "scale": {"values": [2], "paths": ["days", "warmup_days"], "relative": False},
             }
-        ),
-        tmp_path,
+        ).located(tmp_path)
     )
     first, second = plan.tasks
     assert first.raw["days"] == first.raw["warmup_days"] == 2
     assert first.raw["network"] == {"kind": "point"} and second.raw["name"] == "central"
 
 
-def test_code_version_is_stable_and_names_the_package():
-    assert code_version() == code_version()
-    assert code_version().startswith("0.")
+def test_code_version_is_stable_and_follows_the_simulation_layers():
+    from sim.layers import result_modules
+
+    assert code_version() == code_version() and len(code_version()) == 16
+    names = result_modules()
+    for simulation in ("model", "analysis", "network", "scenarios", "dispatch", "outcomes"):
+        assert simulation in names  # metrics stored in the ledger are computed in analysis
+    for client in ("cli", "viz", "reporting", "sweeps"):
+        assert client not in names

@@ -29,19 +29,19 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 # -- controls -> scenarios ---------------------------------------------------------------
 def test_default_controls_give_one_scenario_with_the_seed():
-    [(scenario, path)] = build_scenarios(Controls(scenario_name="embedded", seed="7"))
-    assert scenario.name == "embedded" and scenario.seed == 7 and path.is_file()
+    [scenario] = build_scenarios(Controls(scenario_name="embedded", seed="7"))
+    assert scenario.name == "embedded" and scenario.seed == 7 and scenario.source_dir.is_dir()
 
 
 def test_compare_gives_both_scenarios_on_the_same_seed():
     loaded = build_scenarios(Controls(scenario_name="central", compare="embedded", seed=3))
-    assert [s.name for s, _ in loaded] == ["central", "embedded"]
-    assert {s.seed for s, _ in loaded} == {3}
+    assert [s.name for s in loaded] == ["central", "embedded"]
+    assert {s.seed for s in loaded} == {3}
 
 
 def test_rate_multiplier_and_policy_are_applied():
-    [(base, _)] = build_scenarios(Controls(scenario_name="embedded"))
-    [(scenario, _)] = build_scenarios(
+    [base] = build_scenarios(Controls(scenario_name="embedded"))
+    [scenario] = build_scenarios(
         Controls(scenario_name="embedded", rate_multiplier=2.0, policy="nearest")
     )
     rate = scenario.calls.rate_per_1000_residents_per_week
@@ -50,7 +50,7 @@ def test_rate_multiplier_and_policy_are_applied():
 
 
 def test_units_per_office_keeps_before_and_after_fair():
-    (central, _), (embedded, _) = build_scenarios(
+    central, embedded = build_scenarios(
         Controls(scenario_name="central", compare="embedded", units_per_office=2)
     )
     assert [g.count for g in embedded.units] == [2] * len(embedded.units)

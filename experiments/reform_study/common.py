@@ -14,10 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.sweeps.executors import EXECUTORS, open_pool
 from sim.analysis.metrics import mean_ci
-from sim.sweeps.spec import make_plan, parse_spec
 from sim.sweeps.driver import run_sweep
+from sim.sweeps.executors import EXECUTORS, open_pool
+from sim.sweeps.spec import make_plan, parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = {"central": "before (central)", "embedded": "after (embedded)",
@@ -43,7 +43,7 @@ def sweep(spec: dict[str, Any], args: argparse.Namespace) -> pd.DataFrame:
     """Run (or resume) a sweep into OUT/sweep-NAME; its table of runs."""
     spec = {"replications": args.reps, **spec}
     spec["set"] = {"days": args.days, **spec.get("set", {})}
-    plan = make_plan(parse_spec(spec, f"<{spec['name']}>"), ROOT)
+    plan = make_plan(parse_spec(spec, f"<{spec['name']}>").located(ROOT))
     started = time.perf_counter()
     stats = run_sweep(
         plan, Path(args.out) / f"sweep-{spec['name']}",

@@ -1,68 +1,105 @@
 """Other duties and shifts: when units are taken away from answering calls.
 
-A mixin of ``PatrolModel`` (one handler per event kind, as in the model itself).
+The roster schedules each unit's other-duty blocks (Poisson-arriving, a share of its time)
+and its daily shift start and end on the model's event queue, and hands a unit back to the
+model (``on_free``) when it becomes available again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
 from sim.agents.unit import Unit, UnitState
+from sim.clock import MIN_PER_DAY, MIN_PER_HOUR
+from sim.events import Priority
 
-_UNIT_EVENT = 0  # as in sim.model: unit events come before call events at equal times
+
+class Clock(Protocol):
+    """Anything with the simulated minutes as ``time`` (the model)."""
+
+    time: float
 
 
-class DutiesAndShifts:
-    """Event handlers for other-duty blocks and daily shifts (uses the model's event queue)."""
+class Roster:
+    """Other-duty blocks and daily shifts of every unit."""
 
-    def _start_unit_timers(self, unit: Unit) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        schedule: Callable[[float, Priority, Callable[[Any], None], Any], None],
+        rng: np.random.Generator,
+        on_free: Callable[[Unit], None],
+        on_shift_start: Callable[[Unit], None],
+    ):
+        """Schedule on ``schedule``, draw from ``rng``, read the time from ``clock``.
+
+        ``on_free(unit)``: the unit is idle at its post again (serve the queue);
+        ``on_shift_start(unit)``: an off-shift unit comes on (it reports at its post).
+        """
+        self.clock = clock
+        self.schedule = schedule
+        self.rng = rng
+        self.on_free = on_free
+        self.on_shift_start = on_shift_start
+
+    def start(self, unit: Unit) -> None:
+        """Schedule the unit's first duty block and its shifts."""
         duty = unit.group.other_duty
         if duty.share > 0:
-            self._schedule(self._next_duty_gap(unit), _UNIT_EVENT, self._on_duty_due, unit)
+            self.schedule(self._next_duty_min(unit), Priority.UNIT, self._on_duty_due, unit)
         shift = unit.group.shift
         if shift is not None and shift.hours < 24:
-            start = shift.start_hour * 60.0
-            end = start + shift.hours * 60.0
-            if not (start <= 0 < end or start <= 1440 < end):
+            start = shift.start_hour * MIN_PER_HOUR
+            end = start + shift.hours * MIN_PER_HOUR
+            if not (start <= 0 < end or start <= MIN_PER_DAY < end):
                 unit.on_shift = False
                 unit.set_state(UnitState.OFF_SHIFT, 0.0)
-            self._schedule(start, _UNIT_EVENT, self._on_shift_start, unit)
-            self._schedule(end % 1440.0, _UNIT_EVENT, self._on_shift_end, unit)
+            self.schedule(start, Priority.UNIT, self._on_shift_start, unit)
+            self.schedule(end % MIN_PER_DAY, Priority.UNIT, self._on_shift_end, unit)
 
-    def _next_duty_gap(self, unit: Unit) -> float:
+    def _next_duty_min(self, unit: Unit) -> float:
         duty = unit.group.other_duty
         mean_gap = duty.block_min.mean_value * (1 - duty.share) / duty.share
-        return self.now_min + self._duty_rng.exponential(mean_gap)
+        return self.clock.time + self.rng.exponential(mean_gap)
 
     def _on_duty_due(self, unit: Unit) -> None:
         unit.duty_pending = True
         if unit.state == UnitState.IDLE:
-            self._start_duty(unit)
+            self.start_duty(unit)
 
-    def _start_duty(self, unit: Unit) -> None:
+    def start_duty(self, unit: Unit) -> None:
+        """The unit (free at its post) goes to its pending duty block now."""
+        now = self.clock.time
         unit.duty_pending = False
-        unit.set_state(UnitState.OTHER_DUTY, self.now_min)
-        block = unit.group.other_duty.block_min.quantile(self._duty_rng.random())
-        self._schedule(self.now_min + block, _UNIT_EVENT, self._on_duty_end, unit)
+        unit.set_state(UnitState.OTHER_DUTY, now)
+        block = unit.group.other_duty.block_min.quantile(self.rng.random())
+        self.schedule(now + block, Priority.UNIT, self._on_duty_end, unit)
 
     def _on_duty_end(self, unit: Unit) -> None:
-        self._schedule(self._next_duty_gap(unit), _UNIT_EVENT, self._on_duty_due, unit)
+        self.schedule(self._next_duty_min(unit), Priority.UNIT, self._on_duty_due, unit)
         if unit.off_shift_pending:
             unit.off_shift_pending = False
-            unit.set_state(UnitState.OFF_SHIFT, self.now_min)
+            unit.set_state(UnitState.OFF_SHIFT, self.clock.time)
             return
-        unit.set_state(UnitState.IDLE, self.now_min)
-        self._serve_queue(unit)
+        unit.set_state(UnitState.IDLE, self.clock.time)
+        self.on_free(unit)
 
     def _on_shift_start(self, unit: Unit) -> None:
-        self._schedule(self.now_min + 1440.0, _UNIT_EVENT, self._on_shift_start, unit)
+        now = self.clock.time
+        self.schedule(now + MIN_PER_DAY, Priority.UNIT, self._on_shift_start, unit)
         unit.on_shift = True
         unit.off_shift_pending = False
         if unit.state == UnitState.OFF_SHIFT:
-            self._arrive_home(unit)
+            self.on_shift_start(unit)
 
     def _on_shift_end(self, unit: Unit) -> None:
-        self._schedule(self.now_min + 1440.0, _UNIT_EVENT, self._on_shift_end, unit)
+        now = self.clock.time
+        self.schedule(now + MIN_PER_DAY, Priority.UNIT, self._on_shift_end, unit)
         unit.on_shift = False
         if unit.state == UnitState.IDLE:
-            unit.set_state(UnitState.OFF_SHIFT, self.now_min)
+            unit.set_state(UnitState.OFF_SHIFT, now)
         else:
             unit.off_shift_pending = True

@@ -13,8 +13,9 @@ from sim.network.routing import Route
 
 if TYPE_CHECKING:
     from sim.agents.post import PostAgent
-    from sim.model import PatrolModel
-    from sim.scenarios.load import UnitGroup
+    from sim.calls.call import Call
+    from sim.network.routing import Router
+    from sim.scenarios.schema import UnitGroup
 
 
 class UnitState(IntEnum):
@@ -52,8 +53,24 @@ class Trip:
 class Unit(mesa.Agent):
     """One crew (default one officer and two auxiliaries) based at a post."""
 
-    def __init__(self, model: PatrolModel, post: PostAgent, group: UnitGroup, label: str):
+    def __init__(
+        self,
+        model: mesa.Model,
+        post: PostAgent,
+        group: UnitGroup,
+        label: str,
+        router: Router,
+        warmup_min: float = 0.0,
+        state_log: list | None = None,
+    ):
+        """Based at ``post``; routes on ``router``; counts time per state after warm-up.
+
+        ``state_log``: a list to append ``(minute, unit, old state, new state, call id)``
+        to on every change of state (None: no log).
+        """
         super().__init__(model)
+        self.router = router
+        self.state_log = state_log
         self.label = label
         self.post = post
         self.group = group
@@ -63,12 +80,12 @@ class Unit(mesa.Agent):
         self.node = post.node  # where it is, or the last node of its trip
         self.trip: Trip | None = None
         self.trip_id = 0  # bumps on every new trip, so stale arrival events are ignored
-        self.call = None  # the call it is assigned to
+        self.call: Call | None = None  # the call it is assigned to
         self.on_shift = True
         self.duty_pending = False  # an other-duty block waits for the unit to be free
         self.off_shift_pending = False  # shift ended while busy
         self._minutes = [0.0] * len(UnitState)  # time per state after warm-up
-        self._warmup_min = model.warmup_min
+        self._warmup_min = warmup_min
         self._since_min = 0.0
         self.calls_attended = 0
 
@@ -88,6 +105,9 @@ class Unit(mesa.Agent):
         if now_min > start:
             self._minutes[self.state] += now_min - start
         self._since_min = now_min
+        if self.state_log is not None and state != self.state:
+            call_id = self.call.id if self.call is not None else -1
+            self.state_log.append((now_min, self, self.state, state, call_id))
         self.state = state
 
     def close_books(self, now_min: float) -> None:
@@ -123,7 +143,7 @@ class Unit(mesa.Agent):
         """The current trip's route, computed the first time it is needed."""
         trip = self.trip
         if trip.route is None:
-            route = self.model.router.route(trip.source, trip.target, trip.t_start_min)
+            route = self.router.route(trip.source, trip.target, trip.t_start_min)
             if trip.slowdown != 1.0:
                 route = Route(route.nodes, route.cum_min * trip.slowdown, route.t_depart_min)
             trip.route = route
@@ -137,7 +157,7 @@ class Unit(mesa.Agent):
 
     def xy(self, now_min: float) -> tuple[float, float]:
         """Map position at ``now_min``, interpolated along the route."""
-        router = self.model.router
+        router = self.router
         trip = self.trip
         moving = self.state in (UnitState.EN_ROUTE, UnitState.RETURNING)
         if not moving or trip is None:

@@ -52,7 +52,7 @@ def call_records(model: PatrolModel) -> pd.DataFrame:
         return empty_records()
     names = np.array([t.name for t in model.call_types], dtype=object)
     criminal = np.array([t.criminal for t in model.call_types])
-    communities = np.array([c.name for c in model.config.communities], dtype=object)
+    communities = np.array([c.name for c in model.scenario.communities], dtype=object)
     node_ids = np.array([str(n) for n in model.router.node_ids], dtype=object)
 
     def table(attributes: tuple[str, ...], dtype) -> dict[str, np.ndarray]:

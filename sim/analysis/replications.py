@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.analysis.metrics import combine, summarize
-from sim.model import PatrolModel
 from sim.analysis.records import call_records
-from sim.scenarios.load import Scenario
+from sim.model import PatrolModel
 from sim.network.world import build_world
+
+if TYPE_CHECKING:
+    from sim.scenarios.schema import Scenario
 
 
 @dataclass
@@ -25,25 +26,20 @@ class RunResult:
     records: pd.DataFrame  # all replications, with a 'replication' column
     summaries: list[dict[str, Any]]  # one per replication
     summary: dict[str, Any]  # means over replications, with 'ci95'
-    base_dir: Path | None = None  # where the scenario's relative paths resolve
 
 
-def run_once(
-    scenario: Scenario, replication: int = 0, base_dir: Path | None = None
-) -> tuple[PatrolModel, pd.DataFrame, dict[str, Any]]:
-    """One replication: the finished model, its records and its summary."""
-    world = build_world(scenario, base_dir)
-    model = PatrolModel(scenario, replication=replication, world=world)
-    model.run()
-    records = call_records(model)
+def summarize_model(model: PatrolModel, records: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The summary of one finished (or paused) run of the model."""
+    scenario = model.scenario
+    records = call_records(model) if records is None else records
     meta = {
         "scenario": scenario.name,
-        "seed": scenario.seed,
-        "replication": replication,
+        "seed": model.seed_value,
+        "replication": model.replication,
         "days": scenario.days,
         "replications": 1,
         "scenario_hash": scenario.digest(),
-        "network_hash": world.network.digest,
+        "network_hash": model.world.network.digest,
     }
     state_min = np.array([u.state_min for u in model.units])
     summary = summarize(
@@ -54,23 +50,38 @@ def run_once(
         meta,
     )
     summary["problems"] = model.community_work.summary()
-    return model, records, summary
+    return summary
 
 
-def run_replications(
-    scenario: Scenario, base_dir: Path | None = None, progress: bool = True
-) -> RunResult:
+def run_once(
+    scenario: Scenario, replication: int = 0
+) -> tuple[PatrolModel, pd.DataFrame, dict[str, Any]]:
+    """One replication: the finished model, its records and its summary."""
+    model = PatrolModel(scenario, replication=replication, world=build_world(scenario))
+    model.run()
+    records = call_records(model)
+    return model, records, summarize_model(model, records)
+
+
+def run_replications(scenario: Scenario, progress: bool = True) -> RunResult:
     """All of a scenario's replications (seeded ``seed``, replications 0..R-1)."""
     frames, summaries = [], []
     reps = range(scenario.replications)
     bar = tqdm(reps, desc=scenario.name, unit="rep", disable=not progress, leave=False)
     for rep in bar:
-        _, records, summary = run_once(scenario, rep, base_dir)
+        _, records, summary = run_once(scenario, rep)
         frames.append(records.assign(replication=rep))
         summaries.append(summary)
+    return combine_replications(scenario, frames, summaries)
+
+
+def combine_replications(
+    scenario: Scenario, frames: list[pd.DataFrame], summaries: list[dict[str, Any]]
+) -> RunResult:
+    """A RunResult from per-replication records (with a 'replication' column) and summaries."""
     summary = combine(summaries)
-    summary["replications"] = scenario.replications
+    summary["replications"] = len(summaries)
     summary.pop("replication", None)
     summary["ci95"].pop("replication", None)
     records = pd.concat(frames, ignore_index=True)
-    return RunResult(scenario, records, summaries, summary, base_dir)
+    return RunResult(scenario, records, summaries, summary)

@@ -12,7 +12,16 @@ from collections.abc import Sequence
 
 from sim.errors import SimInputError
 
-COMMAND_MODULES = ["sim.cli.run", "sim.cli.network", "sim.cli.sweep", "sim.cli.viz"]
+COMMAND_MODULES = (
+    "sim.cli.main_job",
+    "sim.cli.run",
+    "sim.cli.compare",
+    "sim.cli.scenarios",
+    "sim.cli.bulletin",
+    "sim.cli.network",
+    "sim.cli.sweep",
+    "sim.cli.viz",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

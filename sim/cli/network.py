@@ -18,9 +18,9 @@ import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from sim.errors import SimInputError
-from sim.network.sources import OSM_SUFFIXES, Network, NetworkSpec, load_network
 from sim.network.places import assign_communities, generate_anchors
 from sim.network.routing import Router
+from sim.network.sources import OSM_SUFFIXES, Network, NetworkSpec, load_network
 
 OSM_ATTRIBUTION = "Map data © OpenStreetMap contributors, ODbL"
 DEFAULT_COMMUNITIES = 6

@@ -10,10 +10,11 @@ import pandas as pd
 import yaml
 
 from sim.errors import SimInputError
+from sim.sweeps.api import with_changes
+from sim.sweeps.driver import TABLE_NAME, SweepStats, run_sweep
 from sim.sweeps.executors import EXECUTORS, open_pool
 from sim.sweeps.ledger import LEDGER_NAME, Ledger
 from sim.sweeps.spec import Plan, SweepSpec, check_points, load_spec, make_plan, parse_spec
-from sim.sweeps.driver import TABLE_NAME, SweepStats, run_sweep
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -64,26 +65,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     analyze.set_defaults(func=cmd_analyze)
 
 
-def spec_from_args(args: argparse.Namespace) -> tuple[SweepSpec, Path]:
-    """The spec with the command line's overrides."""
-    spec, base_dir = load_spec(args.spec)
-    if not args.set and args.reps is None:
-        return spec, base_dir
-    raw = spec.model_dump(mode="json", exclude_defaults=False)
-    for assignment in args.set:
+def _fixed(assignments: list[str]) -> dict[str, object]:
+    fixed = {}
+    for assignment in assignments:
         key, sep, text = assignment.partition("=")
         if not sep or not key:
             raise SimInputError(f"--set {assignment!r}: expected dotted.path=value")
-        raw["set"][key.strip()] = yaml.safe_load(text)
-    if args.reps is not None:
-        raw["replications"] = args.reps
-    return parse_spec(raw, args.spec), base_dir
+        fixed[key.strip()] = yaml.safe_load(text)
+    return fixed
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Plan, run what is missing, export, report; exit 1 when some runs failed."""
-    spec, base_dir = spec_from_args(args)
-    plan = make_plan(spec, base_dir)
+    spec = with_changes(load_spec(args.spec), _fixed(args.set), args.reps)
+    plan = make_plan(spec)
     for message in check_points(plan)[:3]:
         print(f"warning: {message}", file=sys.stderr)
     out = Path(args.out or f"results/sweeps/{spec.name}")

@@ -15,8 +15,8 @@ from scipy.spatial import cKDTree
 from shapely.geometry import Point
 
 from sim.errors import SimInputError
-from sim.network.sources import Network
 from sim.network.routing import Router
+from sim.network.sources import Network
 
 
 def _ox():

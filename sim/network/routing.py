@@ -18,6 +18,7 @@ networkx is only read at construction, never in queries.
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -95,19 +96,23 @@ class Route:
 
 
 class _LRU(OrderedDict):
+    """A least-recently-used cache that models in several threads may share (one lock)."""
+
     def __init__(self, capacity: int):
         super().__init__()
         self.capacity = capacity
+        self._lock = threading.Lock()
 
     def get_or(self, key, compute):
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        value = compute()
-        self[key] = value
-        if len(self) > self.capacity:
-            self.popitem(last=False)
-        return value
+        with self._lock:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
+            value = compute()
+            self[key] = value
+            if len(self) > self.capacity:
+                self.popitem(last=False)
+            return value
 
 
 class Router:

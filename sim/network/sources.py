@@ -1,12 +1,13 @@
-"""Street networks: the scenario key ``network`` and ``load_network``.
+"""Street networks: ``load_network`` for the scenario key ``network``.
 
 Every source gives an osmnx-convention ``MultiDiGraph`` in a projected CRS (metres): node
 ``x``, ``y``; edge ``length`` (m), ``highway``, ``speed_kph``, ``travel_time`` (s). It is kept
 to its largest strongly connected component, so every node can reach every other.
 
-Sources (``kind``): ``synthetic`` (generated, see ``sim.network.synthetic``), ``osm`` (a local .osm /
-.osm.bz2 XML file), ``graphml`` (an osmnx GraphML file), ``place`` (downloaded by osmnx once,
-then cached as GraphML) and ``point`` (one node, all travel times zero).
+Sources (``kind``, specified in ``sim.scenarios.network_spec``): ``synthetic`` (generated,
+see ``sim.network.synthetic``), ``osm`` (a local .osm / .osm.bz2 XML file), ``graphml`` (an
+osmnx GraphML file), ``place`` (downloaded by osmnx once, then cached as GraphML) and
+``point`` (one node, all travel times zero).
 
 OSM data keep drivable road classes only (``DRIVABLE``: motorway to residential with their
 links, ``unclassified``, ``living_street``, ``road``; not ``service``, like osmnx's ``drive``
@@ -26,16 +27,23 @@ import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
 
 import networkx as nx
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
 from sim.errors import SimInputError
 from sim.network.synthetic import SYNTHETIC_CRS, GridParams, synthetic_graph
+from sim.scenarios.network_spec import (
+    GraphmlNetworkSpec,
+    NetworkSpec,
+    NetworkSpecBase,
+    OsmNetworkSpec,
+    PlaceNetworkSpec,
+    PointNetworkSpec,
+    SyntheticNetworkSpec,
+)
 
 
 def _ox():
@@ -70,85 +78,6 @@ FALLBACK_SPEED_KPH = 30.0
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.xml", ".xml")
 #: The real Wuhan extract shipped in the package (ODbL; see sim/data/README.md).
 WUHAN_OSM = Path(__file__).resolve().parents[1] / "data" / "optics_valley_east.osm.bz2"
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    speed_factor: float = Field(1.0, gt=0, description="multiplies every speed (congestion < 1)")
-
-
-class SyntheticNetworkSpec(_Spec):
-    """A generated district (the embedded default, needs no data and no internet)."""
-
-    kind: Literal["synthetic"] = "synthetic"
-    width_km: float = Field(3.0, gt=0, le=200)
-    height_km: float = Field(2.5, gt=0, le=200)
-    local_spacing_m: float = Field(180.0, ge=20, description="between local streets")
-    arterial_spacing_m: float = Field(750.0, ge=20, description="between arterials")
-    jitter_m: float = Field(25.0, ge=0, description="max shift of a node off its grid point")
-    drop_share: float = Field(0.08, ge=0, lt=1, description="share of local links missing")
-    oneway_share: float = Field(0.2, ge=0, le=1, description="share of one-way local stretches")
-    local_kph: float = Field(30.0, gt=0)
-    secondary_kph: float = Field(50.0, gt=0)
-    primary_kph: float = Field(60.0, gt=0)
-    seed: int = 0
-
-    @model_validator(mode="after")
-    def _jitter_fits(self) -> SyntheticNetworkSpec:
-        if self.jitter_m >= self.local_spacing_m / 2:
-            raise ValueError("jitter_m must be less than half of local_spacing_m")
-        return self
-
-
-class OsmNetworkSpec(_Spec):
-    """A local OpenStreetMap XML file (.osm, .osm.bz2)."""
-
-    kind: Literal["osm"]
-    path: Path
-    speeds_kph: dict[str, float] = Field(
-        default_factory=dict, description="speeds by highway class, over DEFAULT_SPEEDS_KPH"
-    )
-
-
-class GraphmlNetworkSpec(_Spec):
-    """An osmnx GraphML file, taken as it is (no road-class filter)."""
-
-    kind: Literal["graphml"]
-    path: Path
-    speeds_kph: dict[str, float] = Field(default_factory=dict)
-
-
-class PlaceNetworkSpec(_Spec):
-    """A place name or bbox (west, south, east, north), downloaded once, then cached."""
-
-    kind: Literal["place"]
-    query: str | None = None
-    bbox: tuple[float, float, float, float] | None = None
-    cache_dir: Path = Path("cache/networks")
-    speeds_kph: dict[str, float] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _one_of(self) -> PlaceNetworkSpec:
-        if (self.query is None) == (self.bbox is None):
-            raise ValueError("give exactly one of 'query' and 'bbox'")
-        return self
-
-
-class PointNetworkSpec(_Spec):
-    """One node at (0, 0) and no edges: every travel time is zero (textbook queues)."""
-
-    kind: Literal["point"]
-
-
-NetworkSpec = Annotated[
-    SyntheticNetworkSpec
-    | OsmNetworkSpec
-    | GraphmlNetworkSpec
-    | PlaceNetworkSpec
-    | PointNetworkSpec,
-    Field(discriminator="kind"),
-]
 
 
 @dataclass(frozen=True)
@@ -320,7 +249,7 @@ def _drivable(highway: object) -> bool:
     return any(h in DRIVABLE for h in values)
 
 
-def _finish(graph: nx.MultiDiGraph, spec: _Spec, source: str, is_osm: bool) -> Network:
+def _finish(graph: nx.MultiDiGraph, spec: NetworkSpecBase, source: str, is_osm: bool) -> Network:
     """Keep the largest SCC, project, add speeds and travel times, and describe the result."""
     nodes_loaded, edges_loaded = graph.number_of_nodes(), graph.number_of_edges()
     if nodes_loaded == 0:

@@ -25,7 +25,7 @@ _CLASSES = ("residential", "secondary", "primary")  # codes 0, 1, 2
 
 @dataclass(frozen=True)
 class GridParams:
-    """Parameters of the generator (see ``sim.network.sources.SyntheticNetworkSpec`` for meanings)."""
+    """Parameters of the generator (meanings: ``sim.scenarios.network_spec``)."""
 
     width_km: float
     height_km: float

@@ -7,16 +7,17 @@ run changes), and cached within a process by the parts of the scenario it depend
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from sim.errors import SimInputError
-from sim.network.sources import Network, load_network
 from sim.network.places import assign_communities, generate_anchors, snap_point
 from sim.network.routing import Router
-from sim.scenarios.load import Location, Scenario
+from sim.network.sources import Network, load_network
+from sim.scenarios.schema import Location, Scenario
 
 
 @dataclass(frozen=True)
@@ -32,22 +33,29 @@ class World:
     post_community: dict[str, int]
 
 
-def build_world(scenario: Scenario, base_dir: Path | None = None) -> World:
-    """The world of ``scenario``; relative file paths resolve against ``base_dir`` first."""
+def build_world(scenario: Scenario) -> World:
+    """The world of ``scenario`` (its files relative to the folder it came from).
+
+    Worlds are cached by the parts of the scenario they depend on (the last few), so
+    replications and scenarios that differ elsewhere share one. A world changes no state
+    when models read it, except its router's row caches, which are thread-safe.
+    """
     parts = {
         k: scenario.model_dump(mode="json")[k]
         for k in ("network", "communities", "posts", "snap_tolerance_m")
     }
-    key = json.dumps(parts, sort_keys=True) + str(base_dir)
-    if key not in _CACHE:
-        while len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = _build(scenario, base_dir)
-    return _CACHE[key]
+    key = json.dumps(parts, sort_keys=True) + str(scenario.source_dir)
+    with _LOCK:
+        if key not in _CACHE:
+            while len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = _build(scenario, scenario.source_dir)
+        return _CACHE[key]
 
 
 _CACHE: dict[str, World] = {}
 _CACHE_SIZE = 4
+_LOCK = threading.Lock()
 
 
 def _build(scenario: Scenario, base_dir: Path | None) -> World:

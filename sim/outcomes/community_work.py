@@ -11,16 +11,36 @@ its own, so scenarios share the same problems (common random numbers).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from sim.calls.stream import DRAWS
+from sim.clock import MIN_PER_DAY
+from sim.events import Priority
 
 if TYPE_CHECKING:
+    from sim.agents.resident import Resident
     from sim.agents.unit import Unit
-    from sim.model import Call, PatrolModel
+    from sim.calls.call import Call
+    from sim.scenarios.schema import Scenario
+    from sim.streams import Streams
+
+
+class CommunityWorkHost(Protocol):
+    """What community work needs from the model."""
+
+    time: float  # minutes
+    scenario: Scenario
+    warmup_min: float
+    horizon_min: float
+    streams: Streams
+    units: Sequence[Unit]
+    residents: Sequence[Resident]
+    schedule: Callable[[float, Priority, Callable[[Any], None], Any], None]
+    receive_call: Callable[..., Call]
 
 
 @dataclass
@@ -43,22 +63,22 @@ class Problem:
 class CommunityWork:
     """The latent problems of one run, and the community work that finds them."""
 
-    def __init__(self, model: PatrolModel):
+    def __init__(self, model: CommunityWorkHost):
         self.model = model
-        self.spec = model.config.community_work
+        self.spec = model.scenario.community_work
         self.problems: list[Problem] = []
         if not self.spec.enabled:
             return
-        self.call_type = model.config.calls.type_index(self.spec.call_type)
+        self.call_type = model.scenario.calls.type_index(self.spec.call_type)
         self._rng = model.streams.generator("problems")
         self._detect_rng = model.streams.generator("problem_detection")
         self.watched = {unit.post.community for unit in model.units if unit.post.kind == "office"}
-        for community in range(len(model.config.communities)):
+        for community in range(len(model.scenario.communities)):
             self._create_problems(community)
 
     def _create_problems(self, community: int) -> None:
         spec, rng, horizon = self.spec, self._rng, self.model.horizon_min
-        week = 7 * 1440.0
+        week = 7 * MIN_PER_DAY
         n = rng.poisson(spec.problems_per_community_per_week * horizon / week)
         residents = [r for r in self.model.residents if r.community == community]
         for t_appear in np.sort(rng.random(n) * horizon):
@@ -69,26 +89,28 @@ class CommunityWork:
                 id=len(self.problems),
                 community=community,
                 t_appear=float(t_appear),
-                t_fixed=float(t_appear + spec.undetected_fix_days.quantile(u_end) * 1440.0),
+                t_fixed=float(t_appear + spec.undetected_fix_days.quantile(u_end) * MIN_PER_DAY),
                 call_times=call_times,
                 call_residents=rng.integers(0, max(len(residents), 1), size=k),
                 call_draws=rng.random((k, len(DRAWS))),
                 t_noticed=float(t_appear + _days_to_notice(spec.p_detect_per_day, u_notice)),
-                meeting_repair_min=1440.0
+                meeting_repair_min=MIN_PER_DAY
                 * (spec.meeting_days.quantile(u_meet) + spec.repair_days.quantile(u_repair)),
             )
             self.problems.append(problem)
             self._schedule_call(problem, 0)
             if community in self.watched and problem.t_noticed < horizon:
-                self.model._schedule(problem.t_noticed, 1, self._on_noticed, problem)
+                self.model.schedule(problem.t_noticed, Priority.CALL, self._on_noticed, problem)
 
     def _schedule_call(self, problem: Problem, k: int) -> None:
         if k < len(problem.call_times):
-            self.model._schedule(problem.call_times[k], 1, self._on_problem_call, (problem, k))
+            self.model.schedule(
+                problem.call_times[k], Priority.CALL, self._on_problem_call, (problem, k)
+            )
 
     def _on_problem_call(self, arg: tuple[Problem, int]) -> None:
         problem, k = arg
-        if self.model.now_min >= problem.t_fixed:
+        if self.model.time >= problem.t_fixed:
             return  # fixed: no more calls
         self._schedule_call(problem, k + 1)
         residents = [r for r in self.model.residents if r.community == problem.community]
@@ -111,7 +133,7 @@ class CommunityWork:
 
     def detect(self, problem: Problem) -> None:
         """Detected: a four-party meeting, then the repair; no more calls after that."""
-        now = self.model.now_min
+        now = self.model.time
         if not math.isnan(problem.t_detected) or now >= problem.t_fixed:
             return
         problem.t_detected = now
@@ -119,7 +141,7 @@ class CommunityWork:
 
     def is_fixed(self, problem_id: int) -> bool:
         """Whether that latent problem (-1: none) is fixed by now."""
-        return problem_id >= 0 and self.model.now_min >= self.problems[problem_id].t_fixed
+        return problem_id >= 0 and self.model.time >= self.problems[problem_id].t_fixed
 
     def summary(self) -> dict[str, int]:
         """Problems that appeared after warm-up: how many, detected, fixed, calls caused."""
@@ -139,4 +161,4 @@ def _days_to_notice(p_per_day: float, u: float) -> float:
         return math.inf
     if p_per_day >= 1:
         return 0.0
-    return -math.log1p(-u) / -math.log1p(-p_per_day) * 1440.0
+    return -math.log1p(-u) / -math.log1p(-p_per_day) * MIN_PER_DAY

@@ -12,15 +12,28 @@ clipped to [0, 1] and drawn with the call's own uniform (common random numbers).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from sim.clock import MIN_PER_DAY
 from sim.scenarios.outcomes import Familiarity as FamiliaritySpec
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit
-    from sim.model import Call, PatrolModel
+    from sim.calls.call import Call
+    from sim.scenarios.schema import CallType, Scenario
+
+
+class OutcomeContext(Protocol):
+    """What outcome rules read from the model."""
+
+    time: float  # minutes
+    scenario: Scenario
+    call_types: Sequence[CallType]
+    familiarity: Familiarity
+
 
 _LN_1_1 = math.log(1.1)
 
@@ -52,7 +65,7 @@ class Familiarity:
     def of(self, unit_index: int, community: int, now_min: float) -> float:
         """Familiarity of a unit with a community now."""
         level = self._level[unit_index]
-        days = (now_min - self._updated_min[unit_index][community]) / 1440.0
+        days = (now_min - self._updated_min[unit_index][community]) / MIN_PER_DAY
         if days > 0:
             if community == self.home[unit_index]:  # posted there: the gap to 1 closes
                 gap = (1.0 - level[community]) * _exp(days * self._log_grow)
@@ -72,11 +85,11 @@ def _exp(x: float) -> float:
     return math.exp(x) if x > -745 else 0.0
 
 
-def resolution_probability(model: PatrolModel, call: Call, unit: Unit) -> float:
+def resolution_probability(model: OutcomeContext, call: Call, unit: Unit) -> float:
     """The chance that this unit solves this call at first attendance."""
     call_type = model.call_types[call.type_index]
-    outcomes = model.config.outcomes
-    familiarity = model.familiarity.of(unit.index, call.community, model.now_min)
+    outcomes = model.scenario.outcomes
+    familiarity = model.familiarity.of(unit.index, call.community, model.time)
     call.familiarity = familiarity
     p = call_type.p_unfamiliar + (call_type.p_familiar - call_type.p_unfamiliar) * familiarity
     if call_type.lateness_applies:
@@ -95,16 +108,16 @@ def lateness_adjustment(response_min: float, lateness) -> float:
     return max(-lateness.max_pp, min(lateness.max_pp, pp)) / 100.0
 
 
-def follows_through(model: PatrolModel, unit: Unit) -> bool:
+def follows_through(model: OutcomeContext, unit: Unit) -> bool:
     """Office-based units follow through (一管到底) when the scenario enables it."""
-    return model.config.outcomes.follow_through.enabled and unit.post.kind == "office"
+    return model.scenario.outcomes.follow_through.enabled and unit.post.kind == "office"
 
 
 def follow_up_min(
-    model: PatrolModel, call: Call, unit: Unit, u_case: float, u_follow: float
+    model: OutcomeContext, call: Call, unit: Unit, u_case: float, u_follow: float
 ) -> float:
     """Minutes of follow-up after the scene: own case work and follow-through."""
-    outcomes = model.config.outcomes
+    outcomes = model.scenario.outcomes
     minutes = 0.0
     if model.call_types[call.type_index].criminal and not outcomes.case_team:
         minutes += outcomes.case_work_min.quantile(u_case)
@@ -113,7 +126,7 @@ def follow_up_min(
     return minutes
 
 
-def repeat_delay_min(model: PatrolModel, call: Call, rng: np.random.Generator) -> float | None:
+def repeat_delay_min(model: OutcomeContext, call: Call, rng: np.random.Generator) -> float | None:
     """When the household calls again about an unresolved problem (None: it does not)."""
     repeat = model.call_types[call.first_type].repeat
     if call.resolved or repeat is None or call.chain >= repeat.max_repeats:
@@ -121,10 +134,10 @@ def repeat_delay_min(model: PatrolModel, call: Call, rng: np.random.Generator) -
     u_repeat, u_delay = rng.random(2)
     if u_repeat >= repeat.probability:
         return None
-    return repeat.delay_days.quantile(u_delay) * 1440.0
+    return repeat.delay_days.quantile(u_delay) * MIN_PER_DAY
 
 
-def escalation_delay_min(model: PatrolModel, call: Call, u_happens: float, u_time: float):
+def escalation_delay_min(model: OutcomeContext, call: Call, u_happens: float, u_time: float):
     """Minutes after the call when it escalates if nobody has arrived (None: it won't)."""
     escalation = model.call_types[call.type_index].escalation
     if escalation is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.scenarios.load import Scenario
+from sim.scenarios.schema import Scenario
 
 _ZH_ORDINALS = "一二三四五六七八九十"
 

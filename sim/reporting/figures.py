@@ -44,7 +44,7 @@ def label(text: str) -> str:
 
 def world_of(result: RunResult) -> World:
     """The (cached) world a result ran in."""
-    return build_world(result.scenario, result.base_dir)
+    return build_world(result.scenario)
 
 
 def _save(fig, path: Path, data: pd.DataFrame, osm: bool = False) -> None:

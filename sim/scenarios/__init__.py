@@ -1,1 +1,1 @@
-"""Scenarios: the schema (imports no simulation code), loading with extends and overrides, and the shipped YAML files."""
+"""Scenarios: the schema (no simulation code), loading, overrides and the shipped YAML."""

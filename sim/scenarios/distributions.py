@@ -17,14 +17,16 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from scipy.special import ndtri
+
+from sim.scenarios.frozen import Frozen
 
 _Z90 = float(ndtri(0.9))
 
 
-class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Dist(Frozen):
+    """A distribution of minutes (or days), drawn by inverse transform: ``quantile(u)``."""
 
 
 class Exponential(_Dist):

@@ -2,13 +2,13 @@
 
 A scenario is found by name in ``sim/scenarios/`` or by path. ``extends: OTHER`` deep-merges
 the named scenario under this one (mappings merge, lists and values replace). Every error
-names the file, the key path and what was expected. The schema is in ``sim.scenarios.schema``
-(its classes are importable from here too).
+names the file, the key path and what was expected. The schema is in ``sim.scenarios.schema``.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +16,8 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import SimInputError
-from sim.scenarios.schema import (  # noqa: F401  (re-exported: the schema's public names)
-    DEFAULT_HOURLY_PROFILE,
-    Calls,
-    CallType,
-    Community,
-    Crew,
-    Dispatch,
-    Location,
-    OtherDuty,
-    Post,
-    Residents,
-    Scenario,
-    Shift,
-    UnitGroup,
-)
+from sim.scenarios.overrides import apply_override, set_path
+from sim.scenarios.schema import Scenario
 
 SCENARIO_DIR = Path(__file__).parent
 
@@ -105,43 +92,30 @@ def _retyped(base: dict, top: dict) -> bool:
     return any(tag in top and tag in base and top[tag] != base[tag] for tag in ("kind", "dist"))
 
 
-def apply_override(raw: dict, assignment: str) -> None:
-    """Apply one ``dotted.path=value`` (list items by index); the value is read as YAML."""
-    if "=" not in assignment:
-        raise SimInputError(f"--set {assignment!r}: expected dotted.path=value")
-    path, _, text = assignment.partition("=")
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        value = text
-    keys = path.strip().split(".")
-    node: Any = raw
-    for depth, key in enumerate(keys):
-        last = depth == len(keys) - 1
-        where = ".".join(keys[: depth + 1])
-        if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
-                raise SimInputError(f"--set {path}: {where} needs a list index below {len(node)}")
-            key = int(key)
-        elif not isinstance(node, dict):
-            raise SimInputError(f"--set {path}: {'.'.join(keys[:depth])} is not a mapping or list")
-        if last:
-            node[key] = value
-        else:
-            if isinstance(node, dict) and key not in node:
-                node[key] = {}
-            node = node[key]
-
-
 def load_scenario(
-    name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
-) -> tuple[Scenario, Path]:
-    """Load, override and validate a scenario; return it with its file's path."""
+    name_or_path: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    days: float | None = None,
+    seed: int | None = None,
+    reps: int | None = None,
+    set: Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Load a scenario by name or path, with overrides, validated.
+
+    ``overrides``: ``"dotted.path=value"`` strings (as ``--set``); ``set``: the same as a
+    mapping of dotted paths to values; ``days``, ``seed``, ``reps`` (replications) are
+    shortcuts. The scenario remembers its folder, where its relative paths resolve.
+    """
     path = find_scenario(name_or_path)
     raw = read_raw(path)
     for assignment in overrides:
         apply_override(raw, assignment)
-    return validate(raw, str(path)), path
+    shortcuts = {"days": days, "seed": seed, "replications": reps}
+    for dotted, value in [*(set or {}).items(), *shortcuts.items()]:
+        if value is not None:
+            set_path(raw, dotted, value)
+    return validate(raw, str(path)).located(path.parent)
 
 
 def validate(raw: dict, source: str = "<scenario>") -> Scenario:

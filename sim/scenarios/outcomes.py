@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 
 from sim.scenarios.distributions import Distribution, as_distribution_input
+from sim.scenarios.frozen import Frozen
 
 Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
-
-
-class Repeat(_Frozen):
+class Repeat(Frozen):
     """An unresolved problem makes the same household call again (a repeat, ``repeat_of``)."""
 
     probability: float = Field(default=0.7, ge=0, le=1)  # ASSUMPTION
@@ -28,7 +25,7 @@ class Repeat(_Frozen):
     max_repeats: int = Field(default=2, ge=0)  # ASSUMPTION
 
 
-class Escalation(_Frozen):
+class Escalation(Frozen):
     """A dispute that turns into ``to`` (e.g. assault) if no unit arrives before a drawn time.
 
     The source: a landlord threatened to beat his tenant; the police arrived first.
@@ -42,7 +39,7 @@ class Escalation(_Frozen):
     probability_on_repeat: float | None = Field(default=None, ge=0, le=1)  # None: as first
 
 
-class Familiarity(_Frozen):
+class Familiarity(Frozen):
     """How well a unit knows a community (人熟、地熟、情况熟), in [0, 1].
 
     Starts at ``1 - exp(-tenure_years / tau_years)`` in the unit's own community (an office's
@@ -59,7 +56,7 @@ class Familiarity(_Frozen):
     decay_per_day: float = Field(default=0.0005, ge=0, le=1)
 
 
-class Lateness(_Frozen):
+class Lateness(Frozen):
     """Arriving later lowers the chance of a good outcome (criminal calls by default).
 
     Default: a 10% longer response lowers the chance of clearing the crime by 4.7 percentage
@@ -73,7 +70,7 @@ class Lateness(_Frozen):
     max_pp: float = Field(default=15.0, ge=0)  # ASSUMPTION
 
 
-class FollowThrough(_Frozen):
+class FollowThrough(Frozen):
     """一管到底: office-based units spend extra follow-up time for a better chance to solve."""
 
     enabled: bool = False
@@ -83,7 +80,7 @@ class FollowThrough(_Frozen):
     p_boost: float = Field(default=0.10, ge=0, le=1)  # ASSUMPTION
 
 
-class Outcomes(_Frozen):
+class Outcomes(Frozen):
     """Resolution at first attendance, and what follows the scene."""
 
     familiarity: Familiarity = Familiarity()
@@ -95,7 +92,7 @@ class Outcomes(_Frozen):
     case_work_min: Dist = 0.0
 
 
-class CommunityWork(_Frozen):
+class CommunityWork(Frozen):
     """Latent problems (e.g. a failing elevator) and their detection by embedded units.
 
     A problem appears in a community, makes residents call (``call_type``) until fixed.
@@ -120,7 +117,7 @@ class CommunityWork(_Frozen):
     undetected_fix_days: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 60.0})
 
 
-class Bulletins(_Frozen):
+class Bulletins(Frozen):
     """Weekly bulletins of each office (每周警情通报).
 
     ``prevention``: share of calls of a type prevented in communities whose office

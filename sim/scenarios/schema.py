@@ -11,17 +11,21 @@ import json
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
+from sim.clock import MIN_PER_DAY
 from sim.scenarios.distributions import Distribution, as_distribution_input
-from sim.network.sources import NetworkSpec
+from sim.scenarios.frozen import FromFile, Frozen
+from sim.scenarios.network_spec import NetworkSpec
 from sim.scenarios.outcomes import Bulletins, CommunityWork, Escalation, Outcomes, Repeat
+
+#: Names a scenario may give as ``dispatch.policy``: the built-in policies, and every policy
+#: registered with ``sim.dispatch.policies.register_policy`` (which adds its name here).
+POLICY_NAMES: set[str] = {"nearest", "community_first", "station_only"}
 
 Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]
 
@@ -33,11 +37,7 @@ DEFAULT_HOURLY_PROFILE = (
 )  # fmt: skip
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
-
-
-class Location(_Frozen):
+class Location(Frozen):
     """A point: a node id, projected x/y in metres, or lat/lon."""
 
     node: int | str | None = None
@@ -60,7 +60,7 @@ class Location(_Frozen):
         return self
 
 
-class Community(_Frozen):
+class Community(Frozen):
     """A named area (社区 / grid cell) with a population; its anchor decides its nodes."""
 
     name: str
@@ -68,7 +68,7 @@ class Community(_Frozen):
     at: Location | None = None  # None: a well-spread anchor is generated
 
 
-class Post(_Frozen):
+class Post(Frozen):
     """The station or a community office (警务室)."""
 
     name: str
@@ -77,21 +77,21 @@ class Post(_Frozen):
     at: Location | None = None  # None: offices sit at their community's anchor
 
 
-class Crew(_Frozen):
+class Crew(Frozen):
     """Who rides in one unit. Default: one officer and two auxiliaries (一警两辅, the source)."""
 
     officers: int = Field(default=1, ge=1)
     auxiliaries: int = Field(default=2, ge=0)
 
 
-class Shift(_Frozen):
+class Shift(Frozen):
     """A daily shift. Units off shift take no calls; a busy unit finishes its call first."""
 
     start_hour: float = Field(ge=0, lt=24)
     hours: float = Field(gt=0, le=24)
 
 
-class OtherDuty(_Frozen):
+class OtherDuty(Frozen):
     """Blocks of other duties that take a unit away (unavailable), as a share of its time.
 
     Blocks start at random (Poisson) so that, with no calls, the unit spends ``share`` of
@@ -102,7 +102,7 @@ class OtherDuty(_Frozen):
     block_min: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 120})
 
 
-class UnitGroup(_Frozen):
+class UnitGroup(Frozen):
     """``count`` identical units based at one post."""
 
     post: str
@@ -113,7 +113,7 @@ class UnitGroup(_Frozen):
     other_duty: OtherDuty = OtherDuty()
 
 
-class CallType(_Frozen):
+class CallType(Frozen):
     """A kind of call with its own share, priority, on-scene time and outcome parameters."""
 
     name: str
@@ -147,7 +147,7 @@ class CallType(_Frozen):
         return self.criminal if self.lateness is None else self.lateness
 
 
-class Calls(_Frozen):
+class Calls(Frozen):
     """The call stream: a non-homogeneous Poisson process and a mix of call types."""
 
     rate_per_hour: float | None = Field(default=None, ge=0)
@@ -208,7 +208,7 @@ class Calls(_Frozen):
         return tuple(v / mean for v in raw)
 
 
-class Dispatch(_Frozen):
+class Dispatch(Frozen):
     """The command room (综合指挥室): dispatch delay, policy and its options."""
 
     policy: str = "nearest"
@@ -219,20 +219,18 @@ class Dispatch(_Frozen):
     @field_validator("policy")
     @classmethod
     def _known_policy(cls, value):
-        from sim.dispatch.policies import POLICIES
-
-        if value not in POLICIES:
-            raise ValueError(f"unknown policy {value!r}; known: {', '.join(sorted(POLICIES))}")
+        if value not in POLICY_NAMES:
+            raise ValueError(f"unknown policy {value!r}; known: {', '.join(sorted(POLICY_NAMES))}")
         return value
 
 
-class Residents(_Frozen):
+class Residents(Frozen):
     """Resident agents: each stands for a block of ``people_per_agent`` residents at a node."""
 
     people_per_agent: int = Field(default=100, ge=1)
 
 
-class Scenario(_Frozen):
+class Scenario(FromFile):
     """A complete, validated scenario."""
 
     name: str
@@ -302,12 +300,12 @@ class Scenario(_Frozen):
     @property
     def horizon_min(self) -> float:
         """Simulated minutes, warm-up included."""
-        return (self.warmup_days + self.days) * 1440.0
+        return (self.warmup_days + self.days) * MIN_PER_DAY
 
     @property
     def warmup_min(self) -> float:
         """Minutes of warm-up."""
-        return self.warmup_days * 1440.0
+        return self.warmup_days * MIN_PER_DAY
 
     def digest(self) -> str:
         """A stable hash of the resolved scenario."""

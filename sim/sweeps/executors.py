@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.errors import SimInputError
 from sim.analysis.metrics import flatten
+from sim.errors import SimInputError
 from sim.sweeps.spec import RunTask
 
 EXECUTORS = ("local", "dask", "inline")
@@ -46,13 +46,11 @@ def execute_run(task: RunTask) -> dict[str, Any]:
 
 def run_metrics(task: RunTask) -> dict[str, Any]:
     """One replication's flattened summary plus the sweep's extra metrics."""
-    from pathlib import Path
-
     from sim.analysis.replications import run_once
     from sim.scenarios.load import validate
 
-    scenario = validate(task.raw, task.source)
-    model, records, summary = run_once(scenario, task.replication, Path(task.base_dir))
+    scenario = validate(task.raw, task.source).located(task.base_dir)
+    model, records, summary = run_once(scenario, task.replication)
     metrics = flatten(summary)
     metrics.update(extra_metrics(model, records))
     return {k: _plain(v) for k, v in metrics.items()}
@@ -77,7 +75,7 @@ def _borrowed_share(model: Any, counted: Any) -> float | None:
     world = getattr(model, "world", None)
     if world is None or "unit_post" not in counted:
         return None
-    names = [c.name for c in model.config.communities]
+    names = [c.name for c in model.scenario.communities]
     home = {post: names[c] for post, c in world.post_community.items()}
     answered = counted[counted["unit_post"].notna()]
     if not len(answered):

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.sweeps.designs import design_size, unit_problem, unit_sample
 from sim.errors import SimInputError
+from sim.sweeps.designs import design_size, unit_problem, unit_sample
 from sim.sweeps.spec import SweepSpec
 
 COLUMNS = {

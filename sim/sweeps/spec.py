@@ -27,24 +27,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-import sim
-from sim.sweeps.designs import SAMPLED, design_points
 from sim.errors import SimInputError
+from sim.layers import result_modules
+from sim.scenarios.frozen import FromFile, Frozen
 from sim.scenarios.load import find_scenario, format_validation_error, read_raw, read_yaml_mapping
-
-#: sim/ modules that do not change a run's results (excluded from the code version).
-NOT_RESULTS = (
-    "cli", "sweep", "designs", "ledger", "executors", "sensitivity", "app", "viz",
-    "report", "figures", "bulletin",
-)  # fmt: skip
+from sim.scenarios.overrides import set_path
+from sim.sweeps.designs import SAMPLED, design_points
 
 
-class Range(BaseModel):
+class Range(Frozen):
     """A sampled parameter: uniform on [low, high] (or log-uniform), optionally integer."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     low: float
     high: float
     integer: bool = False
@@ -61,20 +56,18 @@ class Range(BaseModel):
         return self
 
 
-class Values(BaseModel):
+class Values(Frozen):
     """A grid/list parameter with options: its values and where they go."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     values: tuple[Any, ...] = Field(min_length=1)
     relative: bool = False
     paths: tuple[str, ...] = ()
     label: bool = False  # a column of the results only: sets nothing in the scenario
 
 
-class SweepSpec(BaseModel):
+class SweepSpec(FromFile):
     """A validated sweep spec."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     name: str = "sweep"
     scenario: str
     set: dict[str, Any] = Field(default_factory=dict)
@@ -135,12 +128,12 @@ class Plan:
 
 
 # -- loading ----------------------------------------------------------------------------
-def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
-    """Read and validate a spec file; return it with the folder its paths resolve against."""
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a spec file (its paths resolve against its folder)."""
     path = Path(path)
     raw = read_yaml_mapping(path, "sweep spec")
     raw.setdefault("name", path.stem)
-    return parse_spec(raw, str(path)), path.parent
+    return parse_spec(raw, str(path)).located(path.parent)
 
 
 def parse_spec(raw: dict[str, Any], source: str = "<sweep spec>") -> SweepSpec:
@@ -151,52 +144,10 @@ def parse_spec(raw: dict[str, Any], source: str = "<sweep spec>") -> SweepSpec:
         raise SimInputError(format_validation_error(exc, source)) from None
 
 
-# -- dotted paths -------------------------------------------------------------------------
-def set_path(raw: dict, path: str, value: Any, relative: bool = False) -> None:
-    """Set ``path`` (dots, list indices, '*' for every item) in ``raw`` to ``value``.
-
-    With ``relative`` the value multiplies the number already there.
-    """
-    keys = path.split(".")
-    _set(raw, keys, value, relative, path, 0)
-
-
-def _set(node: Any, keys: list[str], value: Any, relative: bool, path: str, depth: int) -> None:
-    key, last = keys[depth], depth == len(keys) - 1
-    where = ".".join(keys[: depth + 1])
-    if key == "*":
-        if not isinstance(node, list | dict) or not node:
-            raise SimInputError(f"{path}: {where} matches nothing (no list or mapping there)")
-        for item in list(node.keys() if isinstance(node, dict) else range(len(node))):
-            _step(node, item, keys, value, relative, path, depth, last)
-        return
-    if isinstance(node, list):
-        if not key.isdigit() or int(key) >= len(node):
-            raise SimInputError(f"{path}: {where} needs a list index below {len(node)}")
-        _step(node, int(key), keys, value, relative, path, depth, last)
-    elif isinstance(node, dict):
-        if not last and key not in node:
-            node[key] = {}
-        _step(node, key, keys, value, relative, path, depth, last)
-    else:
-        raise SimInputError(f"{path}: {'.'.join(keys[:depth])} is not a mapping or list")
-
-
-def _step(node, item, keys, value, relative, path, depth, last) -> None:
-    if not last:
-        _set(node[item], keys, value, relative, path, depth + 1)
-    elif relative:
-        base = node[item] if isinstance(node, list) or item in node else None
-        if not isinstance(base, int | float) or isinstance(base, bool):
-            raise SimInputError(f"{path}: relative needs a number there (found {base!r})")
-        node[item] = base * value
-    else:
-        node[item] = copy.deepcopy(value)
-
-
 # -- planning -----------------------------------------------------------------------------
-def make_plan(spec: SweepSpec, base_dir: Path) -> Plan:
+def make_plan(spec: SweepSpec) -> Plan:
     """Every run of the spec with its key; fails early on a bad scenario or path."""
+    base_dir = spec.source_dir or Path.cwd()
     points = design(spec)
     code = code_version()
     bases: dict[str, tuple[Path, dict[str, Any]]] = {}
@@ -299,12 +250,19 @@ def run_key(raw: dict[str, Any], point: dict[str, Any], rep: int, code: str) -> 
 
 @cache
 def code_version() -> str:
-    """The package version and a hash of the sim/ sources that shape a run's results."""
-    root = Path(sim.__file__).parent
+    """A hash of every source file in the layers that shape a run's results.
+
+    Derived from the package layout (``sim.layers``): every module of the simulation and
+    analysis layers, and the shipped scenarios and data; not the clients (command line,
+    app, reporting, planning, sweeps).
+    """
+    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root).as_posix()
-        if rel.startswith(NOT_RESULTS):
-            continue
-        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{sim.__version__}+{digest.hexdigest()[:12]}"
+    for name in sorted((*result_modules(), "data")):
+        folder = root / name
+        files = sorted(folder.rglob("*")) if folder.is_dir() else [root / f"{name}.py"]
+        for path in files:
+            if path.is_file() and path.suffix in (".py", ".yaml", ".bz2"):
+                rel = path.relative_to(root).as_posix()
+                digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

@@ -25,7 +25,7 @@ TITLE = "Community patrol simulator"
 
 
 def _names(model: AppModel) -> list[str]:
-    return [sim.config.name for sim in model.sims]
+    return [sim.scenario.name for sim in model.sims]
 
 
 def _make_map(model: AppModel) -> MapRenderer | None:
@@ -80,7 +80,7 @@ def _status(model: AppModel) -> str:
             if n
         )
         parts.append(
-            f"{sim.config.name}: {len(sim.open_calls)} open calls, {len(sim.queue)} queued; "
+            f"{sim.scenario.name}: {len(sim.open_calls)} open calls, {len(sim.queue)} queued; "
             f"units {states}"
         )
     return " | ".join(parts)
@@ -88,9 +88,7 @@ def _status(model: AppModel) -> str:
 
 def _positions(model: AppModel) -> str:
     sim = model.sims[0]
-    return "; ".join(
-        f"{u.label}={x:.1f},{y:.1f}" for u in sim.units for x, y in [u.xy(sim.now_min)]
-    )
+    return "; ".join(f"{u.label}={x:.1f},{y:.1f}" for u in sim.units for x, y in [u.xy(sim.time)])
 
 
 @solara.component

@@ -14,9 +14,9 @@ import mesa
 
 from sim.errors import SimInputError
 from sim.model import PatrolModel
+from sim.network.world import build_world
 from sim.viz.controls import AS_SCENARIO, NO_COMPARE, Controls, build_scenarios, parse_seed
 from sim.viz.series import Tracker
-from sim.network.world import build_world
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,8 @@ class AppModel(mesa.Model):
             self._fail(f"The model could not be built: {exc}")
 
     def _build(self, controls: Controls) -> None:
-        for scenario, path in build_scenarios(controls):
-            world = build_world(scenario, path.parent)
+        for scenario in build_scenarios(controls):
+            world = build_world(scenario)
             sim = PatrolModel(scenario, world=world)
             self.sims.append(sim)
             self.trackers.append(Tracker(sim))
@@ -62,7 +62,7 @@ class AppModel(mesa.Model):
     @property
     def now_min(self) -> float:
         """Simulated minutes since the start."""
-        return self.sims[0].now_min if self.sims else 0.0
+        return self.sims[0].time if self.sims else 0.0
 
     @property
     def horizon_min(self) -> float:

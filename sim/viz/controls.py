@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sim.errors import SimInputError
-from sim.scenarios.load import Scenario, available_scenarios, load_scenario
+from sim.scenarios.load import available_scenarios, load_scenario
+from sim.scenarios.schema import Scenario
 
 NO_COMPARE = "(none)"
 AS_SCENARIO = "(as in scenario)"
@@ -87,12 +87,12 @@ def model_params(first: Controls | None = None) -> dict[str, dict[str, Any]]:
 def parse_seed(value: str | int) -> int:
     """The seed as a whole number >= 0."""
     text = str(value).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # '²' and '①' are digits to isdigit()
         raise SimInputError(f"Seed: a whole number of 0 or more was expected (got {text!r})")
     return int(text)
 
 
-def build_scenarios(controls: Controls) -> list[tuple[Scenario, Path]]:
+def build_scenarios(controls: Controls) -> list[Scenario]:
     """The scenario (and the one to compare with), with the controls applied."""
     seed = parse_seed(controls.seed)
     _check_ranges(controls)
@@ -117,38 +117,38 @@ def _check_ranges(controls: Controls) -> None:
         raise SimInputError(f"Call-rate multiplier: {low} to {high} was expected (got {rate!r})")
 
 
-def _load(name: str, controls: Controls, seed: int) -> tuple[Scenario, Path]:
-    base, _ = load_scenario(name)
-    overrides = [f"seed={seed}", *_rate_override(base, controls.rate_multiplier)]
+def _load(name: str, controls: Controls, seed: int) -> Scenario:
+    base = load_scenario(name)
+    changes = {**_rate_change(base, controls.rate_multiplier)}
     if controls.policy != AS_SCENARIO:
-        overrides.append(f"dispatch.policy={controls.policy}")
-    overrides += _unit_overrides(base, controls.units_per_office)
-    return load_scenario(name, overrides)
+        changes["dispatch.policy"] = controls.policy
+    changes.update(_unit_changes(base, controls.units_per_office))
+    return load_scenario(name, seed=seed, set=changes)
 
 
-def _rate_override(base: Scenario, multiplier: float) -> list[str]:
+def _rate_change(base: Scenario, multiplier: float) -> dict[str, float]:
     if multiplier == 1.0:
-        return []
+        return {}
     calls = base.calls
     if calls.rate_per_hour is not None:
-        return [f"calls.rate_per_hour={calls.rate_per_hour * multiplier!r}"]
+        return {"calls.rate_per_hour": calls.rate_per_hour * multiplier}
     rate = calls.rate_per_1000_residents_per_week * multiplier
-    return [f"calls.rate_per_1000_residents_per_week={rate!r}"]
+    return {"calls.rate_per_1000_residents_per_week": rate}
 
 
-def _unit_overrides(base: Scenario, per_office: int) -> list[str]:
+def _unit_changes(base: Scenario, per_office: int) -> dict[str, int]:
     """``per_office`` units at every office; a station pools as many per community.
 
     So ``central`` (all at the station) and ``embedded`` (one per office) keep the same
     number of units for a fair comparison. 0 leaves the scenario's counts.
     """
     if per_office == 0:
-        return []
+        return {}
     kinds = {post.name: post.kind for post in base.posts}
     stations = [g for g in base.units if kinds[g.post] == "station"]
     pooled = per_office * len(base.communities)
     per_station_group = max(1, round(pooled / len(stations))) if stations else 0
-    return [
-        f"units.{i}.count={per_office if kinds[g.post] == 'office' else per_station_group}"
+    return {
+        f"units.{i}.count": per_office if kinds[g.post] == "office" else per_station_group
         for i, g in enumerate(base.units)
-    ]
+    }

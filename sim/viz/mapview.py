@@ -156,7 +156,7 @@ def _draw_places(ax, sim: PatrolModel, x: np.ndarray, y: np.ndarray) -> None:
                 linewidths=1.4,
                 zorder=3,
             )
-    for c, community in enumerate(sim.config.communities):
+    for c, community in enumerate(sim.scenario.communities):
         node = sim.world.anchor_nodes[c]
         ax.annotate(
             label_text(community.name),
@@ -250,13 +250,13 @@ def _draw_legends(figure: Figure, sim: PatrolModel, ncol: int) -> None:
 
 
 def _update_units(units: PathCollection, sim: PatrolModel) -> None:
-    now = sim.now_min
+    now = sim.time
     units.set_offsets([u.xy(now) for u in sim.units] or np.zeros((0, 2)))
     units.set_facecolors([STATE_COLORS[u.state] for u in sim.units] or "none")
 
 
 def _update_calls(calls: PathCollection, sim: PatrolModel) -> None:
-    now, router = sim.now_min, sim.router
+    now, router = sim.time, sim.router
     open_calls = list(sim.open_calls.values())
     if not open_calls:
         calls.set_offsets(np.zeros((0, 2)))

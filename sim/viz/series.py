@@ -42,7 +42,7 @@ class Tracker:
     def sample(self) -> None:
         """Take in what happened since the last call; record a sample when one is due."""
         self._scan_calls()
-        now = self.model.now_min
+        now = self.model.time
         if now - self._last_sample < SAMPLE_MIN:
             return
         span = 0.0 if math.isinf(self._last_sample) else now - self._last_sample

@@ -19,8 +19,8 @@ from scipy.cluster.vq import kmeans2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import line, options, save, summarize, sweep
 
-from sim.scenarios.load import load_scenario
 from sim.network.world import build_world
+from sim.scenarios.load import load_scenario
 
 OFFICES = [1, 2, 3, 5, 7, 10]
 UNITS = 10
@@ -32,8 +32,8 @@ PANELS = [("response_min.mean", "mean response (min)", 1),
 
 def layouts(seed: int = 0) -> tuple[list, list, list]:
     """posts, units and dispatch policy for each number of offices."""
-    scenario, path = load_scenario("embedded")
-    world = build_world(scenario, path.parent)
+    scenario = load_scenario("embedded")
+    world = build_world(scenario)
     graph, ids = world.network.graph, world.router.node_ids
     xy = np.array([[graph.nodes[n]["x"], graph.nodes[n]["y"]] for n in ids])
     names = [c.name for c in scenario.communities]

@@ -1,0 +1,55 @@
+"""One call, from the moment it is made until the scene is cleared."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True, eq=False)
+class Call:
+    """One call, from the moment it is made until the scene is cleared (compared by identity).
+
+    A call may need several units (``units_needed``; all in ``units``, in order of
+    assignment). ``unit`` is the lead unit: the first assigned, then the first on scene. The
+    scene lasts the call's service time from the first arrival; the lead unit decides the
+    outcome, backups leave when the scene is cleared (at once if they arrive later).
+    """
+
+    id: int
+    type_index: int
+    priority: int
+    community: int
+    node: int
+    resident: Any  # the Resident agent who called (repeats come from the same household)
+    t_call: float
+    draws: list[float]  # its own uniforms, by DRAWS column
+    first_type: int = -1  # the type when made (escalation may change type_index)
+    repeat_of: int = -1  # the first call of this problem, for repeats
+    chain: int = 0  # 0 for a first call, k for the k-th repeat
+    problem: int = -1  # the latent problem that caused it, if any
+    t_ready: float = math.nan
+    t_assigned: float = math.nan
+    t_arrive: float = math.nan
+    t_clear: float = math.nan
+    unit: Any = None  # the lead Unit (agents sit above calls: no import of them here)
+    queued: bool = False
+    resolved: bool = False
+    escalated: bool = False
+    familiarity: float = math.nan  # of the attending unit with the call's community
+    units_needed: int = 1
+    may_borrow: bool = False  # community_first: its borrowing threshold has passed
+    clear_due: float = math.nan  # when the scene will be cleared (first arrival + service)
+    mobilise_min: float = 0.0  # what a unit at its post needs before it leaves for it
+    units: list[Any] = field(default_factory=list)  # every unit assigned, primary first
+
+    @property
+    def missing_units(self) -> int:
+        """Units still to assign."""
+        return self.units_needed - len(self.units)
+
+    @property
+    def queue_key(self) -> tuple[int, float, int]:
+        """Priority first (1 most urgent), then first come first served."""
+        return (self.priority, self.t_ready, self.id)

@@ -1,0 +1,93 @@
+"""What the commands that run scenarios share: options, running, the table and the folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim.analysis.comparison import comparison_table, format_table, paired_differences
+from sim.analysis.replications import RunResult, run_replications
+from sim.errors import SimInputError
+from sim.reporting.folders import results_folder, write_json, write_results
+from sim.scenarios.load import load_scenario
+
+
+def add_run_options(parser: argparse.ArgumentParser, out_default: str | None) -> None:
+    """The options of every command that runs scenarios."""
+    parser.add_argument("--days", type=float, help="simulated days after warm-up")
+    parser.add_argument("--seed", type=int, help="seed of the random streams")
+    parser.add_argument("--reps", type=int, help="replications")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any scenario key, e.g. --set units.0.count=3 (repeatable)",
+    )
+    parser.add_argument("--out", default=out_default, help="results folder")
+    parser.add_argument("--json", help="also write the summary JSON here")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def overrides(args: argparse.Namespace) -> list[str]:
+    """The ``--set`` overrides, with ``--days``, ``--seed`` and ``--reps`` among them."""
+    extra = []
+    if args.days is not None:
+        extra.append(f"days={args.days}")
+    if args.seed is not None:
+        extra.append(f"seed={args.seed}")
+    if args.reps is not None:
+        if args.reps < 1:
+            raise SimInputError(f"--reps {args.reps}: at least 1 replication is needed")
+        extra.append(f"replications={args.reps}")
+    return [*args.set, *extra]
+
+
+def run_scenarios(names: list[str], args: argparse.Namespace) -> list[RunResult]:
+    """Load every scenario first (so bad input fails before any work), then run them."""
+    loaded = [load_scenario(name, overrides(args)) for name in names]
+    results = []
+    for scenario in loaded:
+        started = time.perf_counter()
+        result = run_replications(scenario, progress=not args.quiet)
+        seconds = time.perf_counter() - started
+        print(
+            f"{scenario.name}: {scenario.replications} replications of {scenario.days:g} days "
+            f"in {seconds:.1f} s",
+            file=sys.stderr,
+        )
+        results.append(result)
+    return results
+
+
+def finish(results: list[RunResult], args: argparse.Namespace, default_out: str) -> None:
+    """Print the table (and paired differences), write the results folder and JSON."""
+    print()
+    print(format_table(comparison_table(results)))
+    if len(results) == 2:
+        print()
+        print(differences_text(results[0], results[1]))
+    out = Path(args.out or default_out)
+    with results_folder(out) as folder:
+        write_results(results, folder)
+    if args.json:
+        summaries = {r.scenario.name: r.summary for r in results}
+        write_json(summaries if len(results) > 1 else results[0].summary, Path(args.json))
+    print(f"\nresults: {out}/ (records, summary.json, comparison.csv, figures, bulletins)")
+
+
+def differences_text(first: RunResult, second: RunResult) -> str:
+    """The paired differences of two scenarios, as lines of text."""
+    diffs = paired_differences(first, second)
+    lines = [f"{second.scenario.name} - {first.scenario.name} (paired by replication, 95% CI):"]
+    for row in diffs.itertuples():
+        if row.difference is None:
+            continue
+        share = "%" in row.format
+        fmt, scale, unit = ("{:+.1f}", 100, " pp") if share else ("{:+.2f}", 1, "")
+        unit = " min" if "(min)" in row.metric else unit
+        half = "" if row.ci95 is None else " ± " + fmt.format(row.ci95 * scale).lstrip("+")
+        lines.append(f"  {row.metric:<24}{fmt.format(row.difference * scale):>9}{half}{unit}")
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""The one place that turns where units are into when they arrive.
+
+A unit at its post first mobilises (the call's own mobilisation time); a unit on the road
+first finishes the edge it is on. Then it drives the fastest path, stretched by the
+congestion multiplier of the hour it sets off (``congestion_by_hour``). Dispatch policies
+rank units with ``Travel.fastest``; the model plans the chosen unit's trip with
+``Travel.trip``, which reuses the ranking's exact figure, so a policy cannot change a travel
+time, only choose who goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sim.agents.unit import UnitState
+from sim.clock import hour_of_day
+
+if TYPE_CHECKING:
+    from sim.agents.unit import Unit
+    from sim.calls.call import Call
+    from sim.network.routing import Router
+
+
+@dataclass(frozen=True, slots=True)
+class TripPlan:
+    """A trip as the model starts it: from ``source`` after ``lead_min`` and ``mobilise_min``."""
+
+    source: int  # node the path starts from
+    lead_min: float  # finishing the current edge first (units on the road)
+    mobilise_min: float  # leaving the post (units at their post)
+    free_flow_min: float  # the path's time without congestion
+    slowdown: float  # congestion multiplier at departure
+
+
+class Travel:
+    """Arrival times of units at calls, on one router and one congestion profile."""
+
+    def __init__(self, router: Router, congestion_by_hour: Sequence[float] | None = None):
+        self.router = router
+        self.congestion_by_hour = congestion_by_hour
+        self._ranked: tuple[int, float, Unit, float] | None = None  # (call id, t, unit, min)
+
+    def slowdown_at(self, t_min: float) -> float:
+        """Travel time over free-flow time for a trip starting at ``t_min``.
+
+        The dispatcher ranks by free-flow time stretched alike for every unit setting off at
+        the same moment, so the ranking of units at posts does not depend on congestion.
+        """
+        hourly = self.congestion_by_hour
+        return 1.0 if hourly is None else hourly[hour_of_day(t_min)]
+
+    @staticmethod
+    def mobilise_min(unit: Unit, call: Call) -> float:
+        """Minutes before ``unit`` leaves for ``call``: the call's mobilisation, from a post."""
+        return call.mobilise_min if unit.state == UnitState.IDLE else 0.0
+
+    def fastest(self, units: Sequence[Unit], call: Call, now_min: float) -> Unit | None:
+        """The unit that reaches ``call`` first (exact; ties to the first listed), or None."""
+        if not units:
+            return None
+        slowdown = self.slowdown_at(now_min)
+        mobilise = call.mobilise_min
+        nodes, offsets = [], []
+        for unit in units:
+            node, lead = unit.position_source(now_min)
+            nodes.append(node)
+            offsets.append((lead + (mobilise if unit.state == UnitState.IDLE else 0.0)) / slowdown)
+        k, minutes = self.router.nearest(nodes, call.node, offsets)
+        if k < 0:
+            return None
+        self._ranked = (call.id, now_min, units[k], minutes * slowdown)
+        return units[k]
+
+    def arrival_min(self, unit: Unit, call: Call, now_min: float) -> float:
+        """Minutes until ``unit`` would reach ``call`` if sent now (inf if it cannot)."""
+        ranked = self._ranked
+        if ranked is not None and ranked[0] == call.id and ranked[1] == now_min:
+            if ranked[2] is unit:
+                return ranked[3]
+        slowdown = self.slowdown_at(now_min)
+        node, lead = unit.position_source(now_min)
+        offset = (lead + self.mobilise_min(unit, call)) / slowdown
+        return self.router.nearest([node], call.node, [offset])[1] * slowdown
+
+    def trip(self, unit: Unit, call: Call, now_min: float) -> TripPlan:
+        """The trip ``unit`` makes to ``call`` when sent now."""
+        total_min = self.arrival_min(unit, call, now_min)
+        source, lead_min = unit.position_source(now_min)
+        mobilise = self.mobilise_min(unit, call)
+        slowdown = self.slowdown_at(now_min)
+        free_flow_min = (total_min - lead_min - mobilise) / slowdown
+        return TripPlan(source, lead_min, mobilise, free_flow_min, slowdown)
+
+    def home_min(self, unit: Unit) -> float:
+        """Free-flow minutes from where ``unit`` is (its last node) back to its post."""
+        return self.router.time(unit.node, unit.post.node)
