@@ -16,7 +16,7 @@ from sim.cli import main as cli_main
 from sim.cli.viz import server_command, server_env
 from sim.errors import SimInputError
 from sim.network.sources import WUHAN_OSM
-from sim.viz import mapview
+from sim.reporting import maps
 from sim.viz.appmodel import AppModel, clock_text
 from sim.viz.charts import ChartRenderer
 from sim.viz.controls import Controls, build_scenarios, model_params, parse_seed
@@ -165,10 +165,10 @@ def test_osm_map_carries_the_attribution():
 
 
 def test_labels_drop_chinese_without_a_cjk_font(monkeypatch):
-    monkeypatch.setattr(mapview, "cjk_font", lambda: None)
-    assert mapview.label_text("Dangdai 当代") == "Dangdai"
-    monkeypatch.setattr(mapview, "cjk_font", lambda: "WenQuanYi Micro Hei")
-    assert mapview.label_text("Dangdai 当代") == "Dangdai 当代"
+    monkeypatch.setattr(maps, "cjk_font", lambda: None)
+    assert maps.label_text("Dangdai 当代") == "Dangdai"
+    monkeypatch.setattr(maps, "cjk_font", lambda: "WenQuanYi Micro Hei")
+    assert maps.label_text("Dangdai 当代") == "Dangdai 当代"
 
 
 def _texts(figure, needle: str) -> list[str]:

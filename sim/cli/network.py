@@ -21,8 +21,8 @@ from sim.errors import SimInputError
 from sim.network.places import assign_communities, generate_anchors
 from sim.network.routing import Router
 from sim.network.sources import OSM_SUFFIXES, Network, NetworkSpec, load_network
+from sim.reporting.maps import OSM_ATTRIBUTION, network_map
 
-OSM_ATTRIBUTION = "Map data © OpenStreetMap contributors, ODbL"
 DEFAULT_COMMUNITIES = 6
 _SYNTHETIC_OPTIONS = {
     "width_km": "--width-km",
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         write_atomic(args.json, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         print(f"wrote {args.json}")
     if args.map:
-        write_atomic(args.map, lambda tmp: draw_map(network, router, anchors, which, tmp))
+        write_atomic(args.map, lambda tmp: network_map(network, router, anchors, which, tmp))
         print(f"wrote {args.map}")
     return 0
 
@@ -162,44 +162,6 @@ def format_summary(s: dict) -> str:
     if s["is_osm_data"]:
         lines.append(OSM_ATTRIBUTION)
     return "\n".join(lines)
-
-
-def draw_map(
-    network: Network, router: Router, anchors: list[int], which: np.ndarray, path: Path
-) -> None:
-    """Draw edges (width by speed, tinted by community) and anchors into a PNG at ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
-
-    index = router.index
-    rows = [(index[u], index[v], s) for u, v, s in network.graph.edges(data="speed_kph")]
-    u, v, speed = (np.array(c, dtype=float) for c in zip(*rows, strict=True)) if rows else ([],) * 3
-    u, v = np.asarray(u, dtype=int), np.asarray(v, dtype=int)
-    x, y = router.x, router.y
-    width_m, height_m = max(np.ptp(x), 1.0), max(np.ptp(y), 1.0)
-    aspect = min(max(height_m / width_m, 0.3), 3.0)
-    fig, ax = plt.subplots(figsize=(9, 9 * aspect + 0.6))
-    cmap = plt.get_cmap("tab10" if len(anchors) <= 10 else "tab20")
-    if len(u):
-        segments = np.stack([np.column_stack([x[u], y[u]]), np.column_stack([x[v], y[v]])], 1)
-        colours = cmap(which[u] % cmap.N)
-        widths = 0.3 + np.asarray(speed, dtype=float) / 30
-        ax.add_collection(LineCollection(segments, colors=colours, linewidths=widths))
-    ax.scatter(x[anchors], y[anchors], s=30, c="black", zorder=3)
-    for i, a in enumerate(anchors):
-        ax.annotate(f"C{i + 1}", (x[a], y[a]), xytext=(4, 4), textcoords="offset points")
-    ax.set_aspect("equal")
-    ax.autoscale()
-    ax.set_xlabel("x (m)")
-    ax.set_ylabel("y (m)")
-    ax.set_title(f"{network.kind}: {network.nodes:,} nodes, {network.km_of_road:,.1f} km of road")
-    if network.is_osm_data:
-        fig.text(0.99, 0.01, OSM_ATTRIBUTION, ha="right", va="bottom", fontsize=8)
-    fig.savefig(path, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
@@ -17,29 +16,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
-from matplotlib.collections import LineCollection
 
 from sim.agents.unit import STATE_NAMES
 from sim.analysis.replications import RunResult
 from sim.network.world import World, build_world
-
-OSM_ATTRIBUTION = "Map data © OpenStreetMap contributors, ODbL"
-_CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei")
-
-
-@lru_cache(maxsize=1)
-def _cjk_font() -> str | None:
-    """A font that can draw Chinese names, if one is installed."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_FONTS if name in installed), None)
-
-
-def label(text: str) -> str:
-    """``text`` as it can be drawn: without its CJK characters when no CJK font is installed."""
-    if _cjk_font() is not None or text.isascii():
-        return text
-    return "".join(ch for ch in text if ord(ch) < 0x2E80).strip()
+from sim.reporting.maps import add_attribution, cjk_font, draw_streets, label_text, street_segments
 
 
 def world_of(result: RunResult) -> World:
@@ -48,8 +29,7 @@ def world_of(result: RunResult) -> World:
 
 
 def _save(fig, path: Path, data: pd.DataFrame, osm: bool = False) -> None:
-    if osm:
-        fig.text(0.99, 0.005, OSM_ATTRIBUTION, ha="right", va="bottom", fontsize=7, color="grey")
+    add_attribution(fig, osm)
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     data.to_csv(path.with_suffix(".csv"), index=False)
@@ -158,15 +138,8 @@ def response_map(result: RunResult, path: Path) -> None:
     by_node["x"] = [router.x[index[n]] for n in by_node["node"]]
     by_node["y"] = [router.y[index[n]] for n in by_node["node"]]
     fig, ax = plt.subplots(figsize=(8, 6))
-    tails, heads = router.forward.nonzero()
-    segments = np.stack(
-        [
-            np.column_stack([router.x[tails], router.y[tails]]),
-            np.column_stack([router.x[heads], router.y[heads]]),
-        ],
-        axis=1,
-    )
-    ax.add_collection(LineCollection(segments, colors="#bbbbbb", linewidths=0.6))
+    segments, _, _ = street_segments(world.network.graph, router.index, router.x, router.y)
+    draw_streets(ax, segments)
     points = ax.scatter(
         by_node["x"],
         by_node["y"],
@@ -179,7 +152,7 @@ def response_map(result: RunResult, path: Path) -> None:
     for name, node in world.post_nodes.items():
         ax.plot(router.x[node], router.y[node], marker="s", color="crimson", ms=7, zorder=4)
         ax.annotate(
-            label(name),
+            label_text(name),
             (router.x[node], router.y[node]),
             xytext=(4, 4),
             fontsize=7,
@@ -197,7 +170,7 @@ def response_map(result: RunResult, path: Path) -> None:
 
 def write_figures(results: list[RunResult], folder: Path) -> None:
     """All figures of a comparison into ``folder``."""
-    font = _cjk_font()
+    font = cjk_font()
     if font is not None and font not in plt.rcParams["font.sans-serif"]:
         plt.rcParams["font.sans-serif"] = [font, *plt.rcParams["font.sans-serif"]]
     response_cdf(results, folder / "response_cdf.png")

@@ -19,7 +19,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.agents.unit import UnitState
-from sim.viz.mapview import DPI, STATE_COLORS, label_text, png_bytes
+from sim.reporting.maps import label_text
+from sim.viz.mapview import DPI, STATE_COLORS, png_bytes
 from sim.viz.series import ROLLING_MIN, Tracker
 
 SCENARIO_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")

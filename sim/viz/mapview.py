@@ -9,21 +9,19 @@ then encodes a PNG. No layout algorithm is ever run: positions are the projected
 from __future__ import annotations
 
 import io
-import re
-from functools import cache
 
 import numpy as np
-from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
 from sim.agents.unit import UnitState
 from sim.model import PatrolModel
+from sim.reporting import maps
 
-OSM_ATTRIBUTION = "Map data © OpenStreetMap contributors, ODbL"
+OSM_ATTRIBUTION = maps.OSM_ATTRIBUTION
 STATE_COLORS = {
     UnitState.IDLE: "#2ca02c",
     UnitState.EN_ROUTE: "#d62728",
@@ -57,7 +55,6 @@ TYPE_COLORS = (
     "#66c2a5",
     "#000000",
 )
-CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Source Han Sans SC")
 WAIT_ALERT_MIN = 10.0  # calls waiting longer get a red ring
 DPI = 90
 LEGEND_ROW_IN = 0.2  # height of one legend row, inches
@@ -100,10 +97,10 @@ def _draw_static(ax, sim: PatrolModel, title: str) -> tuple[object, PathCollecti
     router, world = sim.router, sim.world
     x, y = np.asarray(router.x, dtype=float), np.asarray(router.y, dtype=float)
     ax.set_axis_off()
-    ax.set_title(label_text(title), fontsize=10, fontfamily=label_fonts())
+    ax.set_title(maps.label_text(title), fontsize=10, fontfamily=maps.label_fonts())
     segments, tails = street_segments(sim)
     tint = np.array(COMMUNITY_TINTS, dtype=object)[world.community_of_node[tails] % 10]
-    ax.add_collection(LineCollection(segments, colors=list(tint), linewidths=1.4))
+    maps.draw_streets(ax, segments, colors=list(tint), linewidths=1.4)
     _draw_places(ax, sim, x, y)
     _fix_limits(ax, x, y)
     if world.network.is_osm_data:
@@ -128,17 +125,9 @@ def _draw_static(ax, sim: PatrolModel, title: str) -> tuple[object, PathCollecti
 def street_segments(sim: PatrolModel) -> tuple[np.ndarray, np.ndarray]:
     """(segments as (n, 2, 2) x/y in metres, tail node index) for each street, once per pair."""
     router = sim.router
-    index = router.index
-    pairs = {
-        (min(a, b), max(a, b))
-        for a, b in ((index[u], index[v]) for u, v in sim.world.network.graph.edges())
-        if a != b
-    }
-    if not pairs:
-        return np.zeros((0, 2, 2)), np.zeros(0, dtype=int)
-    tails, heads = np.array(sorted(pairs)).T
-    x, y = np.asarray(router.x, dtype=float), np.asarray(router.y, dtype=float)
-    segments = np.stack([np.c_[x[tails], y[tails]], np.c_[x[heads], y[heads]]], axis=1)
+    segments, tails, _ = maps.street_segments(
+        sim.world.network.graph, router.index, np.asarray(router.x), np.asarray(router.y)
+    )
     return segments, tails
 
 
@@ -159,7 +148,7 @@ def _draw_places(ax, sim: PatrolModel, x: np.ndarray, y: np.ndarray) -> None:
     for c, community in enumerate(sim.scenario.communities):
         node = sim.world.anchor_nodes[c]
         ax.annotate(
-            label_text(community.name),
+            maps.label_text(community.name),
             (x[node], y[node]),
             xytext=(0, 9),
             textcoords="offset points",
@@ -167,27 +156,8 @@ def _draw_places(ax, sim: PatrolModel, x: np.ndarray, y: np.ndarray) -> None:
             fontsize=7,
             color="#222222",
             zorder=2,
-            fontfamily=label_fonts(),
+            fontfamily=maps.label_fonts(),
         )
-
-
-@cache
-def cjk_font() -> str | None:
-    """An installed font with Chinese glyphs (Debian: fonts-wqy-microhei), if any."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
-
-
-def label_fonts() -> list[str]:
-    """Font families for labels: DejaVu Sans, falling back to a CJK font per glyph."""
-    return ["DejaVu Sans", cjk_font()] if cjk_font() else ["DejaVu Sans"]
-
-
-def label_text(name: str) -> str:
-    """The name as it can be drawn: without Chinese characters when no CJK font exists."""
-    if cjk_font():
-        return name
-    return re.sub(r"[^\x00-\u024f]+", "", name).strip() or name.encode("ascii", "replace").decode()
 
 
 def _fix_limits(ax, x: np.ndarray, y: np.ndarray) -> None:
