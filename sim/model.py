@@ -85,13 +85,18 @@ class PatrolModel(DutiesAndShifts, mesa.Model):
         self.queue: list[Call] = []
         self.open_calls: dict[int, Call] = {}
         self._build_agents()
-        self._stream = generate_calls(
-            scenario.calls,
-            np.array([r.people for r in self.residents], dtype=float),
-            self.horizon_min,
-            self.streams.generator("call_times"),
-            self.streams.generator("call_what"),
-        )
+        if scenario.calls.trace is not None:  # replay a calls table (sim.inputs.trace)
+            from sim.inputs.trace import replay_stream
+
+            self._stream = replay_stream(self, base_dir)
+        else:
+            self._stream = generate_calls(
+                scenario.calls,
+                np.array([r.people for r in self.residents], dtype=float),
+                self.horizon_min,
+                self.streams.generator("call_times"),
+                self.streams.generator("call_what"),
+            )
         # plain Python values: quicker to compare in the heap and to index one by one
         self._base_times = self._stream.t_call_min.tolist()
         self._base_calls = list(

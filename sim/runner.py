@@ -33,7 +33,7 @@ def run_once(
 ) -> tuple[PatrolModel, pd.DataFrame, dict[str, Any]]:
     """One replication: the finished model, its records and its summary."""
     world = build_world(scenario, base_dir)
-    model = PatrolModel(scenario, replication=replication, world=world)
+    model = PatrolModel(scenario, replication=replication, world=world, base_dir=base_dir)
     model.run()
     records = call_records(model)
     meta = {

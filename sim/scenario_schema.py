@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -155,9 +156,19 @@ class Calls(_Frozen):
     hourly_profile: Literal["default", "flat"] | tuple[float, ...] = "default"
     day_of_week: tuple[float, ...] | None = None  # Monday first; None: every day alike
     types: tuple[CallType, ...] = Field(min_length=1)
+    # Replay a calls table instead of generating calls (sim.inputs.trace; relative paths
+    # resolve against the scenario's folder). Its options: the time zone the simulation
+    # clock runs in, the table's column names (ours -> theirs) and the moment of t = 0.
+    trace: Path | None = None
+    trace_timezone: str | None = None  # None: the table's own zone, else wall-clock time as written
+    trace_columns: dict[str, str] = Field(default_factory=dict)
+    trace_start: str | None = None  # None: midnight before the first usable call
 
     @model_validator(mode="after")
     def _one_rate(self) -> Calls:
+        both_none = self.rate_per_hour is None and self.rate_per_1000_residents_per_week is None
+        if both_none and self.trace is not None:
+            return self  # a replay needs no rate
         if (self.rate_per_hour is None) == (self.rate_per_1000_residents_per_week is None):
             raise ValueError("give exactly one of rate_per_hour, rate_per_1000_residents_per_week")
         return self
