@@ -254,7 +254,8 @@ def _flag(reason: pd.Series, mask, text) -> None:
 def _numbers(std: pd.DataFrame, column: str) -> np.ndarray:
     if column not in std:
         return np.full(len(std), np.nan)
-    return pd.to_numeric(std[column].replace("", None), errors="coerce").to_numpy(float)
+    values = pd.to_numeric(std[column].replace("", None), errors="coerce")
+    return np.array(values, dtype=float)
 
 
 def _coordinates(std: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, bool]:
