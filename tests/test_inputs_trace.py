@@ -7,6 +7,7 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
+from inputs_support import START, make_table, small_raw, spoil
 
 from sim.errors import SimInputError
 from sim.inputs.calls_table import read_calls_table
@@ -15,67 +16,6 @@ from sim.model import PatrolModel
 from sim.records import call_records
 from sim.scenario import validate
 from sim.world import build_world
-
-START = pd.Timestamp("2025-03-05 00:00")  # a Wednesday
-
-
-def small_raw(trace=None, **calls) -> dict:
-    """Two communities with an office each on a 1 km x 1 km synthetic district."""
-    raw = {
-        "name": "small",
-        "days": 5,
-        "warmup_days": 1,
-        "seed": 3,
-        "network": {"kind": "synthetic", "width_km": 1.0, "height_km": 1.0, "seed": 1},
-        "communities": [{"name": "A", "population": 1000}, {"name": "B", "population": 1500}],
-        "posts": [
-            {"name": "office A", "kind": "office", "community": "A"},
-            {"name": "office B", "kind": "office", "community": "B"},
-        ],
-        "units": [{"post": "office A"}, {"post": "office B"}],
-        "community_work": {"enabled": False},
-        "calls": {
-            "rate_per_hour": 1.0,
-            "types": [
-                {"name": "dispute", "share": 1, "service_min": 20},
-                {"name": "theft", "share": 1, "service_min": {"dist": "exponential", "mean": 30}},
-            ],
-            **calls,
-        },
-    }
-    if trace is not None:
-        raw["calls"]["trace"] = str(trace)
-    return raw
-
-
-def make_table(world, n: int = 200, seed: int = 0, days: float = 6.0) -> pd.DataFrame:
-    """Good rows at random nodes (a few metres off), in time order, with response times."""
-    rng = np.random.default_rng(seed)
-    nodes = rng.integers(0, world.router.n_nodes, n)
-    minutes = np.sort(rng.uniform(0, days * 1440, n))
-    return pd.DataFrame(
-        {
-            "time": (START + pd.to_timedelta(minutes, unit="min")).strftime("%Y-%m-%d %H:%M:%S"),
-            "x": world.router.x[nodes] + 3.0,
-            "y": world.router.y[nodes] - 2.0,
-            "type": rng.choice(["dispute", "theft"], n),
-            "response_min": rng.gamma(3.0, 2.0, n).round(2),
-        }
-    )
-
-
-def spoil(table: pd.DataFrame) -> dict[int, str]:
-    """Make four rows bad, one of each kind; return their row numbers and reasons."""
-    table.loc[3, "time"] = "yesterday-ish"
-    table.loc[7, "x"] = 50_000.0
-    table.loc[11, "type"] = "ufo"
-    table.loc[15, "time"] = "2025-04-30 12:00:00"
-    return {
-        4: "unparseable time",
-        8: "beyond snapping tolerance",
-        12: "unknown call type",
-        16: "outside the horizon",
-    }
 
 
 @pytest.fixture
@@ -102,7 +42,7 @@ def test_replay_makes_exactly_the_usable_calls_in_the_horizon(world, tmp_path):
     assert base["type"].tolist() == usable["type"].tolist()
     nodes = [str(world.router.node_ids[i]) for i in usable["node"]]
     assert base["node"].tolist() == nodes
-    expected_t = (pd.to_datetime(table.drop(index=[r - 1 for r in bad])["time"]) - START)
+    expected_t = pd.to_datetime(table.drop(index=[r - 1 for r in bad])["time"]) - START
     assert np.allclose(usable["t_min"], expected_t.dt.total_seconds() / 60)
 
 
@@ -191,7 +131,9 @@ def test_bad_column_mapping(world, tmp_path, columns, message):
 
 
 def test_lat_lon_on_a_synthetic_network_says_what_to_give(world, tmp_path):
-    table = pd.DataFrame({"time": ["2025-03-05 10:00"], "lat": [30.5], "lon": [114.5], "type": "theft"})
+    table = pd.DataFrame(
+        {"time": ["2025-03-05 10:00"], "lat": [30.5], "lon": [114.5], "type": "theft"}
+    )
     table.to_csv(tmp_path / "calls.csv", index=False)
     scenario = validate(small_raw(trace=tmp_path / "calls.csv"), "<test>")
     with pytest.raises(SimInputError, match="give x/y in metres"):
@@ -202,5 +144,5 @@ def test_missing_file_and_no_rate_needed(tmp_path):
     raw = small_raw(trace="nowhere.csv")
     del raw["calls"]["rate_per_hour"]
     scenario = validate(copy.deepcopy(raw), "<test>")  # a replay needs no rate
-    with pytest.raises(SimInputError, match="calls.trace: calls table not found"):
+    with pytest.raises(SimInputError, match=r"calls\.trace: calls table not found"):
         PatrolModel(scenario, base_dir=tmp_path)

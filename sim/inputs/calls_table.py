@@ -213,7 +213,11 @@ def read_calls_table(
     _flag(reason, kinds.isna() | (kinds == ""), "no call type")
     if types is not None:
         unknown = ~kinds.isin(list(types)).fillna(False)
-        _flag(reason, unknown, "unknown call type: " + kinds.fillna("") + f" (known: {', '.join(types)})")
+        _flag(
+            reason,
+            unknown,
+            "unknown call type: " + kinds.fillna("") + f" (known: {', '.join(types)})",
+        )
     calls = pd.DataFrame(
         {
             "row": np.arange(1, len(std) + 1),
@@ -239,8 +243,10 @@ def read_calls_table(
 def far_reason(calls: pd.DataFrame, tolerance_m: float) -> pd.Series:
     """The rejection reason of points beyond the snapping tolerance."""
     return calls["snap_m"].map(
-        lambda d: f"beyond snapping tolerance: {d:.0f} m from the nearest street node "
-        f"(tolerance {tolerance_m:g} m)"
+        lambda d: (
+            f"beyond snapping tolerance: {d:.0f} m from the nearest street node "
+            f"(tolerance {tolerance_m:g} m)"
+        )
     )
 
 

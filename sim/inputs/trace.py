@@ -109,7 +109,7 @@ def _load(scenario: Scenario, world: World, path: Path) -> Trace:
 
 
 def _start(text: str | None, table: CallsTable) -> pd.Timestamp:
-    """t = 0: ``calls.trace_start`` (in the table's zone) or midnight before the first call."""
+    """T = 0: ``calls.trace_start`` (in the table's zone) or midnight before the first call."""
     if text is None:
         return table.calls["time"].min().normalize()
     try:
@@ -151,8 +151,7 @@ def announce(scenario: Scenario, base_dir: Path | None) -> str:
 
     trace = load_trace(scenario, build_world(scenario, base_dir), base_dir)
     return (
-        f"{scenario.name}: replaying {trace.table.summary()}; "
-        f"t = 0 at {trace.start:%Y-%m-%d %H:%M}"
+        f"{scenario.name}: replaying {trace.table.summary()}; t = 0 at {trace.start:%Y-%m-%d %H:%M}"
     )
 
 
