@@ -321,9 +321,18 @@ class Scenario(_Frozen):
         return self.warmup_days * 1440.0
 
     def digest(self) -> str:
-        """A stable hash of the resolved scenario."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """A stable hash of the resolved scenario (keys added later count only when set)."""
+        data = self.model_dump(mode="json")
+        for key in _LATER_CALLS_KEYS:
+            if data["calls"][key] in (None, {}):
+                del data["calls"][key]
+        text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+#: Keys added after scenario hashes were first published: a scenario that leaves them unset
+#: keeps its hash (sweep ledgers keyed by it still resume).
+_LATER_CALLS_KEYS = ("trace", "trace_timezone", "trace_columns", "trace_start")
 
 
 def _require_unique(names: list[str], what: str) -> None:
