@@ -141,6 +141,10 @@ def load_scenario(
     raw = read_raw(path)
     for assignment in overrides:
         apply_override(raw, assignment)
+    if isinstance(raw.get("communities"), dict) or isinstance(raw.get("posts"), dict):
+        from sim.inputs.gis_places import expand_place_files  # places from GIS files
+
+        raw = expand_place_files(raw, path.parent)
     return validate(raw, str(path)), path
 
 

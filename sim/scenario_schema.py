@@ -61,12 +61,20 @@ class Location(_Frozen):
         return self
 
 
+class Area(_Frozen):
+    """A polygon as WKT, in ``crs`` (None: the network's own CRS); see sim.inputs.gis_places."""
+
+    wkt: str
+    crs: str | None = None
+
+
 class Community(_Frozen):
     """A named area (社区 / grid cell) with a population; its anchor decides its nodes."""
 
     name: str
     population: int = Field(gt=0)
     at: Location | None = None  # None: a well-spread anchor is generated
+    area: Area | None = None  # a GIS polygon: its nodes belong to it (by containment)
 
 
 class Post(_Frozen):
@@ -326,6 +334,9 @@ class Scenario(_Frozen):
         for key in _LATER_CALLS_KEYS:
             if data["calls"][key] in (None, {}):
                 del data["calls"][key]
+        for community in data["communities"]:
+            if community["area"] is None:
+                del community["area"]
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -65,3 +65,29 @@ def spoil(table: pd.DataFrame) -> dict[int, str]:
         12: "unknown call type",
         16: "outside the horizon",
     }
+
+
+UTM_ORIGIN = (540_000.0, 3_372_000.0)  # metres in EPSG:32650 (UTM 50N), near Wuhan
+
+
+def utm_network(path, size: int = 6, spacing_m: float = 150.0):
+    """A georeferenced size x size two-way grid in EPSG:32650 as osmnx GraphML (30 km/h)."""
+    import networkx as nx
+    import osmnx as ox
+
+    graph = nx.MultiDiGraph(crs="EPSG:32650")
+    x0, y0 = UTM_ORIGIN
+    for i in range(size):
+        for j in range(size):
+            graph.add_node(i * size + j, x=x0 + j * spacing_m, y=y0 + i * spacing_m)
+    for i in range(size):
+        for j in range(size):
+            here = i * size + j
+            for there in ([here + 1] if j + 1 < size else []) + (
+                [here + size] if i + 1 < size else []
+            ):
+                for u, v in ((here, there), (there, here)):
+                    seconds = spacing_m / (30 / 3.6)
+                    graph.add_edge(u, v, length=spacing_m, speed_kph=30.0, travel_time=seconds)
+    ox.save_graphml(graph, path)
+    return path

@@ -210,24 +210,20 @@ def communities(result: RunResult, world: World) -> gpd.GeoDataFrame:
 
 def community_areas(scenario, world: World) -> list:
     """Each community's polygon in the network's CRS: its GIS area, else its Voronoi cells."""
-    import geopandas as gpd
     import shapely
 
+    from sim.inputs.gis_places import area_shapes
+
     router = world.router
-    points = shapely.points(router.x, router.y)
-    hull = shapely.convex_hull(shapely.multipoints(points)).buffer(EDGE_BUFFER_M * 3)
-    cells = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=hull, ordered=True)
-    cells = gpd.GeoSeries(list(shapely.get_parts(cells))).intersection(hull)
-    areas = []
-    for c, community in enumerate(scenario.communities):
-        area = getattr(community, "area", None)
-        if area is not None:
-            crs = area.crs or world.network.crs
-            shape = gpd.GeoSeries.from_wkt([area.wkt], crs=crs).to_crs(world.network.crs)[0]
-        else:
-            shape = shapely.union_all(cells[world.community_of_node == c].to_numpy())
-        areas.append(shape)
-    return areas
+    points = shapely.multipoints(shapely.points(router.x, router.y))
+    hull = shapely.convex_hull(points).buffer(EDGE_BUFFER_M * 3)
+    cells = shapely.voronoi_polygons(points, extend_to=hull, ordered=True)
+    cells = shapely.intersection(shapely.get_parts(cells), hull)
+    given = area_shapes(scenario, world.network)
+    return [
+        shape if shape is not None else shapely.union_all(cells[world.community_of_node == c])
+        for c, shape in enumerate(given)
+    ]
 
 
 def isochrones(world: World) -> gpd.GeoDataFrame:
