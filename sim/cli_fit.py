@@ -33,6 +33,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="column mapping, e.g. --columns time=接警时间 (repeatable)",
     )
     p.add_argument(
+        "--start", help="fit calls from this date-time on (default: the first call's day)"
+    )
+    p.add_argument("--days", type=int, help="fit this many days from the start (default: all)")
+    p.add_argument(
         "--add-types",
         action="store_true",
         help="add call types the base does not have (default: reject their rows)",
@@ -72,6 +76,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         None if args.add_types else base_types,
         snap,
     )
+    table = fit_window(table, args.start, args.days)
     names = base_types + sorted(set(table.calls["type"]) - set(base_types))
     communities = [c.name for c in base.communities]
     population = sum(c.population for c in base.communities)
@@ -85,7 +90,51 @@ def cmd_fit(args: argparse.Namespace) -> int:
     )
     for path in written:
         print(f"wrote {path}")
+    gap = longest_gap_days(table)
+    if gap > 7:
+        print(
+            f"warning: no call for {gap:.0f} days in the table: the fit counts those days as "
+            "quiet; fit a window with --start and --days"
+        )
     return 0
+
+
+def fit_window(table, start: str | None, days: int | None):
+    """``table`` with rows outside [start, start + days) moved to the rejects."""
+    import pandas as pd
+
+    from sim.inputs.calls_table import add_rejects, require_usable
+
+    if start is None and days is None:
+        return table
+    times = table.calls["time"]
+    try:
+        begin = pd.Timestamp(start).tz_localize(None) if start else times.min().normalize()
+    except ValueError:
+        raise SimInputError(f"--start {start!r}: not a date-time") from None
+    if days is not None and days < 1:
+        raise SimInputError(f"--days {days}: at least 1 day is needed")
+    end = begin + pd.Timedelta(days=days) if days is not None else times.max() + pd.Timedelta(1)
+    outside = ((times < begin) | (times >= end)).to_numpy()
+    reason = f"outside the fit window: {begin:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+    table = add_rejects(table, outside, pd.Series([reason] * len(times)))
+    require_usable(table, where=" in the fit window")
+    return table
+
+
+def longest_gap_days(table) -> float:
+    """The longest time between two consecutive usable calls, in days."""
+    times = table.calls["time"].sort_values()
+    if len(times) < 2:
+        return 0.0
+    return float(times.diff().max() / pd_day())
+
+
+def pd_day():
+    """One day as a pandas Timedelta."""
+    import pandas as pd
+
+    return pd.Timedelta(days=1)
 
 
 def _write_all(fit, table, base, base_path: Path, out: Path) -> list[Path]:

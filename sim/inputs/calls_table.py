@@ -206,7 +206,9 @@ def read_calls_table(
     std = standard_columns(raw, columns or {}, source)
     times, zone = parse_times(std["time"], timezone)
     reason = pd.Series(pd.NA, index=std.index, dtype="string")
-    _flag(reason, times.isna(), "unparseable time: " + std["time"].astype("string").fillna(""))
+    written = std["time"].astype("string").fillna("").str.strip()
+    _flag(reason, written == "", "no time")
+    _flag(reason, times.isna(), "unparseable time: " + written)
     x, y, geographic = _coordinates(std)
     _flag(reason, ~(np.isfinite(x) & np.isfinite(y)), "no location: coordinates missing or bad")
     kinds = std["type"].astype("string").str.strip()
@@ -346,7 +348,7 @@ class Snapper:
     ) -> tuple[pd.DataFrame, np.ndarray]:
         """``calls`` with x_m, y_m, node and snap_m set where ``ok``; which are too far."""
         calls = calls.copy()
-        x, y = calls["x_m"].to_numpy(float), calls["y_m"].to_numpy(float)
+        x, y = np.array(calls["x_m"], dtype=float), np.array(calls["y_m"], dtype=float)
         if self.router.n_nodes == 1:  # a point network: every call is at its one node
             calls["node"], calls["snap_m"] = 0, 0.0
             return calls, np.zeros(len(calls), dtype=bool)
