@@ -193,6 +193,9 @@ def draw_map(
         ax.annotate(f"C{i + 1}", (x[a], y[a]), xytext=(4, 4), textcoords="offset points")
     ax.set_aspect("equal")
     ax.autoscale()
+    from sim.figures import add_scale_bar
+
+    add_scale_bar(ax)
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     ax.set_title(f"{network.kind}: {network.nodes:,} nodes, {network.km_of_road:,.1f} km of road")

@@ -47,6 +47,20 @@ def world_of(result: RunResult) -> World:
     return build_world(result.scenario, result.base_dir)
 
 
+def add_scale_bar(ax) -> None:
+    """A scale bar of a round length (about a fifth of the width) on a map in metres."""
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    west, east = ax.get_xlim()
+    target_m = abs(east - west) / 5
+    steps = [10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000]
+    length_m = max([s for s in steps if s <= target_m] or [steps[0]])
+    text = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m} m"
+    bar = AnchoredSizeBar(ax.transData, length_m, text, "lower left", pad=0.5, frameon=False,
+                          size_vertical=abs(east - west) / 400)  # fmt: skip
+    ax.add_artist(bar)
+
+
 def _save(fig, path: Path, data: pd.DataFrame, osm: bool = False) -> None:
     if osm:
         fig.text(0.99, 0.005, OSM_ATTRIBUTION, ha="right", va="bottom", fontsize=7, color="grey")
@@ -187,6 +201,7 @@ def response_map(result: RunResult, path: Path) -> None:
         )
     ax.set_aspect("equal")
     ax.autoscale()
+    add_scale_bar(ax)
     ax.set(
         title=f"{result.scenario.name}: mean response time by call location",
         xlabel="x (m)",
