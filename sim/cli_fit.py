@@ -158,6 +158,9 @@ def _write_all(fit, table, base, base_path: Path, out: Path) -> list[Path]:
     )
     data = fitted_scenario(fit, _extends(base_path, out), out.stem, description, communities,
                            raw_types)  # fmt: skip
+    network_file = _network_file(base, base_path, out)
+    if network_file is not None:  # the base's relative path would resolve from here otherwise
+        data = {**data, "network": {"path": network_file}}
     header = (
         f"# Fitted by `run_sim.py fit` from {table.source} on {base.name}.\n"
         f"# Report: {out.stem}_fit.csv / .png; rejected rows: {out.stem}_rejects.csv.\n"
@@ -184,6 +187,17 @@ def _write_all(fit, table, base, base_path: Path, out: Path) -> list[Path]:
     if len(table.rejects):
         written.append(write_rejects(table, out.with_name(f"{out.stem}_rejects.csv")))
     return written
+
+
+def _network_file(base, base_path: Path, out: Path) -> str | None:
+    """The base's network file relative to ``out``'s folder, when it has a relative one."""
+    from sim.network import resolve_path
+
+    path = getattr(base.network, "path", None)
+    if path is None or Path(path).is_absolute():
+        return None
+    found = resolve_path(path, base_path.parent, "network file")
+    return os.path.relpath(found, out.resolve().parent)
 
 
 def _extends(base_path: Path, out: Path) -> str:

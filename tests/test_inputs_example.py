@@ -14,6 +14,7 @@ from sim.inputs.calls_table import read_calls_table
 from sim.model import PatrolModel
 from sim.records import call_records
 from sim.scenario import load_scenario
+from sim.world import build_world
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "sim" / "examples" / "wuhan_calls.csv"
@@ -58,6 +59,7 @@ def test_the_walk_through_fits_back_the_truth_and_replays_every_usable_row(tmp_p
     assert ((days["ci95_low"] <= daily) & (daily <= days["ci95_high"])).all()
     fitted, _ = load_scenario(out)
     assert fitted.calls.rate_per_hour == pytest.approx(truth.RATE_PER_HOUR, rel=0.1)
+    assert build_world(fitted, out.parent).network.is_osm_data  # its base's network is found
 
     scenario, path = load_scenario(
         "optics_valley_east", [f"calls.trace={EXAMPLE}", "days=54", "warmup_days=2"]
