@@ -146,3 +146,21 @@ def test_missing_file_and_no_rate_needed(tmp_path):
     scenario = validate(copy.deepcopy(raw), "<test>")  # a replay needs no rate
     with pytest.raises(SimInputError, match=r"calls\.trace: calls table not found"):
         PatrolModel(scenario, base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "in_shanghai"),
+    [
+        ("2025-03-03T08:15:00Z", "2025-03-03 16:15:00"),
+        ("2025-03-03T08:15:00.5-0500", "2025-03-03 21:15:00.500000"),
+        ("2025-03-03 08:15+08", "2025-03-03 08:15:00"),
+        ("2025-03-03 08:15", "2025-03-03 08:15:00"),  # no zone: already Shanghai time
+        ("2025-03-03", "2025-03-03 00:00:00"),  # a date alone is not an offset
+        ("2025/03/04 23:59:59", "2025-03-04 23:59:59"),
+    ],
+)
+def test_time_formats(text, in_shanghai):
+    from sim.inputs.calls_table import parse_times
+
+    times, zone = parse_times(pd.Series([text]), "Asia/Shanghai")
+    assert zone == "Asia/Shanghai" and str(times.iloc[0]) == in_shanghai

@@ -20,8 +20,9 @@ response_min   no        minutes from the call to the first unit on scene, as ac
 **Time zone.** Times are turned into wall-clock times of one zone, the simulation's clock
 (hour 0 = midnight there): ``timezone`` (scenario ``calls.trace_timezone``, an IANA name such
 as ``Asia/Shanghai``) when given; else the zone of the table's first time that carries one
-(``+08:00``, or a Parquet column's zone); else the times as written (no zone). Times without a
-zone are taken as already in that zone.
+(``+08:00``, ``Z``, or a Parquet column's zone); else the times as written (no zone). Times
+without a zone are taken as already in that zone. Give times as ISO 8601: in other orders,
+month-first is assumed.
 
 **Rejects.** A row that cannot be used is never dropped silently: it is kept in ``rejects``
 with its row number (1 = the first data row) and the reason (unparseable time, no location,
@@ -45,7 +46,9 @@ from sim.errors import SimInputError
 
 STANDARD_COLUMNS = ("time", "lat", "lon", "x", "y", "type", "priority", "on_scene_min",
                     "response_min")  # fmt: skip
-_AWARE = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_AWARE = (
+    r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"  # a time, then a zone
+)
 
 
 @dataclass(frozen=True)
