@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.errors import SimInputError
 from sim.inputs.calls_table import read_calls_table
 from sim.model import PatrolModel
 from sim.records import call_records
@@ -18,8 +19,21 @@ from sim.world import build_world
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "sim" / "examples" / "wuhan_calls.csv"
-WUHAN = ROOT.parent / "shared" / "data" / "optics_valley_east.osm"
-needs_wuhan = pytest.mark.skipif(not WUHAN.is_file(), reason="no Wuhan extract beside the repo")
+
+
+def _wuhan_missing() -> bool:
+    """Whether the Wuhan scenarios' street network cannot be found (then skip)."""
+    from sim.network import resolve_path
+
+    scenario, path = load_scenario("optics_valley_east")
+    try:
+        resolve_path(scenario.network.path, path.parent, "OSM file")
+    except SimInputError:
+        return True
+    return False
+
+
+needs_wuhan = pytest.mark.skipif(_wuhan_missing(), reason="the Wuhan extract is not found")
 
 
 def _script():

@@ -169,7 +169,7 @@ def calibration(result: RunResult, trace: Trace) -> pd.DataFrame | None:
     base = records[~records["in_warmup"] & records["repeat_of"].isna() & records["problem"].isna()]
     simulated = base["response_min"]
     rows = {
-        "calls answered (per replication)": (
+        "calls with a response time (per replication)": (
             observed.size,
             simulated.notna().sum() / result.scenario.replications,
         ),
