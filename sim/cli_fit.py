@@ -124,17 +124,10 @@ def fit_window(table, start: str | None, days: int | None):
 
 def longest_gap_days(table) -> float:
     """The longest time between two consecutive usable calls, in days."""
-    times = table.calls["time"].sort_values()
-    if len(times) < 2:
-        return 0.0
-    return float(times.diff().max() / pd_day())
-
-
-def pd_day():
-    """One day as a pandas Timedelta."""
     import pandas as pd
 
-    return pd.Timedelta(days=1)
+    times = table.calls["time"].sort_values()
+    return float(times.diff().max() / pd.Timedelta(days=1)) if len(times) > 1 else 0.0
 
 
 def _write_all(fit, table, base, base_path: Path, out: Path) -> list[Path]:
