@@ -164,3 +164,32 @@ def test_time_formats(text, in_shanghai):
 
     times, zone = parse_times(pd.Series([text]), "Asia/Shanghai")
     assert zone == "Asia/Shanghai" and str(times.iloc[0]) == in_shanghai
+
+
+def test_run_command_says_what_it_rejects_and_checks_calibration(world, tmp_path, capsys):
+    import yaml
+
+    from sim.cli import main
+
+    table = make_table(world)
+    bad = spoil(table)
+    table.to_csv(tmp_path / "calls.csv", index=False)
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(yaml.safe_dump(small_raw(trace="calls.csv")), encoding="utf-8")
+    out = tmp_path / "res"
+    argv = ["run", "--scenario", str(scenario), "--reps", "2", "--quiet", "--out", str(out)]
+    assert main(argv) == 0
+    printed, err = capsys.readouterr()
+    assert "small: replaying calls.csv: 200 rows, 196 usable, 4 rejected" in err
+    assert "t = 0 at 2025-03-05 00:00" in err
+    assert "observed against simulated response (calibration check)" in printed
+    rejects = pd.read_csv(out / "trace_rejects_small.csv", encoding="utf-8-sig")
+    assert rejects["row"].tolist() == sorted(bad)
+    calibration = pd.read_csv(out / "calibration_small.csv", index_col=0)
+    usable = table.drop(index=[row - 1 for row in bad])
+    after_warmup = pd.to_datetime(usable["time"]) >= START + pd.Timedelta(days=1)
+    observed = calibration.loc["calls with a response time (per replication)", "observed"]
+    assert observed == after_warmup.sum()
+    assert calibration.loc["mean (min)", "observed"] == pytest.approx(
+        usable.loc[after_warmup, "response_min"].mean()
+    )
