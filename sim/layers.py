@@ -8,7 +8,7 @@ from __future__ import annotations
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli", "viz"),
-    ("reporting", "planning", "sweeps"),
+    ("reporting", "planning", "sweeps", "fitting"),
     ("analysis",),
     ("model",),
     ("dispatch", "outcomes", "patrol"),

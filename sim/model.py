@@ -28,7 +28,7 @@ from sim.agents.resident import Resident
 from sim.agents.roster import Roster
 from sim.agents.unit import Unit, UnitState
 from sim.calls.call import Call
-from sim.calls.stream import DRAWS, generate_calls
+from sim.calls.stream import DRAWS, CallStream, generate_calls
 from sim.clock import MIN_PER_WEEK
 from sim.dispatch.dispatcher import Dispatcher
 from sim.dispatch.policies import POLICIES
@@ -171,13 +171,17 @@ class PatrolModel(mesa.Model):
 
     def _load_base_calls(self) -> None:
         """Draw the call stream; keep it as plain Python values (quicker one by one)."""
-        stream = generate_calls(
-            self.scenario.calls,
-            np.array([r.people for r in self.residents], dtype=float),
-            self.horizon_min,
-            self.streams.generator("call_times"),
-            self.streams.generator("call_what"),
-        )
+        if self.scenario.calls.trace is not None:
+            stream = self._replayed_calls()
+        else:
+            stream = generate_calls(
+                self.scenario.calls,
+                np.array([r.people for r in self.residents], dtype=float),
+                self.horizon_min,
+                self.streams.generator("call_times"),
+                self.streams.generator("call_what"),
+            )
+        self.call_stream = stream  # the base calls, as drawn (or replayed) before the run
         self._base_times = stream.t_call_min.tolist()
         self._base_calls = list(
             zip(
@@ -189,6 +193,18 @@ class PatrolModel(mesa.Model):
         )
         self._base_times.append(math.inf)  # a sentinel: no more base calls
         self._next_base = 0
+
+    def _replayed_calls(self) -> CallStream:
+        """The calls of the scenario's calls table; a resident (no population) at each node."""
+        from sim.calls.replay import load_trace, replay_stream
+
+        trace = load_trace(self.scenario, self.world)
+        rng = self.streams.generator("call_what")
+        stream, nodes = replay_stream(trace, self.scenario, rng, len(self.residents))
+        community = self.world.community_of_node
+        for node in nodes.tolist():
+            self.residents.append(Resident(self, node, int(community[node]), 0))
+        return stream
 
     # -- time ---------------------------------------------------------------------------
     def schedule(

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "sim.cli.scenarios",
     "sim.cli.bulletin",
     "sim.cli.network",
+    "sim.cli.fit",
     "sim.cli.sweep",
     "sim.cli.viz",
 )

@@ -29,6 +29,7 @@ def add_run_options(parser: argparse.ArgumentParser, out_default: str | None) ->
     parser.add_argument("--out", default=out_default, help="results folder")
     parser.add_argument("--json", help="also write the summary JSON here")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--gis", metavar="OUT.gpkg", help="also write GIS layers (GeoPackage)")
 
 
 def overrides(args: argparse.Namespace) -> list[str]:
@@ -48,6 +49,11 @@ def overrides(args: argparse.Namespace) -> list[str]:
 def run_scenarios(names: list[str], args: argparse.Namespace) -> list[RunResult]:
     """Load every scenario first (so bad input fails before any work), then run them."""
     loaded = [load_scenario(name, overrides(args)) for name in names]
+    for scenario in loaded:
+        if scenario.calls.trace is not None:  # say what is replayed, and what rejected
+            from sim.reporting.replay import announce
+
+            print(announce(scenario), file=sys.stderr)
     results = []
     for scenario in loaded:
         started = time.perf_counter()
@@ -72,6 +78,14 @@ def finish(results: list[RunResult], args: argparse.Namespace, default_out: str)
     out = Path(args.out or default_out)
     with results_folder(out) as folder:
         write_results(results, folder)
+        if any(r.scenario.calls.trace is not None for r in results):
+            from sim.reporting.replay import replay_outputs
+
+            print("\n" + "\n".join(replay_outputs(results, folder)))
+    if getattr(args, "gis", None):
+        from sim.reporting.layers import write_layers
+
+        print(f"GIS layers: {write_layers(results, Path(args.gis))}")
     if args.json:
         summaries = {r.scenario.name: r.summary for r in results}
         write_json(summaries if len(results) > 1 else results[0].summary, Path(args.json))

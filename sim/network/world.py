@@ -63,6 +63,10 @@ def _build(scenario: Scenario, base_dir: Path | None) -> World:
     router = Router(network.graph)
     anchors = _anchor_nodes(scenario, network, router)
     community_of_node = assign_communities(router, list(anchors))
+    if any(c.area is not None for c in scenario.communities):  # GIS areas: by containment
+        from sim.network.areas import apply_areas
+
+        anchors, community_of_node = apply_areas(scenario, network, router, anchors)
     community_nodes = tuple(np.flatnonzero(community_of_node == c) for c in range(len(anchors)))
     post_nodes, post_community = {}, {}
     names = [c.name for c in scenario.communities]

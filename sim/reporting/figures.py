@@ -20,7 +20,14 @@ import pandas as pd
 from sim.agents.unit import STATE_NAMES
 from sim.analysis.replications import RunResult
 from sim.network.world import World, build_world
-from sim.reporting.maps import add_attribution, cjk_font, draw_streets, label_text, street_segments
+from sim.reporting.maps import (
+    add_attribution,
+    add_scale_bar,
+    cjk_font,
+    draw_streets,
+    label_text,
+    street_segments,
+)
 
 
 def world_of(result: RunResult) -> World:
@@ -160,6 +167,7 @@ def response_map(result: RunResult, path: Path) -> None:
         )
     ax.set_aspect("equal")
     ax.autoscale()
+    add_scale_bar(ax)
     ax.set(
         title=f"{result.scenario.name}: mean response time by call location",
         xlabel="x (m)",

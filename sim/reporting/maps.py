@@ -77,6 +77,20 @@ def label_text(name: str) -> str:
     return re.sub(r"[^\x00-\u024f]+", "", name).strip() or name.encode("ascii", "replace").decode()
 
 
+def add_scale_bar(ax) -> None:
+    """A scale bar of a round length (about a fifth of the width) on a map in metres."""
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    west, east = ax.get_xlim()
+    target_m = abs(east - west) / 5
+    steps = [10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000]
+    length_m = max([s for s in steps if s <= target_m] or [steps[0]])
+    text = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m} m"
+    bar = AnchoredSizeBar(ax.transData, length_m, text, "lower left", pad=0.5, frameon=False,
+                          size_vertical=abs(east - west) / 400)  # fmt: skip
+    ax.add_artist(bar)
+
+
 def network_map(
     network: Network, router: Router, anchors: list[int], which: np.ndarray, path: Path
 ) -> None:
@@ -103,6 +117,7 @@ def network_map(
         ax.annotate(f"C{i + 1}", (x[a], y[a]), xytext=(4, 4), textcoords="offset points")
     ax.set_aspect("equal")
     ax.autoscale()
+    add_scale_bar(ax)
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     ax.set_title(f"{network.kind}: {network.nodes:,} nodes, {network.km_of_road:,.1f} km of road")

@@ -111,6 +111,10 @@ def load_scenario(
     raw = read_raw(path)
     for assignment in overrides:
         apply_override(raw, assignment)
+    if isinstance(raw.get("communities"), dict) or isinstance(raw.get("posts"), dict):
+        from sim.scenarios.place_files import expand_place_files  # places from GIS files
+
+        raw = expand_place_files(raw, path.parent)
     shortcuts = {"days": days, "seed": seed, "replications": reps}
     for dotted, value in [*(set or {}).items(), *shortcuts.items()]:
         if value is not None:

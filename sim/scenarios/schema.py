@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -60,12 +61,20 @@ class Location(Frozen):
         return self
 
 
+class Area(Frozen):
+    """A polygon as WKT, in ``crs`` (None: the network's own CRS); see ``place_files``."""
+
+    wkt: str
+    crs: str | None = None
+
+
 class Community(Frozen):
     """A named area (社区 / grid cell) with a population; its anchor decides its nodes."""
 
     name: str
     population: int = Field(gt=0)
     at: Location | None = None  # None: a well-spread anchor is generated
+    area: Area | None = None  # a GIS polygon: its nodes belong to it (by containment)
 
 
 class Post(Frozen):
@@ -155,9 +164,19 @@ class Calls(Frozen):
     hourly_profile: Literal["default", "flat"] | tuple[float, ...] = "default"
     day_of_week: tuple[float, ...] | None = None  # Monday first; None: every day alike
     types: tuple[CallType, ...] = Field(min_length=1)
+    # Replay a calls table instead of generating calls (sim.calls.replay; relative paths
+    # resolve against the scenario's folder). Its options: the time zone the simulation
+    # clock runs in, the table's column names (ours -> theirs) and the moment of t = 0.
+    trace: Path | None = None
+    trace_timezone: str | None = None  # None: the table's own zone, else wall-clock as written
+    trace_columns: dict[str, str] = Field(default_factory=dict)
+    trace_start: str | None = None  # None: midnight before the first usable call
 
     @model_validator(mode="after")
     def _one_rate(self) -> Calls:
+        both_none = self.rate_per_hour is None and self.rate_per_1000_residents_per_week is None
+        if both_none and self.trace is not None:
+            return self  # a replay needs no rate
         if (self.rate_per_hour is None) == (self.rate_per_1000_residents_per_week is None):
             raise ValueError("give exactly one of rate_per_hour, rate_per_1000_residents_per_week")
         return self
@@ -308,8 +327,12 @@ class Scenario(FromFile):
         return self.warmup_days * MIN_PER_DAY
 
     def digest(self) -> str:
-        """A stable hash of the resolved scenario."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """A stable hash of the resolved scenario.
+
+        Keys left at their defaults do not count, so adding a key to the schema keeps the
+        hashes of scenarios that do not use it.
+        """
+        text = json.dumps(self.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -1,0 +1,206 @@
+"""``run_sim.py fit CALLS --scenario BASE --out NEW.yaml``: fit call settings to a calls table.
+
+Writes NEW.yaml (a scenario that ``extends`` BASE with the fitted rate, hour-of-week profile,
+type mix, on-scene times and community populations; see ``sim.fitting.fit``), the report
+NEW_fit.csv and NEW_fit.png, and the rejected rows with their reasons in NEW_rejects.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from sim.errors import SimInputError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``fit`` command."""
+    p = subparsers.add_parser(
+        "fit",
+        help="fit a scenario's calls to a table of past calls (CSV or Parquet)",
+        description=__doc__.split("\n\n")[1].replace("``", "'"),
+    )
+    p.add_argument("calls", type=Path, metavar="CALLS", help="the calls table (.csv, .parquet)")
+    p.add_argument("--scenario", required=True, help="the base scenario (name or YAML path)")
+    p.add_argument("--out", required=True, type=Path, metavar="NEW.yaml", help="scenario to write")
+    p.add_argument("--timezone", help="time zone of the simulation clock (IANA name)")
+    p.add_argument(
+        "--columns",
+        action="append",
+        default=[],
+        metavar="OURS=THEIRS",
+        help="column mapping, e.g. --columns time=接警时间 (repeatable)",
+    )
+    p.add_argument(
+        "--start", help="fit calls from this date-time on (default: the first call's day)"
+    )
+    p.add_argument("--days", type=int, help="fit this many days from the start (default: all)")
+    p.add_argument(
+        "--add-types",
+        action="store_true",
+        help="add call types the base does not have (default: reject their rows)",
+    )
+    p.set_defaults(func=cmd_fit)
+
+
+def parse_columns(items: list[str]) -> dict[str, str]:
+    """``['time=When', ...]`` as a mapping."""
+    mapping = {}
+    for item in items:
+        ours, sep, theirs = item.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise SimInputError(f"--columns {item!r}: expected OURS=THEIRS, e.g. time=接警时间")
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """Fit, write the scenario, the report and the rejects; print what was done."""
+    from sim.calls.table import Snapper, read_calls_table
+    from sim.fitting.fit import fit_table
+    from sim.network.world import build_world
+    from sim.scenarios.load import find_scenario, load_scenario
+
+    out = Path(args.out)
+    if out.suffix not in (".yaml", ".yml"):
+        raise SimInputError(f"--out {out}: expected a scenario file ending in .yaml")
+    base_path = find_scenario(args.scenario)
+    base = load_scenario(base_path)
+    world = build_world(base)
+    base_types = [t.name for t in base.calls.types]
+    snap = Snapper(world.network, world.router, base.snap_tolerance_m)
+    table = read_calls_table(
+        args.calls,
+        parse_columns(args.columns),
+        args.timezone,
+        None if args.add_types else base_types,
+        snap,
+    )
+    table = fit_window(table, args.start, args.days)
+    names = base_types + sorted(set(table.calls["type"]) - set(base_types))
+    communities = [c.name for c in base.communities]
+    population = sum(c.population for c in base.communities)
+    fit = fit_table(table, names, world.community_of_node, communities, population)
+    written = _write_all(fit, table, base, base_path, out)
+    print(table.summary())
+    print(
+        f"fitted: {fit.rate_per_hour:.3f} calls per hour (95% CI {fit.rate_ci[0]:.3f}-"
+        f"{fit.rate_ci[1]:.3f}) over {fit.days} days, {len(names)} call types, "
+        f"on-scene times for {len(fit.on_scene)} of them"
+    )
+    for path in written:
+        print(f"wrote {path}")
+    gap = longest_gap_days(table)
+    if gap > 7:
+        print(
+            f"warning: no call for {gap:.0f} days in the table: the fit counts those days as "
+            "quiet; fit a window with --start and --days"
+        )
+    return 0
+
+
+def fit_window(table, start: str | None, days: int | None):
+    """``table`` with rows outside [start, start + days) moved to the rejects."""
+    import pandas as pd
+
+    from sim.calls.table import add_rejects, require_usable
+
+    if start is None and days is None:
+        return table
+    times = table.calls["time"]
+    try:
+        begin = pd.Timestamp(start).tz_localize(None) if start else times.min().normalize()
+    except ValueError:
+        raise SimInputError(f"--start {start!r}: not a date-time") from None
+    if days is not None and days < 1:
+        raise SimInputError(f"--days {days}: at least 1 day is needed")
+    end = begin + pd.Timedelta(days=days) if days is not None else times.max() + pd.Timedelta(1)
+    outside = ((times < begin) | (times >= end)).to_numpy()
+    reason = f"outside the fit window: {begin:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+    table = add_rejects(table, outside, pd.Series([reason] * len(times)))
+    require_usable(table, where=" in the fit window")
+    return table
+
+
+def longest_gap_days(table) -> float:
+    """The longest time between two consecutive usable calls, in days."""
+    import pandas as pd
+
+    times = table.calls["time"].sort_values()
+    return float(times.diff().max() / pd.Timedelta(days=1)) if len(times) > 1 else 0.0
+
+
+def _write_all(fit, table, base, base_path: Path, out: Path) -> list[Path]:
+    """The scenario (checked by loading it), report and rejects; their paths."""
+    import yaml
+
+    from sim.calls.table import write_rejects
+    from sim.fitting.fit import fitted_scenario
+    from sim.fitting.fit_report import report_figure, report_table
+    from sim.scenarios.load import load_scenario, read_raw
+
+    raw_base = read_raw(base_path)
+    raw_types = raw_base.get("calls", {}).get("types")
+    if not isinstance(raw_types, list):
+        raw_types = [t.model_dump(mode="json", exclude_none=True) for t in base.calls.types]
+    communities = [c.model_dump(mode="json", exclude_none=True) for c in base.communities]
+    description = (
+        f"{base.name} with calls fitted to {table.source.name} ({len(table.calls)} usable rows "
+        f"of {table.rows_read}, {fit.days} days from {fit.start:%Y-%m-%d}, times in "
+        f"{table.timezone})"
+    )
+    data = fitted_scenario(fit, _extends(base_path, out), out.stem, description, communities,
+                           raw_types)  # fmt: skip
+    network_file = _network_file(base, base_path, out)
+    if network_file is not None:  # the base's relative path would resolve from here otherwise
+        data = {**data, "network": {"path": network_file}}
+    header = (
+        f"# Fitted by `run_sim.py fit` from {table.source} on {base.name}.\n"
+        f"# Report: {out.stem}_fit.csv / .png; rejected rows: {out.stem}_rejects.csv.\n"
+    )
+    text = header + yaml.safe_dump(
+        data, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.yaml")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        load_scenario(tmp)  # the written scenario must load
+    except SimInputError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SimInputError(f"the fitted scenario does not load: {exc}") from None
+    os.replace(tmp, out)
+    report = report_table(fit, base.calls.hourly_factors(),
+                          {t.name: t.share / sum(u.share for u in base.calls.types)
+                           for t in base.calls.types})  # fmt: skip
+    csv, png = out.with_name(f"{out.stem}_fit.csv"), out.with_name(f"{out.stem}_fit.png")
+    report.to_csv(csv, index=False)
+    report_figure(fit, table, report, png)
+    written = [out, csv, png]
+    if len(table.rejects):
+        written.append(write_rejects(table, out.with_name(f"{out.stem}_rejects.csv")))
+    return written
+
+
+def _network_file(base, base_path: Path, out: Path) -> str | None:
+    """The base's network file relative to ``out``'s folder, when it has a relative one."""
+    from sim.network.sources import resolve_path
+
+    path = getattr(base.network, "path", None)
+    if path is None or Path(path).is_absolute():
+        return None
+    found = resolve_path(path, base_path.parent, "network file")
+    return os.path.relpath(found, out.resolve().parent)
+
+
+def _extends(base_path: Path, out: Path) -> str:
+    """How the new file names its base: a shipped name, a sibling's stem, else a full path."""
+    from sim.scenarios.load import SCENARIO_DIR
+
+    base_path = base_path.resolve()
+    if base_path.parent == SCENARIO_DIR.resolve():
+        return base_path.stem
+    if base_path.parent == out.resolve().parent:
+        return base_path.stem
+    return str(base_path)
