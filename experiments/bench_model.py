@@ -85,7 +85,7 @@ def child(case: str, calls: int, profile: bool) -> dict:
         seconds = time.perf_counter() - started
         return {"case": case, "calls": n, "seconds": seconds, "build_s": 0.0, "peak_mb": _peak_mb()}
 
-    from sim.analysis.records import call_records
+    from sim.measures.records import call_records
     from sim.model import PatrolModel
     from sim.network.world import build_world
     from sim.scenarios.load import load_scenario, validate

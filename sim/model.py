@@ -33,6 +33,8 @@ from sim.clock import MIN_PER_WEEK
 from sim.dispatch.dispatcher import Dispatcher
 from sim.dispatch.policies import POLICIES
 from sim.events import EventQueue, Priority
+from sim.measures.metrics import summarize
+from sim.measures.records import call_records
 from sim.network.world import World, build_world
 from sim.outcomes.community_work import CommunityWork
 from sim.outcomes.resolution import (
@@ -262,16 +264,34 @@ class PatrolModel(mesa.Model):
 
     # -- results ------------------------------------------------------------------------
     def records(self) -> pd.DataFrame:
-        """One typed row per call so far (``sim.analysis.records.COLUMNS``)."""
-        from sim.analysis.records import call_records
-
+        """One typed row per call so far (``sim.measures.records.COLUMNS``)."""
         return call_records(self)
 
-    def summary(self) -> dict[str, Any]:
-        """The summary of this run (the figures of the summary JSON, DESIGN 4.3)."""
-        from sim.analysis.replications import summarize_model
+    def summary(self, records: pd.DataFrame | None = None) -> dict[str, Any]:
+        """The figures of the summary JSON (DESIGN 4.3) for this run so far.
 
-        return summarize_model(self)
+        ``records``: this model's records, if already made (they are made otherwise).
+        """
+        scenario = self.scenario
+        records = call_records(self) if records is None else records
+        meta = {
+            "scenario": scenario.name,
+            "seed": self.seed_value,
+            "replication": self.replication,
+            "days": scenario.days,
+            "replications": 1,
+            "scenario_hash": scenario.digest(),
+            "network_hash": self.world.network.digest,
+        }
+        summary = summarize(
+            records,
+            np.array([u.state_min for u in self.units]),
+            [c.name for c in scenario.communities],
+            [t.name for t in scenario.calls.types],
+            meta,
+        )
+        summary["problems"] = self.community_work.summary()
+        return summary
 
     # -- calls --------------------------------------------------------------------------
     @property

@@ -13,7 +13,7 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 
-from sim.analysis.metrics import mean_ci
+from sim.measures.metrics import mean_ci
 from sim.network.synthetic import SYNTHETIC_CRS
 from sim.scenarios.load import validate
 from sim.scenarios.schema import Scenario

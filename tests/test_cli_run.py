@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import sim.reporting.folders
-from sim.analysis.records import COLUMNS
 from sim.cli import main
+from sim.measures.records import COLUMNS
 from sim.network.sources import WUHAN_OSM
 from sim.scenarios.load import available_scenarios
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.records import call_records
 from sim.calls.table import read_calls_table
 from sim.cli import main
 from sim.errors import SimInputError
+from sim.measures.records import call_records
 from sim.model import PatrolModel
 from sim.network.world import build_world
 from sim.scenarios.load import load_scenario

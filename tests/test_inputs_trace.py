@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from inputs_support import START, make_table, small_raw, spoil
 
-from sim.analysis.records import call_records
 from sim.calls.replay import load_trace
 from sim.calls.table import read_calls_table
 from sim.errors import SimInputError
+from sim.measures.records import call_records
 from sim.model import PatrolModel
 from sim.network.world import build_world
 from sim.scenarios.load import validate

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.records import call_records
 from sim.analysis.replications import run_once
+from sim.measures.records import call_records
 from sim.model import PatrolModel
 from sim.network.world import build_world
 from sim.scenarios.load import load_scenario

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.analysis.metrics import mean_ci
 from sim.analysis.replications import run_replications
+from sim.measures.metrics import mean_ci
 from sim.scenarios.load import load_scenario
 
 

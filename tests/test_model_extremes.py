@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.records import COLUMNS
 from sim.analysis.replications import run_once, run_replications
+from sim.measures.records import COLUMNS
 from sim.reporting.folders import write_json
 from sim.scenarios.load import load_scenario
 

@@ -29,8 +29,8 @@ from model_support import save_graph
 from scipy import linalg
 
 from sim.agents.unit import UnitState
-from sim.analysis.metrics import mean_ci
 from sim.analysis.replications import run_once
+from sim.measures.metrics import mean_ci
 from sim.scenarios.load import validate
 
 NODES = [100, 101, 102, 103, 104]

@@ -14,8 +14,8 @@ import pytest
 from model_support import ci_covers, erlang_c, point_raw, scenario
 from scipy import stats
 
-from sim.analysis.metrics import mean_ci
 from sim.analysis.replications import run_replications
+from sim.measures.metrics import mean_ci
 from sim.scenarios.load import load_scenario
 
 #: The shipped erlang_c (seed 1) with its own 5 replications gives a mean wait of 6.81 ± 0.28

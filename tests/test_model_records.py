@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from sim.analysis.metrics import flatten
-from sim.analysis.records import COLUMNS
 from sim.analysis.replications import run_once, run_replications
+from sim.measures.metrics import flatten
+from sim.measures.records import COLUMNS
 from sim.reporting.folders import write_json
 from sim.scenarios.load import load_scenario
 

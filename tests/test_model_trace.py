@@ -26,9 +26,9 @@ import pytest
 from model_support import save_graph
 
 from sim.agents.unit import UnitState
-from sim.analysis.records import call_records
 from sim.calls.stream import DRAWS as CALL_DRAWS
 from sim.events import Priority
+from sim.measures.records import call_records
 from sim.model import PatrolModel
 from sim.network.world import build_world
 from sim.scenarios.load import validate

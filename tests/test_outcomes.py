@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.metrics import mean_ci
 from sim.analysis.replications import run_once, run_replications
+from sim.measures.metrics import mean_ci
 from sim.outcomes.resolution import lateness_adjustment
 from sim.reporting.bulletins import weekly_bulletins
 from sim.scenarios.load import find_scenario, load_scenario, read_raw, validate

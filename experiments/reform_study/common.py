@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.analysis.metrics import mean_ci
+from sim.measures.metrics import mean_ci
 from sim.sweeps.driver import run_sweep
 from sim.sweeps.executors import EXECUTORS, open_pool
 from sim.sweeps.spec import make_plan, parse_spec

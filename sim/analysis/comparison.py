@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.metrics import flatten, mean_ci
 from sim.analysis.replications import RunResult
+from sim.measures.metrics import flatten, mean_ci
 
 
 @dataclass

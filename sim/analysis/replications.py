@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.analysis.metrics import combine, summarize
-from sim.analysis.records import call_records
+from sim.measures.metrics import combine
+from sim.measures.records import call_records
 from sim.model import PatrolModel
 from sim.network.world import build_world
 
@@ -28,31 +27,6 @@ class RunResult:
     summary: dict[str, Any]  # means over replications, with 'ci95'
 
 
-def summarize_model(model: PatrolModel, records: pd.DataFrame | None = None) -> dict[str, Any]:
-    """The summary of one finished (or paused) run of the model."""
-    scenario = model.scenario
-    records = call_records(model) if records is None else records
-    meta = {
-        "scenario": scenario.name,
-        "seed": model.seed_value,
-        "replication": model.replication,
-        "days": scenario.days,
-        "replications": 1,
-        "scenario_hash": scenario.digest(),
-        "network_hash": model.world.network.digest,
-    }
-    state_min = np.array([u.state_min for u in model.units])
-    summary = summarize(
-        records,
-        state_min,
-        [c.name for c in scenario.communities],
-        [t.name for t in scenario.calls.types],
-        meta,
-    )
-    summary["problems"] = model.community_work.summary()
-    return summary
-
-
 def run_once(
     scenario: Scenario, replication: int = 0
 ) -> tuple[PatrolModel, pd.DataFrame, dict[str, Any]]:
@@ -60,7 +34,7 @@ def run_once(
     model = PatrolModel(scenario, replication=replication, world=build_world(scenario))
     model.run()
     records = call_records(model)
-    return model, records, summarize_model(model, records)
+    return model, records, model.summary(records)
 
 
 def run_replications(scenario: Scenario, progress: bool = True) -> RunResult:

@@ -12,21 +12,24 @@ from collections.abc import Sequence
 
 from sim.errors import SimInputError
 
-COMMAND_MODULES = (
-    "sim.cli.main_job",
-    "sim.cli.run",
-    "sim.cli.compare",
-    "sim.cli.scenarios",
-    "sim.cli.bulletin",
-    "sim.cli.network",
-    "sim.cli.fit",
-    "sim.cli.sweep",
-    "sim.cli.viz",
-)
+#: command -> (module that defines it with ``add_parser``, one line of help). A module is
+#: imported only when its command runs, so ``--help`` and every command start quickly.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "main": ("sim.cli.main_job", "compare 'central' and 'embedded' (the default)"),
+    "run": ("sim.cli.run", "run one scenario with replications"),
+    "compare": ("sim.cli.compare", "run scenarios side by side on the same calls"),
+    "scenarios": ("sim.cli.scenarios", "list the shipped scenarios"),
+    "bulletin": ("sim.cli.bulletin", "print an office's weekly bulletin"),
+    "network": ("sim.cli.network", "load or generate a street network and describe it"),
+    "fit": ("sim.cli.fit", "fit a scenario's calls to a table of past calls (CSV or Parquet)"),
+    "sweep": ("sim.cli.sweep", "run a parameter sweep (resumes: finished runs are skipped)"),
+    "analyze": ("sim.cli.sweep", "sensitivity indices of a finished sobol/morris sweep"),
+    "viz": ("sim.cli.viz", "open the browser app: watch, change and compare live"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every available command."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser: every command listed, with the full options of ``command`` (or of all)."""
     import importlib
 
     parser = argparse.ArgumentParser(
@@ -35,23 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
         "'embedded' scenarios (the main job).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.add_parser(sub)
+    full = {m for name, (m, _) in COMMANDS.items() if command in (None, name)}
+    for module in dict.fromkeys(m for m, _ in COMMANDS.values()):
+        if module in full:
+            importlib.import_module(module).add_parser(sub)
+    done = set(sub.choices)
+    for name, (_, help_text) in COMMANDS.items():
+        if name not in done:
+            sub.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["main", *argv]  # options alone go to the main job
+    parser = build_parser(argv[0] if argv[0] in COMMANDS else "")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -53,6 +53,11 @@ def _ox():
     return osmnx
 
 
+def _no_osm_data_error() -> type[Exception]:
+    """The error osmnx raises for a query or file with no data (osmnx keeps it in ``_errors``)."""
+    return _ox()._errors.InsufficientResponseError  # noqa: SLF001
+
+
 DRIVABLE = frozenset(
     {"motorway", "trunk", "primary", "secondary", "tertiary"}
     | {f"{c}_link" for c in ("motorway", "trunk", "primary", "secondary", "tertiary")}
@@ -168,7 +173,7 @@ def _read_osm_xml(path: Path) -> nx.MultiDiGraph:
         return _quiet(_ox().graph_from_xml, path, simplify=False, retain_all=True)
     except (ET.ParseError, OSError, EOFError, ValueError, KeyError, TypeError) as exc:
         raise SimInputError(f"network: cannot read OSM XML '{path}': {_reason(exc)}") from exc
-    except _ox()._errors.InsufficientResponseError as exc:
+    except _no_osm_data_error() as exc:
         raise SimInputError(f"network: no OSM nodes or ways in '{path}'") from exc
 
 
@@ -203,7 +208,7 @@ def _place_graph(spec: PlaceNetworkSpec) -> tuple[nx.MultiDiGraph, str]:
             graph = _quiet(_ox().graph_from_place, spec.query, network_type="drive")
         else:
             graph = _quiet(_ox().graph_from_bbox, spec.bbox, network_type="drive")
-    except (OSError, ValueError, TypeError, _ox()._errors.InsufficientResponseError) as exc:
+    except (OSError, ValueError, TypeError, _no_osm_data_error()) as exc:
         raise SimInputError(
             f"network: cannot download {what} with osmnx ({_reason(exc)}), and there is no "
             f"cached copy at '{cache}'. Run once online, or use kind: osm with a local file"

@@ -98,7 +98,7 @@ def write_bulletins(result: RunResult, folder: Path) -> None:
 
 
 def _headline(summary: dict) -> dict:
-    from sim.analysis.metrics import flatten
+    from sim.measures.metrics import flatten
 
     flat = flatten(summary)
     return {k: v for k, v in flat.items() if not k.startswith(("by_community", "by_type"))}

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.metrics import flatten
 from sim.errors import SimInputError
+from sim.measures.metrics import flatten
 from sim.sweeps.spec import RunTask
 
 EXECUTORS = ("local", "dask", "inline")

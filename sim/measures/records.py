@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from sim.model import PatrolModel
+    from sim.calls.call import Call
+    from sim.network.routing import Router
+    from sim.scenarios.schema import CallType, Scenario
+
+
+class RecordsSource(Protocol):
+    """What the records are made from (the model)."""
+
+    calls: Sequence[Call]
+    call_types: Sequence[CallType]
+    scenario: Scenario
+    router: Router
+    warmup_min: float
+
 
 #: Columns and dtypes of the call records (a test pins them).
 COLUMNS: dict[str, str] = {
@@ -45,7 +59,7 @@ INT_FIELDS = ("id", "type_index", "priority", "community", "node", "repeat_of", 
 TIME_FIELDS = ("t_call", "t_ready", "t_assigned", "t_arrive", "t_clear", "familiarity")
 
 
-def call_records(model: PatrolModel) -> pd.DataFrame:
+def call_records(model: RecordsSource) -> pd.DataFrame:
     """The model's calls as a typed DataFrame (all calls, warm-up ones flagged)."""
     calls = model.calls
     if not calls:

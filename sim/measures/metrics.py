@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit
 
 from sim.agents.unit import STATE_NAMES, UnitState
 
@@ -134,7 +134,7 @@ def mean_ci(values: list[float | None]) -> tuple[float | None, float | None]:
         return None, None
     if len(v) == 1:
         return float(v[0]), None
-    half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    half = stdtrit(len(v) - 1, 0.975) * v.std(ddof=1) / np.sqrt(len(v))  # Student's t quantile
     return float(v.mean()), float(half)
 
 
