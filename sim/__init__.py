@@ -32,7 +32,7 @@ _EXPORTS = {
     "UnitState": "sim.agents.unit",
     "Resident": "sim.agents.resident",
     "PostAgent": "sim.agents.post",
-    "register_policy": "sim.dispatch.policies.policies",
+    "register_policy": "sim.dispatch.policies",
     "run": "sim.analysis.runs",
     "compare": "sim.analysis.runs",
     "RunResult": "sim.analysis.replications",
@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from sim.analysis.comparison import Comparison
     from sim.analysis.replications import RunResult
     from sim.analysis.runs import compare, run
-    from sim.dispatch.policies.policies import register_policy
+    from sim.dispatch.policies import register_policy
     from sim.errors import SimInputError
     from sim.model import PatrolModel
     from sim.reporting.folders import write_results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+SECONDS_PER_MIN = 60.0  # osmnx travel times are seconds: converted once, at the router
 MIN_PER_HOUR = 60.0
 HOURS_PER_DAY = 24
 MIN_PER_DAY = 1440.0

@@ -74,3 +74,10 @@ def test_light_imports_stay_light(module):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_every_public_name_of_sim_resolves():
+    import sim
+
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None, name

@@ -27,6 +27,8 @@ import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
+from sim.clock import SECONDS_PER_MIN
+
 _ROW_CACHE_BYTES = 256 * 2**20  # memory for cached one-to-all rows (both directions)
 _FIRST_LIMIT_MIN = 4.0  # first radius of the expanding reverse search
 
@@ -47,7 +49,7 @@ def edge_arrays(
     tails, heads, seconds = (np.asarray(col) for col in zip(*triples, strict=True))
     if seconds.dtype == object or np.any(~np.isfinite(seconds.astype(float))):
         raise ValueError(f"edge attribute {weight!r} is missing or not a finite number")
-    minutes = seconds.astype(float) / 60.0
+    minutes = seconds.astype(float) / SECONDS_PER_MIN
     order = np.lexsort((minutes, heads, tails))  # by tail, head, then fastest first
     tails, heads, minutes = tails[order], heads[order], minutes[order]
     first = np.ones(len(tails), dtype=bool)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.clock import MIN_PER_DAY, MIN_PER_WEEK
 from sim.scenarios.schema import Scenario
 
 _ZH_ORDINALS = "一二三四五六七八九十"
@@ -43,8 +44,8 @@ def weekly_bulletins(records: pd.DataFrame, scenario: Scenario) -> list[Bulletin
             continue
         mine = counted[counted["community"] == post.community]
         for week in range(1, weeks + 1):
-            start = scenario.warmup_min + (week - 1) * 7 * 1440.0
-            in_week = mine[(mine["t_call"] >= start) & (mine["t_call"] < start + 7 * 1440.0)]
+            start = scenario.warmup_min + (week - 1) * MIN_PER_WEEK
+            in_week = mine[(mine["t_call"] >= start) & (mine["t_call"] < start + MIN_PER_WEEK)]
             bulletins.append(_bulletin(post.name, post.community, week, in_week, start, labels))
     return bulletins
 
@@ -65,8 +66,8 @@ def _bulletin(office, community, week, calls: pd.DataFrame, start_min, labels) -
 
 
 def _when(t_min: float) -> tuple[int, str]:
-    day = int(t_min // 1440) + 1
-    minute = int(t_min % 1440)
+    day = int(t_min // MIN_PER_DAY) + 1
+    minute = int(t_min % MIN_PER_DAY)
     return day, f"{minute // 60:02d}:{minute % 60:02d}"
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.clock import SECONDS_PER_MIN
 from sim.errors import SimInputError
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def streets(world: World, counted: pd.DataFrame, reps: int) -> gpd.GeoDataFrame:
                 "name": _text(data.get("name")),
                 "length_m": float(data.get("length", 0.0)),
                 "speed_kph": float(data.get("speed_kph", np.nan)),
-                "travel_min": float(data.get("travel_time", np.nan)) / 60.0,
+                "travel_min": float(data.get("travel_time", np.nan)) / SECONDS_PER_MIN,
                 "calls_at_ends": per_node.get(str(u), 0.0) + per_node.get(str(v), 0.0),
             }
         )

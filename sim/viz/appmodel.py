@@ -12,6 +12,7 @@ import math
 
 import mesa
 
+from sim.clock import MIN_PER_DAY
 from sim.errors import SimInputError
 from sim.model import PatrolModel
 from sim.network.world import build_world
@@ -91,7 +92,7 @@ class AppModel(mesa.Model):
 
 def clock_text(now_min: float) -> str:
     """'Day 2, 14:05' for a time in minutes (day 1 starts at minute 0)."""
-    day, minute = divmod(math.floor(now_min), 1440)
+    day, minute = divmod(math.floor(now_min), int(MIN_PER_DAY))
     return f"Day {day + 1}, {minute // 60:02d}:{minute % 60:02d}"
 
 

@@ -19,6 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.agents.unit import UnitState
+from sim.clock import MIN_PER_DAY
 from sim.reporting.maps import label_text
 from sim.viz.mapview import DPI, STATE_COLORS, png_bytes
 from sim.viz.series import ROLLING_MIN, Tracker
@@ -71,7 +72,7 @@ class ChartRenderer:
         self.canvas.restore_region(self._background)
         for ax, attr, _, lines in self.panels:
             for line, tracker in zip(lines, self.trackers, strict=True):
-                line.set_data(np.asarray(tracker.t_min) / 1440.0, getattr(tracker, attr))
+                line.set_data(np.asarray(tracker.t_min) / MIN_PER_DAY, getattr(tracker, attr))
                 ax.draw_artist(line)
         for row, tracker in zip(self.bars, self.trackers, strict=True):
             _update_bar_row(row, tracker.state_shares())
@@ -80,7 +81,7 @@ class ChartRenderer:
         return png_bytes(self.canvas)
 
     def _needed_limits(self) -> tuple:
-        days = max((t.t_min[-1] for t in self.trackers if t.t_min), default=0.0) / 1440.0
+        days = max((t.t_min[-1] for t in self.trackers if t.t_min), default=0.0) / MIN_PER_DAY
         right = float(max(1, math.ceil(days + 1e-9)))
         tops = []
         for _, attr, top, _ in self.panels:

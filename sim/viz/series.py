@@ -11,9 +11,10 @@ from collections import deque
 import numpy as np
 
 from sim.agents.unit import UnitState
+from sim.clock import MIN_PER_DAY
 from sim.model import PatrolModel
 
-ROLLING_MIN = 24 * 60.0  # window of the rolling mean response time
+ROLLING_MIN = MIN_PER_DAY  # window of the rolling mean response time
 TARGET_MIN = 10.0  # response target for "share within target"
 SAMPLE_MIN = 5.0  # minutes between samples
 

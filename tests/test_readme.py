@@ -1,0 +1,28 @@
+"""The README's Python examples run as they are written."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+
+
+def test_the_readme_has_python_examples():
+    assert len(BLOCKS) >= 3
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_example_runs(index, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)  # the examples name files relative to the repository
+    out = ROOT / "results" / "readme-sweep"
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        exec(compile(BLOCKS[index], f"README.md python block {index + 1}", "exec"), {})
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    assert capsys.readouterr().out.strip()  # each example prints what it shows
