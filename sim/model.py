@@ -44,6 +44,7 @@ from sim.outcomes.resolution import (
     repeat_delay_min,
     resolution_probability,
 )
+from sim.patrol.patroller import Patroller
 from sim.scenarios.schema import Scenario
 from sim.streams import Streams
 from sim.travel import Travel
@@ -92,7 +93,7 @@ class PatrolModel(mesa.Model):
         self.scenario = scenario
         self.world = world if world is not None else build_world(scenario)
         self.router = self.world.router
-        self.travel = Travel(self.router, scenario.congestion_by_hour)
+        self.travel = Travel(self.router, scenario.congestion_by_hour, scenario.dispatch.locate)
         self.warmup_min = scenario.warmup_min
         self.horizon_min = scenario.horizon_min
         self.events = EventQueue()
@@ -111,11 +112,16 @@ class PatrolModel(mesa.Model):
             self,
             self.schedule,
             self.streams.generator("other_duty"),
-            on_free=self._serve_queue,
+            on_free=self._now_idle,
             on_shift_start=self._arrive_home,
+            on_recall=self._recall,
         )
+        self.patroller = Patroller(self, go_home=self._send_home)
         for unit in self.units:
             self.roster.start(unit)
+        for unit in self.units:
+            if unit.state == UnitState.IDLE:
+                self.patroller.on_idle(unit)
         self.familiarity = Familiarity(
             scenario.outcomes.familiarity, self.units, len(scenario.communities)
         )
@@ -387,6 +393,8 @@ class PatrolModel(mesa.Model):
     def _assign(self, call: Call, unit: Unit) -> None:
         """Send ``unit`` to ``call`` now (the dispatcher's choice)."""
         now = self.time
+        if unit.state == UnitState.PATROL:
+            self.patroller.interrupted(unit)
         if not call.units:
             call.t_assigned = now
             call.unit = unit
@@ -468,17 +476,35 @@ class PatrolModel(mesa.Model):
             else:
                 self._go_home(unit, now)
             return
-        unit.trip = None  # free: serve the queue from here, else go home
+        unit.trip = None  # free: serve the queue from here, else patrol on, else go home
         unit.set_state(UnitState.IDLE if at_post else UnitState.RETURNING, now)
-        if not self._serve_queue(unit) and not at_post:
+        if self._serve_queue(unit) or self.patroller.resume(unit):
+            return
+        if at_post:
+            self.patroller.on_idle(unit)
+        else:
             self._go_home(unit, now)
 
     def _serve_queue(self, unit: Unit) -> bool:
         return self.dispatcher.serve_queue(unit)
 
+    def _now_idle(self, unit: Unit) -> None:
+        """The unit is free at its post: the queue first, else (a break, then) patrol."""
+        if not self._serve_queue(unit):
+            self.patroller.on_idle(unit)
+
+    def _send_home(self, unit: Unit) -> None:
+        self._go_home(unit, self.time)
+
+    def _recall(self, unit: Unit) -> None:
+        """A duty block or the end of its shift calls a patrolling unit back to its post."""
+        self.patroller.interrupted(unit)
+        unit.patrol_until = -math.inf
+        self._go_home(unit, self.time)
+
     def _go_home(self, unit: Unit, now: float) -> None:
         travel_min = self.travel.home_min(unit)
-        slowdown = self.travel.slowdown_at(now)
+        slowdown = self.travel.slowdown_of(unit, now)
         t_home = unit.start_trip(unit.post.node, now, travel_min, slowdown=slowdown)
         unit.set_state(UnitState.RETURNING, now)
         self.events.schedule(t_home, Priority.UNIT, self._on_home, (unit, unit.trip_id))
@@ -498,4 +524,4 @@ class PatrolModel(mesa.Model):
             self.roster.start_duty(unit)
         else:
             unit.set_state(UnitState.IDLE, self.time)
-            self._serve_queue(unit)
+            self._now_idle(unit)

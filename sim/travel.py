@@ -2,7 +2,10 @@
 
 A unit at its post first mobilises (the call's own mobilisation time); a unit on the road
 first finishes the edge it is on. Then it drives the fastest path, stretched by the
-congestion multiplier of the hour it sets off (``congestion_by_hour``). Dispatch policies
+congestion multiplier of the hour it sets off (``congestion_by_hour``) and divided by its
+speed factor (a unit on foot or e-bike is slower than a car on the same streets).
+With ``dispatch.locate: post`` the command room ranks free units as if they were at their
+posts (no live positions); the chosen unit still drives from where it really is. Dispatch policies
 rank units with ``Travel.fastest``; the model plans the chosen unit's trip with
 ``Travel.trip``, which reuses the ranking's exact figure, so a policy cannot change a travel
 time, only choose who goes.
@@ -37,9 +40,15 @@ class TripPlan:
 class Travel:
     """Arrival times of units at calls, on one router and one congestion profile."""
 
-    def __init__(self, router: Router, congestion_by_hour: Sequence[float] | None = None):
+    def __init__(
+        self,
+        router: Router,
+        congestion_by_hour: Sequence[float] | None = None,
+        locate: str = "avl",
+    ):
         self.router = router
         self.congestion_by_hour = congestion_by_hour
+        self.at_posts = locate == "post"
         self._ranked: tuple[int, float, Unit, float] | None = None  # (call id, t, unit, min)
 
     def slowdown_at(self, t_min: float) -> float:
@@ -51,6 +60,10 @@ class Travel:
         hourly = self.congestion_by_hour
         return 1.0 if hourly is None else hourly[hour_of_day(t_min)]
 
+    def slowdown_of(self, unit: Unit, t_min: float) -> float:
+        """Travel time over free-flow car time for ``unit`` setting off at ``t_min``."""
+        return self.slowdown_at(t_min) / unit.speed_factor
+
     @staticmethod
     def mobilise_min(unit: Unit, call: Call) -> float:
         """Minutes before ``unit`` leaves for ``call``: the call's mobilisation, from a post."""
@@ -60,6 +73,8 @@ class Travel:
         """The unit that reaches ``call`` first (exact; ties to the first listed), or None."""
         if not units:
             return None
+        if self.at_posts or any(u.speed_factor != 1.0 for u in units):
+            return self._fastest_by_row(units, call, now_min)
         slowdown = self.slowdown_at(now_min)
         mobilise = call.mobilise_min
         nodes, offsets = [], []
@@ -73,14 +88,37 @@ class Travel:
         self._ranked = (call.id, now_min, units[k], minutes * slowdown)
         return units[k]
 
+    def _fastest_by_row(self, units: Sequence[Unit], call: Call, now_min: float) -> Unit | None:
+        """Rank with each unit's own speed, or as if at posts: one reverse search to the call."""
+        to_call = self.router.times_to(call.node)
+        best_k, best = -1, float("inf")
+        for k, unit in enumerate(units):
+            if self.at_posts:  # the command room assumes it is at its post, ready to leave
+                minutes = to_call[unit.post.node] * self.slowdown_of(unit, now_min)
+                minutes += call.mobilise_min
+            else:
+                node, lead = unit.position_source(now_min)
+                minutes = to_call[node] * self.slowdown_of(unit, now_min) + lead
+                minutes += self.mobilise_min(unit, call)
+            if minutes < best:
+                best_k, best = k, float(minutes)
+        if best_k < 0:
+            return None
+        if not self.at_posts:  # the ranking's figure is the trip's: keep it for ``trip``
+            self._ranked = (call.id, now_min, units[best_k], best)
+        return units[best_k]
+
     def arrival_min(self, unit: Unit, call: Call, now_min: float) -> float:
         """Minutes until ``unit`` would reach ``call`` if sent now (inf if it cannot)."""
         ranked = self._ranked
         if ranked is not None and ranked[0] == call.id and ranked[1] == now_min:
             if ranked[2] is unit:
                 return ranked[3]
-        slowdown = self.slowdown_at(now_min)
         node, lead = unit.position_source(now_min)
+        if unit.speed_factor != 1.0:
+            minutes = self.router.time(node, call.node) * self.slowdown_of(unit, now_min)
+            return minutes + lead + self.mobilise_min(unit, call)
+        slowdown = self.slowdown_at(now_min)
         offset = (lead + self.mobilise_min(unit, call)) / slowdown
         return self.router.nearest([node], call.node, [offset])[1] * slowdown
 
@@ -89,10 +127,10 @@ class Travel:
         total_min = self.arrival_min(unit, call, now_min)
         source, lead_min = unit.position_source(now_min)
         mobilise = self.mobilise_min(unit, call)
-        slowdown = self.slowdown_at(now_min)
+        slowdown = self.slowdown_of(unit, now_min)
         free_flow_min = (total_min - lead_min - mobilise) / slowdown
         return TripPlan(source, lead_min, mobilise, free_flow_min, slowdown)
 
     def home_min(self, unit: Unit) -> float:
-        """Free-flow minutes from where ``unit`` is (its last node) back to its post."""
+        """Free-flow car minutes from where ``unit`` is (its last node) back to its post."""
         return self.router.time(unit.node, unit.post.node)

@@ -33,17 +33,21 @@ class Roster:
         rng: np.random.Generator,
         on_free: Callable[[Unit], None],
         on_shift_start: Callable[[Unit], None],
+        on_recall: Callable[[Unit], None] | None = None,
     ):
         """Schedule on ``schedule``, draw from ``rng``, read the time from ``clock``.
 
         ``on_free(unit)``: the unit is idle at its post again (serve the queue);
-        ``on_shift_start(unit)``: an off-shift unit comes on (it reports at its post).
+        ``on_shift_start(unit)``: an off-shift unit comes on (it reports at its post);
+        ``on_recall(unit)``: a patrolling unit is called back to its post for a pending duty
+        block or the end of its shift.
         """
         self.clock = clock
         self.schedule = schedule
         self.rng = rng
         self.on_free = on_free
         self.on_shift_start = on_shift_start
+        self.on_recall = on_recall
 
     def start(self, unit: Unit) -> None:
         """Schedule the unit's first duty block and its shifts."""
@@ -69,6 +73,8 @@ class Roster:
         unit.duty_pending = True
         if unit.state == UnitState.IDLE:
             self.start_duty(unit)
+        elif unit.state == UnitState.PATROL and self.on_recall is not None:
+            self.on_recall(unit)
 
     def start_duty(self, unit: Unit) -> None:
         """The unit (free at its post) goes to its pending duty block now."""
@@ -103,3 +109,5 @@ class Roster:
             unit.set_state(UnitState.OFF_SHIFT, now)
         else:
             unit.off_shift_pending = True
+            if unit.state == UnitState.PATROL and self.on_recall is not None:
+                self.on_recall(unit)

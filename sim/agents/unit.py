@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ import mesa
 import numpy as np
 
 from sim.network.routing import Route
+from sim.scenarios.patrol import MODE_SPEED_FACTOR
 
 if TYPE_CHECKING:
     from sim.agents.post import PostAgent
@@ -28,10 +30,12 @@ class UnitState(IntEnum):
     FOLLOW_UP = 4  # case or problem work after the scene, unavailable
     OTHER_DUTY = 5  # pulled away to other duties, unavailable
     OFF_SHIFT = 6
+    PATROL = 7  # free and dispatchable, moving along its beat (or dwelling at a hot spot)
 
 
 STATE_NAMES = tuple(s.name.lower() for s in UnitState)
-FREE_STATES = (UnitState.IDLE, UnitState.RETURNING)
+FREE_STATES = (UnitState.IDLE, UnitState.RETURNING, UnitState.PATROL)
+MOVING_STATES = (UnitState.EN_ROUTE, UnitState.RETURNING, UnitState.PATROL)
 
 
 @dataclass
@@ -88,6 +92,12 @@ class Unit(mesa.Agent):
         self._warmup_min = warmup_min
         self._since_min = 0.0
         self.calls_attended = 0
+        self.speed_factor = MODE_SPEED_FACTOR[group.vehicle]  # its speed over a car's
+        self.patrol_until = -math.inf  # end of the current patrol stint
+        self.patrol_token = 0  # bumps when a planned patrol step becomes stale
+        self.route_stop = 0  # 'route' patrols: the stop it heads for
+        self.leg = None  # the patrol leg under way (sim.patrol.coverage.Leg)
+        self.dwell_since = math.nan  # when it began to stay at a hot spot (nan: it is not)
 
     @property
     def is_free(self) -> bool:
@@ -139,6 +149,21 @@ class Unit(mesa.Agent):
         self.node = target
         return self.trip.t_arrive_min
 
+    def start_leg(self, route: Route) -> float:
+        """Set off (from the node it is at) along a planned patrol leg; return its end time."""
+        self.trip_id += 1
+        target = int(route.nodes[-1])
+        self.trip = Trip(int(route.nodes[0]), target, route.t_depart_min, route.t_arrive_min,
+                         route=route)  # fmt: skip
+        self.node = target
+        return route.t_arrive_min
+
+    def stop_at(self, node: int) -> None:
+        """Stand still at ``node`` (a patrol cut short, a dwell): no trip under way."""
+        self.trip_id += 1
+        self.trip = None
+        self.node = node
+
     def route(self) -> Route:
         """The current trip's route, computed the first time it is needed."""
         trip = self.trip
@@ -151,7 +176,7 @@ class Unit(mesa.Agent):
 
     def position_source(self, now_min: float) -> tuple[int, float]:
         """(node it can be routed from, minutes until it is there) for dispatch."""
-        if self.state is not UnitState.RETURNING or self.trip is None:
+        if self.trip is None or self.state not in (UnitState.RETURNING, UnitState.PATROL):
             return self.node, 0.0
         return self.route().next_node_at(now_min)
 
@@ -159,7 +184,7 @@ class Unit(mesa.Agent):
         """Map position at ``now_min``, interpolated along the route."""
         router = self.router
         trip = self.trip
-        moving = self.state in (UnitState.EN_ROUTE, UnitState.RETURNING)
+        moving = self.state in MOVING_STATES
         if not moving or trip is None:
             return float(router.x[self.node]), float(router.y[self.node])
         if trip.lead is not None and now_min < trip.t_start_min:

@@ -31,6 +31,8 @@ class World:
     community_nodes: tuple[np.ndarray, ...]  # node indices of every community
     post_nodes: dict[str, int]
     post_community: dict[str, int]
+    hot_spot_nodes: tuple[int, ...] = ()  # the listed hot spots (none: chosen by the model)
+    route_nodes: tuple[tuple[int, ...], ...] = ()  # each unit group's patrol route stops
 
 
 def build_world(scenario: Scenario) -> World:
@@ -40,10 +42,9 @@ def build_world(scenario: Scenario) -> World:
     replications and scenarios that differ elsewhere share one. A world changes no state
     when models read it, except its router's row caches, which are thread-safe.
     """
-    parts = {
-        k: scenario.model_dump(mode="json")[k]
-        for k in ("network", "communities", "posts", "snap_tolerance_m")
-    }
+    data = scenario.model_dump(mode="json")
+    parts = {k: data[k] for k in ("network", "communities", "posts", "snap_tolerance_m")}
+    parts["places"] = [data["hot_spots"]["places"], [g["patrol"]["route"] for g in data["units"]]]
     key = json.dumps(parts, sort_keys=True) + str(scenario.source_dir)
     with _LOCK:
         if key not in _CACHE:
@@ -83,9 +84,33 @@ def _build(scenario: Scenario, base_dir: Path | None) -> World:
         own = names.index(post.community) if post.community else int(community_of_node[node])
         post_community[post.name] = own
     router.precompute(sorted(set(post_nodes.values())))
+    snap = _place_snapper(network, router, scenario)
+    hot_spots = tuple(snap(p, "hot spot") for p in scenario.hot_spots.places)
+    routes = tuple(tuple(snap(p, "patrol stop") for p in g.patrol.route) for g in scenario.units)
     return World(
-        network, router, anchors, community_of_node, community_nodes, post_nodes, post_community
+        network,
+        router,
+        anchors,
+        community_of_node,
+        community_nodes,
+        post_nodes,
+        post_community,
+        hot_spots,
+        routes,
     )
+
+
+def _place_snapper(network: Network, router: Router, scenario: Scenario):
+    """Snap a patrol place (hot spot, route stop) to its node, naming it in errors."""
+
+    def snap(place, what: str) -> int:
+        if router.n_nodes == 1:
+            return 0
+        label = f"{what} {place.name!r}" if place.name else what
+        node_id = snap_point(network, place.location(), scenario.snap_tolerance_m, what=label)
+        return router.index[node_id]
+
+    return snap
 
 
 def _anchor_nodes(scenario: Scenario, network: Network, router: Router) -> tuple[int, ...]:

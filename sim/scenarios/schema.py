@@ -23,6 +23,7 @@ from sim.scenarios.distributions import Distribution, as_distribution_input
 from sim.scenarios.frozen import FromFile, Frozen
 from sim.scenarios.network_spec import NetworkSpec
 from sim.scenarios.outcomes import Bulletins, CommunityWork, Escalation, Outcomes, Repeat
+from sim.scenarios.patrol import Deterrence, HotSpots, Mode, OnView, Patrol
 
 #: Names a scenario may give as ``dispatch.policy``: the built-in policies, and every policy
 #: registered with ``sim.dispatch.policies.register_policy`` (which adds its name here).
@@ -120,6 +121,8 @@ class UnitGroup(Frozen):
     tenure_years: float = Field(default=1.0, ge=0)
     shift: Shift | None = None  # None: staffed 24 h (by rotating crews)
     other_duty: OtherDuty = OtherDuty()
+    vehicle: Mode = "car"  # how it answers calls (speed factor: MODE_SPEED_FACTOR)
+    patrol: Patrol = Patrol()  # what it does when free (default: stays at its post)
 
 
 class CallType(Frozen):
@@ -138,6 +141,7 @@ class CallType(Frozen):
     lateness: bool | None = None  # does lateness lower resolution? None: if criminal
     repeat: Repeat | None = None  # None: unresolved calls do not call again
     escalation: Escalation | None = None
+    on_view: OnView | None = None  # None: only ever known from a call
 
     @model_validator(mode="before")
     @classmethod
@@ -231,6 +235,9 @@ class Dispatch(Frozen):
     """The command room (综合指挥室): dispatch delay, policy and its options."""
 
     policy: str = "nearest"
+    # Where the command room thinks free units are when ranking them: 'avl' (live positions,
+    # e.g. GPS) or 'post' (at their posts). The trip is always driven from the true position.
+    locate: Literal["avl", "post"] = "avl"
     delay_min: Dist = 0.0
     mobilisation_min: Dist = 0.0  # from a post only; units already on the road are mobile
     borrow_after_min: float | None = Field(default=0.0, ge=0)  # community_first; None: never
@@ -271,6 +278,8 @@ class Scenario(FromFile):
     outcomes: Outcomes = Outcomes()
     community_work: CommunityWork = CommunityWork()
     bulletins: Bulletins = Bulletins()
+    hot_spots: HotSpots = HotSpots()
+    deterrence: Deterrence = Deterrence()
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:

@@ -1,0 +1,219 @@
+"""The patrol of every unit: stints, legs, dwells, and what happens when one is cut short.
+
+A unit whose group patrols (``patrol.policy`` other than ``stay``) alternates, while free,
+between a break at its post and a patrol stint: breaks last on average ``stint * (1 - share)
+/ share`` (exponential), so that it patrols ``share`` of its free time. On a stint it
+drives leg after leg (the policy's); one event ends each leg. Dispatched, recalled to other
+duties or at the end of its shift, it stops where it is; after a call during a stint it
+patrols on from the scene, after the stint it goes back to its post.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from sim.agents.unit import Unit, UnitState
+from sim.events import Priority
+from sim.patrol.coverage import Coverage, Leg
+from sim.patrol.legs import path_leg
+from sim.patrol.policies import PATROL_POLICIES
+from sim.scenarios.patrol import MODE_SPEED_FACTOR
+
+if TYPE_CHECKING:
+    from sim.agents.resident import Resident
+    from sim.network.world import World
+    from sim.scenarios.schema import Scenario
+    from sim.streams import Streams
+    from sim.travel import Travel
+
+
+class PatrolHost(Protocol):
+    """What patrol needs from the model."""
+
+    time: float
+    scenario: Scenario
+    world: World
+    travel: Travel
+    streams: Streams
+    warmup_min: float
+    units: Sequence[Unit]
+    residents: Sequence[Resident]
+    schedule: Callable[[float, Priority, Callable[[Any], None], Any], None]
+
+
+class Patroller:
+    """Patrol stints and legs of every unit, and the coverage they give."""
+
+    def __init__(self, host: PatrolHost, go_home: Callable[[Unit], None]):
+        """``go_home(unit)``: the model sends a free unit back to its post."""
+        self.host = host
+        self.go_home = go_home
+        self.router = host.world.router
+        self.active = any(g.patrol.patrols for g in host.scenario.units)
+        self.rng = host.streams.generator("patrol")
+        self._coverage: Coverage | None = None
+        self._beats: dict[int, np.ndarray] = {}
+        self._hot_spots: tuple[int, ...] | None = None
+        self.on_leg_end: Callable[[Unit, Leg, float], None] | None = None  # on-view hook
+        self.on_stay: Callable[[int, float, float], None] | None = None  # deterrence hook
+
+    # -- what the policies use ---------------------------------------------------------
+    @property
+    def coverage(self) -> Coverage:
+        """Passes per street segment (built on first use)."""
+        if self._coverage is None:
+            world = self.host.world
+            self._coverage = Coverage(
+                self.router, world.network.graph, world.community_of_node, self.host.warmup_min
+            )
+        return self._coverage
+
+    def slowdown(self, unit: Unit, t_min: float) -> float:
+        """Patrol time over car free-flow time: congestion over the patrol mode's speed."""
+        factor = MODE_SPEED_FACTOR[unit.group.patrol.mode]
+        return self.host.travel.slowdown_at(t_min) / factor
+
+    def beat_of(self, unit: Unit) -> np.ndarray:
+        """Which nodes the unit patrols: its community (offices) or every node (stations)."""
+        beat = unit.group.patrol.beat
+        if beat == "auto":
+            beat = "community" if unit.post.kind == "office" else "district"
+        key = unit.post.community if beat == "community" else -1
+        if key not in self._beats:
+            world = self.host.world
+            self._beats[key] = (
+                np.ones(self.router.n_nodes, dtype=bool)
+                if key < 0
+                else world.community_of_node == key
+            )
+        return self._beats[key]
+
+    def path_to(self, unit: Unit, target: int, now_min: float, dwell_min: float = 0.0) -> Leg:
+        """The fastest path of ``unit`` to ``target`` at its patrol pace (then a dwell)."""
+        slowdown = self.slowdown(unit, now_min)
+        return path_leg(self.router, self.coverage, unit.node, target, now_min, slowdown,
+                        dwell_min)  # fmt: skip
+
+    def hot_spots(self) -> tuple[int, ...]:
+        """The listed hot spots, else the ``top_k`` nodes with the most residents."""
+        if self._hot_spots is None:
+            listed = self.host.world.hot_spot_nodes
+            if listed:
+                self._hot_spots = listed
+            else:
+                people = np.zeros(self.router.n_nodes)
+                for resident in self.host.residents:
+                    people[resident.node] += resident.people
+                top = np.argsort(-people, kind="stable")[: self.host.scenario.hot_spots.top_k]
+                self._hot_spots = tuple(int(n) for n in top if people[n] > 0)
+        return self._hot_spots
+
+    def next_hot_spot(self, unit: Unit) -> int:
+        """The unit's beat's hot spot visited least recently (-1: none)."""
+        in_beat = self.beat_of(unit)
+        spots = [s for s in self.hot_spots() if in_beat[s]] or list(self.hot_spots())
+        if not spots:
+            return -1
+        visited = self.coverage.last_visit
+        return min(spots, key=lambda s: (visited.get(s, -math.inf), s))
+
+    def route_of(self, unit: Unit) -> tuple[int, ...]:
+        """The stops of the unit's group's 'route' patrol."""
+        return self.host.world.route_nodes[self.host.scenario.units.index(unit.group)]
+
+    # -- stints ------------------------------------------------------------------------
+    def on_idle(self, unit: Unit) -> None:
+        """The unit is free at its post: plan its next stint after a break."""
+        patrol = unit.group.patrol
+        if not patrol.patrols or not unit.on_shift:
+            return
+        unit.patrol_token += 1
+        mean_break = patrol.stint_min.mean_value * (1 - patrol.share) / patrol.share
+        due = self.host.time + (self.rng.exponential(mean_break) if mean_break > 0 else 0.0)
+        self.host.schedule(due, Priority.UNIT, self._on_stint_due, (unit, unit.patrol_token))
+
+    def _on_stint_due(self, arg: tuple[Unit, int]) -> None:
+        unit, token = arg
+        if token != unit.patrol_token or unit.state != UnitState.IDLE or not unit.is_free:
+            return
+        now = self.host.time
+        unit.patrol_until = now + unit.group.patrol.stint_min.quantile(self.rng.random())
+        unit.set_state(UnitState.PATROL, now)
+        self.next_leg(unit)
+
+    def resume(self, unit: Unit) -> bool:
+        """After a call: patrol on from the scene if its stint is not over (True if so)."""
+        if not unit.group.patrol.patrols or unit.patrol_until <= self.host.time:
+            return False
+        unit.set_state(UnitState.PATROL, self.host.time)
+        self.next_leg(unit)
+        return True
+
+    def next_leg(self, unit: Unit) -> None:
+        """Start the unit's next leg, or end its stint (back to its post)."""
+        now = self.host.time
+        policy = PATROL_POLICIES[unit.group.patrol.policy]
+        leg = policy(self, unit, now) if now < unit.patrol_until else None
+        if leg is None:
+            unit.patrol_until = -math.inf
+            self.go_home(unit)
+            return
+        unit.patrol_token += 1
+        self.coverage.plan(leg)
+        if len(leg.entries) == 0:  # already there: dwell
+            self._dwell(unit, leg)
+            return
+        t_end = unit.start_leg(leg.route)
+        unit.leg = leg
+        self.host.schedule(t_end, Priority.UNIT, self._on_leg_end, (unit, unit.trip_id, leg))
+        if self.on_leg_end is not None:
+            self.on_leg_end(unit, leg, now)
+
+    def _on_leg_end(self, arg: tuple[Unit, int, Leg]) -> None:
+        unit, trip_id, leg = arg
+        if trip_id != unit.trip_id or unit.state != UnitState.PATROL:
+            return  # dispatched or recalled meanwhile
+        now = self.host.time
+        self.coverage.record(leg, now)
+        unit.leg = None
+        unit.stop_at(int(leg.route.nodes[-1]))
+        if leg.dwell_min > 0 and now < unit.patrol_until:
+            self._dwell(unit, leg)
+        else:
+            self.next_leg(unit)
+
+    def _dwell(self, unit: Unit, leg: Leg) -> None:
+        now = self.host.time
+        node = int(leg.route.nodes[-1])
+        unit.stop_at(node)
+        unit.dwell_since = now
+        self.coverage.last_visit[node] = now
+        end = min(now + leg.dwell_min, max(now, unit.patrol_until))
+        self.host.schedule(end, Priority.UNIT, self._on_dwell_end, (unit, unit.patrol_token))
+        if self.on_stay is not None:
+            self.on_stay(node, now, end)
+
+    def _on_dwell_end(self, arg: tuple[Unit, int]) -> None:
+        unit, token = arg
+        if token != unit.patrol_token or unit.state != UnitState.PATROL:
+            return
+        self.coverage.stayed(unit.node, unit.dwell_since, self.host.time)
+        unit.dwell_since = math.nan
+        self.next_leg(unit)
+
+    def interrupted(self, unit: Unit) -> None:
+        """The unit leaves its patrol now (dispatched, recalled): count what it did."""
+        now = self.host.time
+        unit.patrol_token += 1
+        if unit.leg is not None:
+            self.coverage.record(unit.leg, now)
+            unit.leg = None
+        if not math.isnan(unit.dwell_since):
+            self.coverage.stayed(unit.node, unit.dwell_since, now)
+            if self.on_stay is not None:
+                self.on_stay(unit.node, unit.dwell_since, now)
+            unit.dwell_since = math.nan

@@ -1,0 +1,101 @@
+"""Patrol policies, in a registry chosen by name per unit group (``patrol.policy``).
+
+A patrol policy is ``policy(patroller, unit, now_min) -> Leg | None``: the next leg of a
+unit on patrol (None: it has nothing to do and goes back to its post). ``stay`` never
+patrols. Register new ones with ``@register_patrol("name")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from sim.patrol.coverage import Coverage, Leg
+from sim.patrol.legs import walk_leg
+from sim.scenarios.patrol import PATROL_POLICY_NAMES
+
+if TYPE_CHECKING:
+    from sim.agents.unit import Unit
+
+
+class Patroller(Protocol):
+    """What a patrol policy may use (``sim.patrol.patroller.Patroller``)."""
+
+    coverage: Coverage
+    rng: np.random.Generator
+
+    def beat_of(self, unit: Unit) -> np.ndarray:
+        """Which nodes the unit patrols."""
+
+    def slowdown(self, unit: Unit, t_min: float) -> float:
+        """Patrol time over car free-flow time."""
+
+    def next_hot_spot(self, unit: Unit) -> int:
+        """The hot spot the unit should visit next (-1: none)."""
+
+    def route_of(self, unit: Unit) -> tuple[int, ...]:
+        """The stops of the unit's route."""
+
+    def path_to(self, unit: Unit, target: int, now_min: float, dwell_min: float = 0.0) -> Leg:
+        """The fastest path of the unit to ``target`` (then a dwell)."""
+
+
+PatrolPolicy = Callable[[Patroller, "Unit", float], "Leg | None"]
+PATROL_POLICIES: dict[str, PatrolPolicy] = {}
+
+
+def register_patrol(name: str) -> Callable[[PatrolPolicy], PatrolPolicy]:
+    """Register a patrol policy under ``name`` (a decorator)."""
+
+    def add(policy: PatrolPolicy) -> PatrolPolicy:
+        PATROL_POLICIES[name] = policy
+        PATROL_POLICY_NAMES.add(name)  # scenarios may now name it
+        return policy
+
+    return add
+
+
+@register_patrol("stay")
+def stay(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
+    """Stay at the post (the default): no patrol."""
+    return None
+
+
+@register_patrol("random")
+def random_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
+    """Preventive patrol of the beat's streets, least recently covered first."""
+    in_beat = patroller.beat_of(unit)
+    if not in_beat[unit.node]:  # outside its beat (after a call): back to the post first
+        return patroller.path_to(unit, unit.post.node, now_min)
+    duration = min(unit.group.patrol.leg_min, unit.patrol_until - now_min)
+    leg = walk_leg(
+        patroller.coverage,
+        unit.node,
+        in_beat,
+        now_min,
+        duration,
+        patroller.slowdown(unit, now_min),
+        patroller.rng,
+    )
+    return leg if len(leg.entries) else None
+
+
+@register_patrol("hot_spots")
+def hot_spots(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
+    """To the beat's hot spot visited least recently, then a dwell there (Koper)."""
+    spot = patroller.next_hot_spot(unit)
+    if spot < 0:
+        return None
+    dwell = unit.group.patrol.dwell_min.quantile(patroller.rng.random())
+    return patroller.path_to(unit, spot, now_min, dwell)
+
+
+@register_patrol("route")
+def route_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
+    """A fixed loop of places, in order."""
+    stops = patroller.route_of(unit)
+    if unit.node == stops[unit.route_stop]:  # there: on to the next stop
+        unit.route_stop = (unit.route_stop + 1) % len(stops)
+    return patroller.path_to(unit, stops[unit.route_stop], now_min)
