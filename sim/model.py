@@ -44,7 +44,10 @@ from sim.outcomes.resolution import (
     repeat_delay_min,
     resolution_probability,
 )
+from sim.patrol.deterrence import Deterrence
+from sim.patrol.on_view import OnViewIncidents
 from sim.patrol.patroller import Patroller
+from sim.scenarios.patrol import MODE_SPEED_FACTOR
 from sim.scenarios.schema import Scenario
 from sim.streams import Streams
 from sim.travel import Travel
@@ -116,7 +119,20 @@ class PatrolModel(mesa.Model):
             on_shift_start=self._arrive_home,
             on_recall=self._recall,
         )
-        self.patroller = Patroller(self, go_home=self._send_home)
+        self.incidents = self._on_view_incidents()
+        self.deterrence = (
+            Deterrence(scenario.deterrence, self.router, len(self._base_calls),
+                       self.streams.generator("deterrence"))
+            if scenario.deterrence.enabled
+            else None
+        )  # fmt: skip
+        self.patroller = Patroller(
+            self,
+            go_home=self._send_home,
+            take_incident=self._take_on_view,
+            incidents=self.incidents,
+            on_stay=self.deterrence.stay if self.deterrence is not None else None,
+        )
         for unit in self.units:
             self.roster.start(unit)
         for unit in self.units:
@@ -201,6 +217,19 @@ class PatrolModel(mesa.Model):
         )
         self._base_times.append(math.inf)  # a sentinel: no more base calls
         self._next_base = 0
+
+    def _on_view_incidents(self) -> OnViewIncidents | None:
+        """The base calls that are on-view incidents (None when no call type is)."""
+        if not any(t.on_view is not None for t in self.call_types):
+            return None
+        return OnViewIncidents(
+            self.call_types,
+            self._base_times[:-1],
+            [type_index for type_index, _, _ in self._base_calls],
+            [self.residents[r].node for _, r, _ in self._base_calls],
+            self.streams.generator("on_view"),
+            self.warmup_min,
+        )
 
     def _replayed_calls(self) -> CallStream:
         """The calls of the scenario's calls table; a resident (no population) at each node."""
@@ -297,6 +326,7 @@ class PatrolModel(mesa.Model):
             meta,
         )
         summary["problems"] = self.community_work.summary()
+        summary["patrol"] = self.patroller.summary()
         return summary
 
     # -- calls --------------------------------------------------------------------------
@@ -309,8 +339,37 @@ class PatrolModel(mesa.Model):
         type_index, resident_index, draws = self._base_calls[k]
         resident = self.residents[resident_index]
         self._next_base = k + 1
-        if not (self._prevention and self._prevented(type_index, resident, draws)):
-            self.receive_call(type_index, resident, draws)
+        if self._prevention and self._prevented(type_index, resident, draws):
+            return
+        if self.deterrence is not None and self.deterrence.prevents(k, resident.node, self.time):
+            return
+        if self.incidents is not None and self.incidents.is_incident(k):
+            t_report = self.incidents.begin(k)  # seen by a patrol, or reported later, or not
+            if t_report < math.inf:
+                self.events.schedule(t_report, Priority.CALL, self._on_incident_report, k)
+            return
+        self.receive_call(type_index, resident, draws)
+
+    def _on_incident_report(self, k: int) -> None:
+        """Nobody on patrol saw on-view incident ``k``: someone reports it now."""
+        if self.incidents.report(k):
+            type_index, resident_index, draws = self._base_calls[k]
+            self.receive_call(type_index, self.residents[resident_index], draws, found_by="report")
+
+    def _take_on_view(self, unit: Unit, k: int) -> None:
+        """A patrolling unit noticed on-view incident ``k`` where it is: it takes it at once."""
+        type_index, resident_index, draws = self._base_calls[k]
+        resident = self.residents[resident_index]
+        call = self.receive_call(type_index, resident, draws, found_by="patrol", dispatch_it=False)
+        now = self.time
+        call.t_ready = call.t_assigned = now
+        call.unit = unit
+        call.units.append(unit)
+        unit.call = call
+        unit.set_state(UnitState.EN_ROUTE, now)  # no trip: it is there
+        self._on_arrive((unit, unit.trip_id))
+        if call.missing_units > 0:  # backups are dispatched as for a call
+            self.dispatcher.ready(call, self.free_units())
 
     def _prevented(self, type_index: int, resident: Resident, draws: list[float]) -> bool:
         """Bulletins' prevention effect (an assumption, off by default), from week 2 on."""
@@ -329,8 +388,14 @@ class PatrolModel(mesa.Model):
         draws: list[float],
         repeat_of: Call | None = None,
         problem: int = -1,
+        found_by: str = "call",
+        dispatch_it: bool = True,
     ) -> Call:
-        """A resident's call reaches the command room now."""
+        """A resident's call reaches the command room now.
+
+        ``found_by`` says how it became known (call, patrol, report); ``dispatch_it=False``:
+        a job a unit found itself, on view, with no dispatch.
+        """
         now = self.time
         call = Call(
             id=len(self.calls),
@@ -344,6 +409,7 @@ class PatrolModel(mesa.Model):
             first_type=type_index,
             problem=problem,
             units_needed=self.call_types[type_index].units_needed,
+            found_by=found_by,
         )
         if repeat_of is not None:
             first = repeat_of if repeat_of.repeat_of < 0 else self.calls[repeat_of.repeat_of]
@@ -354,7 +420,8 @@ class PatrolModel(mesa.Model):
         dispatch = self.scenario.dispatch
         call.mobilise_min = dispatch.mobilisation_min.quantile(draws[_D["mobilisation"]])
         delay = dispatch.delay_min.quantile(draws[_D["dispatch_delay"]])
-        self.events.schedule(now + delay, Priority.CALL, self._on_ready, call)
+        if dispatch_it:
+            self.events.schedule(now + delay, Priority.CALL, self._on_ready, call)
         if self.call_types[type_index].escalation is not None:
             escalate_after = escalation_delay_min(
                 self, call, draws[_D["escalation"]], draws[_D["escalation_time"]]
@@ -517,6 +584,7 @@ class PatrolModel(mesa.Model):
 
     def _arrive_home(self, unit: Unit) -> None:
         unit.trip = None
+        unit.speed_factor = MODE_SPEED_FACTOR[unit.group.vehicle]  # back to its vehicle
         if unit.off_shift_pending:
             unit.off_shift_pending = False
             unit.set_state(UnitState.OFF_SHIFT, self.time)

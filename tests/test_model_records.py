@@ -42,6 +42,7 @@ EXTRA_COLUMNS = {
     "familiarity": "float64",  # of the attending unit with the call's community
     "problem": "Int64",  # the latent problem behind the call, if any
     "in_warmup": "bool",
+    "found_by": "string",  # how it became known: call, patrol (on view), report
 }
 
 FIGURES = {"mean", "median", "p90", "max"}
@@ -90,6 +91,7 @@ def test_summary_has_the_design_keys(embedded_run):
     assert set(summary["utilization"]) == {"mean", "by_state"}
     assert set(summary["utilization"]["by_state"]) == {
         "idle", "en_route", "on_scene", "returning", "follow_up", "other_duty", "off_shift",
+        "patrol",
     }  # fmt: skip
     assert sum(summary["utilization"]["by_state"].values()) == pytest.approx(1.0)
     assert set(summary["by_community"]) == {c.name for c in sc.communities}

@@ -92,7 +92,9 @@ class Unit(mesa.Agent):
         self._warmup_min = warmup_min
         self._since_min = 0.0
         self.calls_attended = 0
-        self.speed_factor = MODE_SPEED_FACTOR[group.vehicle]  # its speed over a car's
+        # its speed over a car's: its vehicle's at the post, its patrol mode's from a patrol
+        # (it answers calls and comes back on what it patrols with) until it is home again
+        self.speed_factor = MODE_SPEED_FACTOR[group.vehicle]
         self.patrol_until = -math.inf  # end of the current patrol stint
         self.patrol_token = 0  # bumps when a planned patrol step becomes stale
         self.route_stop = 0  # 'route' patrols: the stop it heads for

@@ -42,6 +42,7 @@ class Call:
     may_borrow: bool = False  # community_first: its borrowing threshold has passed
     clear_due: float = math.nan  # when the scene will be cleared (first arrival + service)
     mobilise_min: float = 0.0  # what a unit at its post needs before it leaves for it
+    found_by: str = "call"  # how it became known: call, patrol (on view), report (later)
     units: list[Any] = field(default_factory=list)  # every unit assigned, primary first
 
     @property

@@ -51,6 +51,7 @@ COLUMNS: dict[str, str] = {
     "familiarity": "float64",
     "problem": "Int64",
     "in_warmup": "bool",
+    "found_by": "string",
 }
 
 
@@ -100,6 +101,7 @@ def call_records(model: RecordsSource) -> pd.DataFrame:
             "familiarity": times["familiarity"],
             "problem": pd.arrays.IntegerArray(problem, problem < 0),
             "in_warmup": times["t_call"] < model.warmup_min,
+            "found_by": [c.found_by for c in calls],
         }
     )
     return _typed(frame)

@@ -4,7 +4,9 @@ A segment is a street between two nodes, both directions together. Passes count 
 warm-up. Larson's patrol frequency, the mean time between passes of a segment, is reported
 as observed minutes x segments / passes (for K units on m segments of traversal time tau,
 patrolling all the time, it is m tau / K whatever the walk, if every segment is covered
-alike in the long run).
+alike in the long run). Tour legs are counted as stretches of their tour and turned into
+passes per segment in bulk when figures are asked for; a stretch counts when its leg began
+after the warm-up, and in the 8-hour shift in which its leg began.
 """
 
 from __future__ import annotations
@@ -18,30 +20,33 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sim.network.routing import Route, Router
+    from sim.patrol.tours import Tour
 
 SHIFT_MIN = 480.0  # "passed at least once per shift": 8-hour windows
 
 
 @dataclass(frozen=True)
 class Leg:
-    """A planned patrol leg: its timed route, the CSR entry of each edge, then a dwell."""
+    """A planned patrol leg: its timed route, the CSR entry of each edge, then a dwell.
+
+    A leg along a tour also names the tour and the position it starts from.
+    """
 
     route: Route
     entries: np.ndarray  # index into the router's CSR arrays of each edge, in order
     dwell_min: float = 0.0  # stay at the last node afterwards (hot spots)
     place: int = -1  # the hot spot or route stop it heads for (-1: none)
+    tour: Tour | None = None
+    start: int = 0  # position in the tour of its first node
 
 
 class Coverage:
     """Passes per street segment and presence at places, counted after the warm-up."""
 
     def __init__(
-        self,
-        router: Router,
-        graph: nx.MultiDiGraph,
-        community_of_node: np.ndarray,
+        self, router: Router, graph: nx.MultiDiGraph, community_of_node: np.ndarray,
         warmup_min: float,
-    ):
+    ):  # fmt: skip
         forward = router.forward
         self.indptr, self.heads, self.edge_min = forward.indptr, forward.indices, forward.data
         tails = np.repeat(np.arange(router.n_nodes), np.diff(self.indptr))
@@ -51,15 +56,28 @@ class Coverage:
         self.segment_tail = (keys // max(router.n_nodes, 1)).astype(np.int64)
         self.segment_head = (keys % max(router.n_nodes, 1)).astype(np.int64)
         self.segment_community = community_of_node[self.segment_tail]
+        self.n_communities = int(community_of_node.max(initial=0)) + 1
         self.segment_m = _segment_lengths(router, graph, self.segment_tail, self.segment_head)
         self.warmup_min = warmup_min
-        self.passes = np.zeros(self.n_segments, dtype=np.int64)
-        self.last_planned = np.full(self.n_segments, -np.inf)  # for "least recently covered"
-        self.shifts_passed = np.zeros(self.n_segments, dtype=np.int64)
-        self._last_shift = np.full(self.n_segments, -1, dtype=np.int64)
-        self.km_by_community = np.zeros(int(community_of_node.max(initial=0)) + 1)
+        self.last_planned = [-np.inf] * self.n_segments  # for "least recently covered"
         self.presence_min: dict[int, float] = {}  # place node -> minutes present
         self.last_visit: dict[int, float] = {}  # place node -> when a unit last got there
+        self._adjacency: list[list[tuple[int, int, float, int]]] | None = None
+        self._path_passes: list[tuple[int, float]] = []  # (segment, time) of path legs
+        self._ranges: list[tuple[Tour, int, int, float]] = []  # tour stretches driven
+        self._figures: tuple[int, int, tuple] | None = None
+
+    # -- the street graph as plain Python (for walks) ----------------------------------
+    def adjacency(self) -> list[list[tuple[int, int, float, int]]]:
+        """For every node: its out-edges as (CSR entry, head, minutes, segment)."""
+        if self._adjacency is None:
+            heads, minutes = self.heads.tolist(), self.edge_min.tolist()
+            segments, bounds = self.segment_of.tolist(), self.indptr.tolist()
+            self._adjacency = [
+                [(k, heads[k], minutes[k], segments[k]) for k in range(bounds[u], bounds[u + 1])]
+                for u in range(len(bounds) - 1)
+            ]
+        return self._adjacency
 
     def entry(self, tail: int, head: int) -> int:
         """The CSR entry of the edge ``tail -> head``."""
@@ -69,34 +87,87 @@ class Coverage:
 
     def entries_of(self, nodes: np.ndarray) -> np.ndarray:
         """The CSR entries of the edges along a path of nodes."""
-        return np.array([self.entry(a, b) for a, b in itertools.pairwise(nodes)], dtype=np.int64)
+        return np.array([self.entry(a, b) for a, b in itertools.pairwise(nodes.tolist())],
+                        dtype=np.int64)  # fmt: skip
 
+    # -- recording ---------------------------------------------------------------------
     def plan(self, leg: Leg) -> None:
-        """Mark a leg's segments as covered when it will pass them (for route choice)."""
-        if len(leg.entries):
-            times = leg.route.t_depart_min + leg.route.cum_min[1:]
-            segments = self.segment_of[leg.entries]
-            np.maximum.at(self.last_planned, segments, times)
+        """Mark a path leg's segments as covered when it will pass them (for route choice)."""
+        times = (leg.route.t_depart_min + leg.route.cum_min[1:]).tolist()
+        last = self.last_planned
+        for segment, t in zip(self.segment_of[leg.entries].tolist(), times, strict=True):
+            last[segment] = max(last[segment], t)
 
     def record(self, leg: Leg, until_min: float) -> None:
-        """Count the passes of the part of ``leg`` driven by ``until_min`` (after warm-up)."""
-        if not len(leg.entries):
+        """Count the passes of the part of ``leg`` driven by ``until_min``."""
+        route = leg.route
+        done = int(np.searchsorted(route.cum_min[1:], until_min - route.t_depart_min, "right"))
+        if done == 0:
             return
-        times = leg.route.t_depart_min + leg.route.cum_min[1:]
-        done = (times <= until_min) & (times >= self.warmup_min)
-        segments = self.segment_of[leg.entries[done]]
-        np.add.at(self.passes, segments, 1)
-        np.add.at(self.km_by_community, self.segment_community[segments],
-                  self.segment_m[segments] / 1000.0)  # fmt: skip
-        shift = ((times[done] - self.warmup_min) // SHIFT_MIN).astype(np.int64)
-        new = shift > self._last_shift[segments]  # never counts one shift twice
-        np.add.at(self.shifts_passed, segments[new], 1)
-        self._last_shift[segments[new]] = shift[new]
+        if leg.tour is not None:
+            self._ranges.append((leg.tour, leg.start, leg.start + done, route.t_depart_min))
+            return
+        times = (route.t_depart_min + route.cum_min[1 : done + 1]).tolist()
+        segments = self.segment_of[leg.entries[:done]].tolist()
+        self._path_passes += zip(segments, times, strict=True)
 
     def stayed(self, node: int, start_min: float, end_min: float) -> None:
         """A unit stayed at a place from ``start_min`` to ``end_min`` (counted after warm-up)."""
         minutes = max(0.0, end_min - max(start_min, self.warmup_min))
         self.presence_min[node] = self.presence_min.get(node, 0.0) + minutes
+
+    # -- figures -----------------------------------------------------------------------
+    def passes_and_shifts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(passes, shifts with at least one pass) per segment, after warm-up."""
+        key = (len(self._ranges), len(self._path_passes))
+        if self._figures is None or self._figures[:2] != key:
+            self._figures = (*key, self._count())
+        return self._figures[2]
+
+    def _count(self) -> tuple[np.ndarray, np.ndarray]:
+        passes = np.zeros(self.n_segments, dtype=np.int64)
+        paths: dict[int, list[int]] = {}  # shift -> segments passed on path legs
+        stretches: dict[int, dict[int, list]] = {}  # shift -> tour -> stretches
+        tours: dict[int, Tour] = {}
+        for segment, t in self._path_passes:
+            if t >= self.warmup_min:
+                passes[segment] += 1
+                paths.setdefault(self._shift(t), []).append(segment)
+        for stretch in self._ranges:
+            tour, t = stretch[0], stretch[3]
+            if t >= self.warmup_min:
+                tours[id(tour)] = tour
+                by_tour = stretches.setdefault(self._shift(t), {})
+                by_tour.setdefault(id(tour), []).append(stretch)
+        for key, tour in tours.items():
+            mine = [s for by_tour in stretches.values() for s in by_tour.get(key, [])]
+            np.add.at(passes, self._lap_segments(tour), _position_counts(tour, mine))
+        shifts = np.zeros(self.n_segments, dtype=np.int64)
+        for shift in set(paths) | set(stretches):
+            covered = np.zeros(self.n_segments, dtype=bool)
+            covered[paths.get(shift, [])] = True
+            for key, mine in stretches.get(shift, {}).items():
+                tour = tours[key]
+                covered[self._lap_segments(tour)[_position_counts(tour, mine) > 0]] = True
+            shifts += covered
+        return passes, shifts
+
+    def _lap_segments(self, tour: Tour) -> np.ndarray:
+        return self.segment_of[tour.entries[: tour.length]]
+
+    def _shift(self, t_min: float) -> int:
+        return int((t_min - self.warmup_min) // SHIFT_MIN)
+
+
+def _position_counts(tour: Tour, ranges: list) -> np.ndarray:
+    """How often each position of one lap was driven, over stretches [a, b) of the tour."""
+    lap = tour.length
+    diff = np.zeros(3 * lap + 1, dtype=np.int64)
+    for _, a, b, _ in ranges:
+        diff[a] += 1
+        diff[b] -= 1
+    counts = np.cumsum(diff)[: 3 * lap]
+    return counts[:lap] + counts[lap : 2 * lap] + counts[2 * lap :]
 
 
 def _segment_lengths(router: Router, graph: nx.MultiDiGraph, tails, heads) -> np.ndarray:

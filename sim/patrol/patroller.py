@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from sim.agents.unit import Unit, UnitState
+from sim.clock import MIN_PER_DAY, MIN_PER_HOUR
 from sim.events import Priority
-from sim.patrol.coverage import Coverage, Leg
+from sim.patrol.coverage import SHIFT_MIN, Coverage, Leg
 from sim.patrol.legs import path_leg
+from sim.patrol.on_view import OnViewIncidents
 from sim.patrol.policies import PATROL_POLICIES
+from sim.patrol.tours import Tour, build_tour
 from sim.scenarios.patrol import MODE_SPEED_FACTOR
 
 if TYPE_CHECKING:
@@ -48,18 +51,32 @@ class PatrolHost(Protocol):
 class Patroller:
     """Patrol stints and legs of every unit, and the coverage they give."""
 
-    def __init__(self, host: PatrolHost, go_home: Callable[[Unit], None]):
-        """``go_home(unit)``: the model sends a free unit back to its post."""
+    def __init__(
+        self,
+        host: PatrolHost,
+        go_home: Callable[[Unit], None],
+        take_incident: Callable[[Unit, int], None] | None = None,
+        incidents: OnViewIncidents | None = None,
+        on_stay: Callable[[int, float, float], None] | None = None,
+    ):
+        """Patrol for ``host`` (the model).
+
+        ``go_home(unit)``: the model sends a free unit back to its post;
+        ``take_incident(unit, k)``: the unit takes on-view incident ``k`` where it is;
+        ``on_stay(place, start, end)``: a unit stays at a place (deterrence).
+        """
         self.host = host
         self.go_home = go_home
+        self.take_incident = take_incident
+        self.incidents = incidents if incidents is not None and incidents.any else None
+        self.on_stay = on_stay
         self.router = host.world.router
         self.active = any(g.patrol.patrols for g in host.scenario.units)
         self.rng = host.streams.generator("patrol")
         self._coverage: Coverage | None = None
-        self._beats: dict[int, np.ndarray] = {}
+        self._beats: dict[int, list[bool]] = {}
+        self._tours: dict[int, Tour | None] = {}
         self._hot_spots: tuple[int, ...] | None = None
-        self.on_leg_end: Callable[[Unit, Leg, float], None] | None = None  # on-view hook
-        self.on_stay: Callable[[int, float, float], None] | None = None  # deterrence hook
 
     # -- what the policies use ---------------------------------------------------------
     @property
@@ -74,10 +91,9 @@ class Patroller:
 
     def slowdown(self, unit: Unit, t_min: float) -> float:
         """Patrol time over car free-flow time: congestion over the patrol mode's speed."""
-        factor = MODE_SPEED_FACTOR[unit.group.patrol.mode]
-        return self.host.travel.slowdown_at(t_min) / factor
+        return self.host.travel.slowdown_at(t_min) / MODE_SPEED_FACTOR[unit.group.patrol.mode]
 
-    def beat_of(self, unit: Unit) -> np.ndarray:
+    def beat_of(self, unit: Unit) -> list[bool]:
         """Which nodes the unit patrols: its community (offices) or every node (stations)."""
         beat = unit.group.patrol.beat
         if beat == "auto":
@@ -86,11 +102,19 @@ class Patroller:
         if key not in self._beats:
             world = self.host.world
             self._beats[key] = (
-                np.ones(self.router.n_nodes, dtype=bool)
+                [True] * self.router.n_nodes
                 if key < 0
-                else world.community_of_node == key
+                else (world.community_of_node == key).tolist()
             )
         return self._beats[key]
+
+    def tour_of(self, unit: Unit) -> Tour | None:
+        """The tour of the unit's beat (built the first time a unit needs it)."""
+        in_beat = self.beat_of(unit)
+        key = id(in_beat)
+        if key not in self._tours:
+            self._tours[key] = build_tour(self.coverage, self.router, in_beat, self.rng)
+        return self._tours[key]
 
     def path_to(self, unit: Unit, target: int, now_min: float, dwell_min: float = 0.0) -> Leg:
         """The fastest path of ``unit`` to ``target`` at its patrol pace (then a dwell)."""
@@ -142,6 +166,7 @@ class Patroller:
             return
         now = self.host.time
         unit.patrol_until = now + unit.group.patrol.stint_min.quantile(self.rng.random())
+        unit.speed_factor = MODE_SPEED_FACTOR[unit.group.patrol.mode]  # it leaves on that
         unit.set_state(UnitState.PATROL, now)
         self.next_leg(unit)
 
@@ -163,15 +188,36 @@ class Patroller:
             self.go_home(unit)
             return
         unit.patrol_token += 1
-        self.coverage.plan(leg)
+        if leg.place >= 0:  # a path to a place (walks mark their streets as they go)
+            self.coverage.plan(leg)
         if len(leg.entries) == 0:  # already there: dwell
             self._dwell(unit, leg)
             return
         t_end = unit.start_leg(leg.route)
         unit.leg = leg
         self.host.schedule(t_end, Priority.UNIT, self._on_leg_end, (unit, unit.trip_id, leg))
-        if self.on_leg_end is not None:
-            self.on_leg_end(unit, leg, now)
+        if self.incidents is not None:
+            self._look_along(unit, leg)
+
+    def _look_along(self, unit: Unit, leg: Leg) -> None:
+        """Plan the notice of the first incident the leg's passes will see, if any."""
+        times = leg.route.t_depart_min + leg.route.cum_min
+        i, k = self.incidents.first_noticed(leg.route.nodes, times, self.rng.random)
+        if k >= 0:
+            arg = (unit, unit.trip_id, leg, int(leg.route.nodes[i]), k)
+            self.host.schedule(float(times[i]), Priority.UNIT, self._on_notice, arg)
+
+    def _on_notice(self, arg: tuple[Unit, int, Leg | None, int, int]) -> None:
+        unit, trip_id, _, node, k = arg
+        now = self.host.time
+        if trip_id != unit.trip_id or unit.state != UnitState.PATROL:
+            return  # it left its patrol before getting there
+        if not self.incidents.visible(k, now):
+            return  # the incident did not happen (deterred) or is over: the patrol goes on
+        self.interrupted(unit)
+        unit.stop_at(node)
+        self.incidents.noticed(k)
+        self.take_incident(unit, k)
 
     def _on_leg_end(self, arg: tuple[Unit, int, Leg]) -> None:
         unit, trip_id, leg = arg
@@ -196,6 +242,11 @@ class Patroller:
         self.host.schedule(end, Priority.UNIT, self._on_dwell_end, (unit, unit.patrol_token))
         if self.on_stay is not None:
             self.on_stay(node, now, end)
+        if self.incidents is not None:
+            t, k = self.incidents.first_during(node, now, end, self.rng.random)
+            if k >= 0:
+                arg = (unit, unit.trip_id, None, node, k)
+                self.host.schedule(t, Priority.UNIT, self._on_notice, arg)
 
     def _on_dwell_end(self, arg: tuple[Unit, int]) -> None:
         unit, token = arg
@@ -217,3 +268,60 @@ class Patroller:
             if self.on_stay is not None:
                 self.on_stay(unit.node, unit.dwell_since, now)
             unit.dwell_since = math.nan
+
+    # -- results -----------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """The summary's ``patrol`` figures: coverage, hot spots, incidents seen on view."""
+        host = self.host
+        names = [c.name for c in host.scenario.communities]
+        observed_min = max(0.0, host.time - host.warmup_min)
+        on_view = self.incidents.summary() if self.incidents is not None else None
+        patrol_min = np.zeros(len(names) + 1)  # by the community of the unit's post; last: all
+        for unit in host.units:
+            minutes = float(unit.state_min[UnitState.PATROL])
+            patrol_min[-1] += minutes
+            if unit.post.kind == "office":
+                patrol_min[unit.post.community] += minutes
+        figures = {
+            "units_patrolling": sum(g.count for g in host.scenario.units if g.patrol.patrols),
+            "unit_hours": patrol_min[-1] / MIN_PER_HOUR,
+            "on_view": on_view,
+        }
+        if not self.active:
+            return {**figures, **coverage_figures(None, observed_min, patrol_min[-1])}
+        cover = self.coverage
+        figures.update(coverage_figures(cover, observed_min, patrol_min[-1]))
+        ids = self.router.node_ids
+        days = observed_min / MIN_PER_DAY
+        figures["hot_spot_min_per_day"] = {
+            str(ids[node]): minutes / days if days else None
+            for node, minutes in sorted(cover.presence_min.items())
+        }
+        figures["by_community"] = {
+            name: coverage_figures(cover, observed_min, patrol_min[c], community=c)
+            for c, name in enumerate(names)
+        }
+        return figures
+
+
+def coverage_figures(
+    cover: Coverage | None, observed_min: float, patrol_min: float, community: int = -1
+) -> dict[str, float | None]:
+    """Street-km per patrol unit-hour, share of segments passed per shift, time between passes."""
+    if cover is None or observed_min <= 0:
+        return {"street_km": 0.0, "street_km_per_unit_hour": None,
+                "segments_passed_per_shift": 0.0, "min_between_passes": None}  # fmt: skip
+    passes, shifts_passed = cover.passes_and_shifts()
+    mask = slice(None) if community < 0 else cover.segment_community == community
+    km = float(np.sum(passes[mask] * cover.segment_m[mask]) / 1000.0)
+    segments = len(passes[mask])
+    shifts = max(1, math.ceil(observed_min / SHIFT_MIN))
+    total = int(passes[mask].sum())
+    return {
+        "street_km": km,
+        "street_km_per_unit_hour": km / (patrol_min / MIN_PER_HOUR) if patrol_min > 0 else None,
+        "segments_passed_per_shift": (
+            float(shifts_passed[mask].sum()) / (segments * shifts) if segments else None
+        ),
+        "min_between_passes": observed_min * segments / total if total else None,
+    }

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from sim.patrol.coverage import Coverage, Leg
-from sim.patrol.legs import walk_leg
+from sim.patrol.legs import tour_leg
+from sim.patrol.tours import Tour
 from sim.scenarios.patrol import PATROL_POLICY_NAMES
 
 if TYPE_CHECKING:
@@ -26,8 +27,8 @@ class Patroller(Protocol):
     coverage: Coverage
     rng: np.random.Generator
 
-    def beat_of(self, unit: Unit) -> np.ndarray:
-        """Which nodes the unit patrols."""
+    def tour_of(self, unit: Unit) -> Tour | None:
+        """The tour of the unit's beat (None: its beat has no street)."""
 
     def slowdown(self, unit: Unit, t_min: float) -> float:
         """Patrol time over car free-flow time."""
@@ -66,20 +67,14 @@ def stay(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
 @register_patrol("random")
 def random_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
     """Preventive patrol of the beat's streets, least recently covered first."""
-    in_beat = patroller.beat_of(unit)
-    if not in_beat[unit.node]:  # outside its beat (after a call): back to the post first
+    tour = patroller.tour_of(unit)
+    if tour is None:
+        return None
+    position = tour.position_of.get(unit.node)
+    if position is None:  # off its beat's tour (after a call): back to the post first
         return patroller.path_to(unit, unit.post.node, now_min)
     duration = min(unit.group.patrol.leg_min, unit.patrol_until - now_min)
-    leg = walk_leg(
-        patroller.coverage,
-        unit.node,
-        in_beat,
-        now_min,
-        duration,
-        patroller.slowdown(unit, now_min),
-        patroller.rng,
-    )
-    return leg if len(leg.entries) else None
+    return tour_leg(tour, position, now_min, duration, patroller.slowdown(unit, now_min))
 
 
 @register_patrol("hot_spots")
