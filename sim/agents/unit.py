@@ -98,6 +98,7 @@ class Unit(mesa.Agent):
         self.patrol_until = -math.inf  # end of the current patrol stint
         self.patrol_token = 0  # bumps when a planned patrol step becomes stale
         self.route_stop = 0  # 'route' patrols: the stop it heads for
+        self.tour_position = 0  # 'random' patrols: where on its beat's tour it is
         self.leg = None  # the patrol leg under way (sim.patrol.coverage.Leg)
         self.dwell_since = math.nan  # when it began to stay at a hot spot (nan: it is not)
 

@@ -104,13 +104,13 @@ class OnViewIncidents:
     ) -> tuple[int, int]:
         """(position along the leg, incident) of the first incident a pass notices, or (-1, -1).
 
-        Each node reached along the leg is a pass (not the one it leaves from: that was
-        the previous leg's last). Incidents that have not begun yet are candidates too (they
-        were drawn ahead); whether they did begin is checked when the unit gets there.
+        Each node is a pass at its time. Incidents that have not begun yet are candidates
+        too (they were drawn ahead); whether they did begin is checked when the unit gets
+        there.
         """
         if self._nodes is None:
             self._nodes = np.array(sorted(self.by_node), dtype=np.int64)
-        for i in (np.flatnonzero(np.isin(nodes[1:], self._nodes)) + 1).tolist():
+        for i in np.flatnonzero(np.isin(nodes, self._nodes)).tolist():
             at, t = self.by_node[int(nodes[i])], float(times[i])
             stop = bisect.bisect_right(at.starts, t)
             for j in range(stop):

@@ -200,12 +200,27 @@ class Patroller:
             self._look_along(unit, leg)
 
     def _look_along(self, unit: Unit, leg: Leg) -> None:
-        """Plan the notice of the first incident the leg's passes will see, if any."""
-        times = leg.route.t_depart_min + leg.route.cum_min
-        i, k = self.incidents.first_noticed(leg.route.nodes, times, self.rng.random)
+        """Plan the notice of the first incident the leg's inner passes will see, if any.
+
+        Not the node it leaves from (the last leg's end) nor the one it ends at (looked at
+        on arrival): each pass gets one look.
+        """
+        nodes = leg.route.nodes[1:-1]
+        times = leg.route.t_depart_min + leg.route.cum_min[1:-1]
+        i, k = self.incidents.first_noticed(nodes, times, self.rng.random)
         if k >= 0:
-            arg = (unit, unit.trip_id, leg, int(leg.route.nodes[i]), k)
+            arg = (unit, unit.trip_id, leg, int(nodes[i]), k)
             self.host.schedule(float(times[i]), Priority.UNIT, self._on_notice, arg)
+
+    def _look_on_arrival(self, unit: Unit, node: int) -> bool:
+        """Whether the unit, arriving at ``node``, notices an incident there (and takes it)."""
+        now = self.host.time
+        _, k = self.incidents.first_noticed(np.array([node]), np.array([now]), self.rng.random)
+        if k < 0 or not self.incidents.visible(k, now):
+            return False
+        self.incidents.noticed(k)
+        self.take_incident(unit, k)
+        return True
 
     def _on_notice(self, arg: tuple[Unit, int, Leg | None, int, int]) -> None:
         unit, trip_id, _, node, k = arg
@@ -226,7 +241,10 @@ class Patroller:
         now = self.host.time
         self.coverage.record(leg, now)
         unit.leg = None
+        unit.tour_position = leg.start + len(leg.entries)
         unit.stop_at(int(leg.route.nodes[-1]))
+        if self.incidents is not None and self._look_on_arrival(unit, unit.node):
+            return
         if leg.dwell_min > 0 and now < unit.patrol_until:
             self._dwell(unit, leg)
         else:

@@ -70,7 +70,9 @@ def random_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | Non
     tour = patroller.tour_of(unit)
     if tour is None:
         return None
-    position = tour.position_of.get(unit.node)
+    position = unit.tour_position % tour.length  # where its last stretch ended ...
+    if tour.nodes[position] != unit.node:  # ... unless it left the tour since
+        position = tour.position_of.get(unit.node)
     if position is None:  # off its beat's tour (after a call): back to the post first
         return patroller.path_to(unit, unit.post.node, now_min)
     duration = min(unit.group.patrol.leg_min, unit.patrol_until - now_min)
