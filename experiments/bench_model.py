@@ -63,6 +63,15 @@ def city_scenario(calls: int) -> dict:
     }  # fmt: skip
 
 
+def city_patrol_scenario(calls: int) -> dict:
+    """The city with every unit on random preventive patrol of its community when free."""
+    raw = city_scenario(calls)
+    raw["name"] = "bench_city_patrol"
+    for group in raw["units"]:
+        group["patrol"] = {"policy": "random", "share": 1.0, "stint_min": 480}  # a shift
+    return raw
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
@@ -95,6 +104,8 @@ def child(case: str, calls: int, profile: bool) -> dict:
         sc = load_scenario("erlang_c", [f"days={days:.3f}", "warmup_days=0"])
     elif case == "city":
         sc = validate(city_scenario(calls), "<bench city>")
+    elif case == "city_patrol":
+        sc = validate(city_patrol_scenario(calls), "<bench city with patrol>")
     else:
         raise SystemExit(f"unknown case {case}")
     t0 = time.perf_counter()
@@ -120,6 +131,7 @@ def child(case: str, calls: int, profile: bool) -> dict:
         "seconds": t2 - t1,  # model set-up, run and records (the world is built once per sweep)
         "build_s": t1 - t0,
         "peak_mb": _peak_mb(),
+        "events_per_call": model.events.scheduled / max(len(records), 1),
     }
 
 

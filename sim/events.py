@@ -25,17 +25,19 @@ class Priority(IntEnum):
 class EventQueue:
     """Events in time order; ``heap`` is read by the model's loop (earliest first)."""
 
-    __slots__ = ("_seq", "heap")
+    __slots__ = ("_seq", "heap", "scheduled")
 
     def __init__(self) -> None:
         self.heap: list[tuple[float, int, int, Callable[[Any], None], Any]] = []
         self._seq = itertools.count()
+        self.scheduled = 0  # events scheduled so far (base calls are not events)
 
     def schedule(
         self, t_min: float, priority: Priority, handler: Callable[[Any], None], arg: Any
     ) -> None:
         """Call ``handler(arg)`` at ``t_min``."""
         heapq.heappush(self.heap, (t_min, priority, next(self._seq), handler, arg))
+        self.scheduled += 1
 
     def next_time_min(self) -> float:
         """When the next event is due (infinity when none is)."""

@@ -57,7 +57,7 @@ def test_mean_time_between_passes_is_m_tau_over_k(tmp_path, units):
 def test_the_tour_covers_every_street_alike(tmp_path):
     network, segments = _torus(tmp_path, side=6, seconds=60.0)
     model = _run(_patrol_only(network, 1, {"policy": "random", "share": 1.0, "stint_min": 1e9}))
-    passes, shifts = model.patroller.coverage.passes_and_shifts()
+    passes, _ = model.patroller.coverage.passes_and_shifts()
     assert len(passes) == segments and passes.min() > 0
     assert passes.max() <= 2 * passes.min()  # a lap passes every street once, a few twice
     # one unit passes 480 streets in an 8-hour shift: every one of the 72, every shift
@@ -120,9 +120,12 @@ def test_deterrence_only_removes_calls_near_where_units_stay():
     spots = {"top_k": 3}
     stay = sim.PatrolModel(sim.load_scenario("embedded", days=28))
     stay.run()
-    scenario = sim.load_scenario("embedded", days=28, set={
+    changes = {
         "units.*.patrol": {"policy": "hot_spots", "share": 1.0, "mode": "foot"},
-        "hot_spots": spots, "deterrence": {"enabled": True, "effect": 1.0, "radius_m": 1}})  # fmt: skip
+        "hot_spots": spots,
+        "deterrence": {"enabled": True, "effect": 1.0, "radius_m": 1},
+    }
+    scenario = sim.load_scenario("embedded", days=28, set=changes)
     deterred = sim.PatrolModel(scenario)
     deterred.run()
     before, after = _first_calls(stay), _first_calls(deterred)

@@ -97,6 +97,7 @@ class Unit(mesa.Agent):
         self.speed_factor = MODE_SPEED_FACTOR[group.vehicle]
         self.patrol_until = -math.inf  # end of the current patrol stint
         self.patrol_token = 0  # bumps when a planned patrol step becomes stale
+        self.patrol_rest_until = -math.inf  # no stint before (its policy had nothing to do)
         self.route_stop = 0  # 'route' patrols: the stop it heads for
         self.tour_position = 0  # 'random' patrols: where on its beat's tour it is
         self.leg = None  # the patrol leg under way (sim.patrol.coverage.Leg)

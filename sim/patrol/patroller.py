@@ -113,7 +113,9 @@ class Patroller:
         in_beat = self.beat_of(unit)
         key = id(in_beat)
         if key not in self._tours:
-            self._tours[key] = build_tour(self.coverage, self.router, in_beat, self.rng)
+            self._tours[key] = build_tour(
+                self.coverage, self.router, in_beat, self.rng, start_at=unit.post.node
+            )
         return self._tours[key]
 
     def path_to(self, unit: Unit, target: int, now_min: float, dwell_min: float = 0.0) -> Leg:
@@ -158,6 +160,7 @@ class Patroller:
         unit.patrol_token += 1
         mean_break = patrol.stint_min.mean_value * (1 - patrol.share) / patrol.share
         due = self.host.time + (self.rng.exponential(mean_break) if mean_break > 0 else 0.0)
+        due = max(due, unit.patrol_rest_until)
         self.host.schedule(due, Priority.UNIT, self._on_stint_due, (unit, unit.patrol_token))
 
     def _on_stint_due(self, arg: tuple[Unit, int]) -> None:
@@ -183,7 +186,11 @@ class Patroller:
         now = self.host.time
         policy = PATROL_POLICIES[unit.group.patrol.policy]
         leg = policy(self, unit, now) if now < unit.patrol_until else None
+        if leg is not None and len(leg.entries) == 0 and leg.dwell_min <= 0:
+            leg = None  # nowhere to go: the stint is over
         if leg is None:
+            if now < unit.patrol_until:  # the policy has nothing to patrol: rest a stint
+                unit.patrol_rest_until = now + unit.group.patrol.stint_min.mean_value
             unit.patrol_until = -math.inf
             self.go_home(unit)
             return

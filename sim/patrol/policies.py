@@ -73,8 +73,8 @@ def random_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | Non
     position = unit.tour_position % tour.length  # where its last stretch ended ...
     if tour.nodes[position] != unit.node:  # ... unless it left the tour since
         position = tour.position_of.get(unit.node)
-    if position is None:  # off its beat's tour (after a call): back to the post first
-        return patroller.path_to(unit, unit.post.node, now_min)
+    if position is None:  # off its beat's tour (after a call, or a post off it): join it
+        return patroller.path_to(unit, int(tour.nodes[0]), now_min)
     duration = min(unit.group.patrol.leg_min, unit.patrol_until - now_min)
     return tour_leg(tour, position, now_min, duration, patroller.slowdown(unit, now_min))
 

@@ -41,9 +41,17 @@ class Tour:
 
 
 def build_tour(
-    coverage: Coverage, router: Router, in_beat: list[bool], rng: np.random.Generator
+    coverage: Coverage,
+    router: Router,
+    in_beat: list[bool],
+    rng: np.random.Generator,
+    start_at: int = -1,
 ) -> Tour | None:
-    """The tour of the beat (None when the beat holds no street)."""
+    """The tour of the beat (None when the beat holds no street).
+
+    It starts from ``start_at`` if that node has a street of the beat (the post: units join
+    and leave the tour there, on the post's precomputed routes).
+    """
     adjacency = coverage.adjacency()
     streets = [
         (n, c[3]) for n, inside in enumerate(in_beat) if inside for c in adjacency[n]
@@ -52,7 +60,8 @@ def build_tour(
     if not streets:
         return None
     last = {segment: -1 for _, segment in streets}  # street -> step last covered (-1: never)
-    start = node = streets[0][0]
+    tails = {n for n, _ in streets}
+    start = node = start_at if start_at in tails else streets[0][0]
     entries, previous, step, uncovered = [], -1, 0, len(last)
     while uncovered and step < 20 * len(last) + 100:
         choice = _least_recent(adjacency[node], node, previous, last, step, in_beat, rng)
