@@ -27,11 +27,14 @@ from sim.scenario import Scenario
 from sim.world import World
 
 #: Up to this many nodes, every node is a candidate site and its own demand point.
-ALL_NODES_UP_TO = 400
-#: Otherwise: this many well-spread candidate sites and demand points (ASSUMPTION: enough to
-#: keep the aggregation error small against the travel times that matter, ~1 min).
-DEFAULT_CANDIDATES = 200
-DEFAULT_DEMAND_POINTS = 600
+ALL_NODES_UP_TO = 100
+#: Otherwise: this many well-spread candidate sites and demand points. spopt's dense models
+#: (a variable and a linking row per demand x site pair) take CBC ~2 s at 100 x 100, 25 s at
+#: 100 x 270 and 86 s at 200 x 200 on the 270-node district here, so planning stays at about
+#: 100 x 100 by default (ASSUMPTION: the aggregation error, a fraction of a minute of travel,
+#: is small against the travel times that matter; every plan is evaluated on all nodes).
+DEFAULT_CANDIDATES = 100
+DEFAULT_DEMAND_POINTS = 100
 
 
 def demand_per_min(scenario: Scenario, world: World) -> np.ndarray:
@@ -106,7 +109,7 @@ def aggregate_demand(
 ) -> Demand:
     """Every node with demand as its own point, or grouped into ``max_points`` points."""
     n = router.n_nodes
-    if n <= max(max_points, ALL_NODES_UP_TO):
+    if n <= max_points:
         nodes = np.flatnonzero(weights > 0)
         of_node = np.full(n, -1)
         of_node[nodes] = np.arange(len(nodes))
