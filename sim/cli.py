@@ -12,7 +12,13 @@ from collections.abc import Sequence
 
 from sim.errors import SimInputError
 
-COMMAND_MODULES = ["sim.cli_run", "sim.cli_network", "sim.cli_sweep", "sim.cli_viz"]
+COMMAND_MODULES = [
+    "sim.cli_run",
+    "sim.cli_network",
+    "sim.cli_sweep",
+    "sim.cli_viz",
+    "sim.cli_plan",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
