@@ -2,6 +2,7 @@
 twin (Larson's hypercube) of a scenario's deployment, each checkable by simulation.
 """
 
+from sim.planning.beats import plan_beats
 from sim.planning.hypercube import HypercubeResult, hypercube
 from sim.planning.offices import plan_offices
 from sim.planning.plans import Plan, write_plan
@@ -12,6 +13,7 @@ __all__ = [
     "Plan",
     "check_staffing",
     "hypercube",
+    "plan_beats",
     "plan_offices",
     "plan_staffing",
     "write_plan",
