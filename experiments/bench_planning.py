@@ -32,7 +32,11 @@ def bench_pmedian(router: Router, demand_points: int) -> dict:
     chosen = solve_siting(rows[:, points.nodes].T, points.weights, "pmedian", 10)
     solved = time.perf_counter()
     assert len(chosen) == 10
-    return {"prepare_s": prepared - started, "solve_s": solved - prepared, "total_s": solved - started}
+    return {
+        "prepare_s": prepared - started,
+        "solve_s": solved - prepared,
+        "total_s": solved - started,
+    }
 
 
 def bench_hypercube(units: int = 10, atoms: int = 500) -> float:

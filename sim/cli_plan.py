@@ -25,8 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     offices.add_argument("--within", type=float, metavar="MIN", help="mclp/lscp target minutes")
     offices.add_argument(
-        "--candidates", type=int, metavar="N", help="N well-spread candidate sites (default: "
-        "every node up to 100 nodes, else 100)",
+        "--candidates",
+        type=int,
+        metavar="N",
+        help="N well-spread candidate sites (default: every node up to 100 nodes, else 100)",
     )
     offices.set_defaults(func=cmd_offices)
 

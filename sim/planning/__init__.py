@@ -1,5 +1,6 @@
-"""Planning: where offices go, how beats are drawn, how many units each hour, and an analytic
-twin (Larson's hypercube) of a scenario's deployment, each checkable by simulation.
+"""Planning: offices, beats, staffing by hour, and an analytic twin (Larson's hypercube).
+
+Each plan is a scenario that extends the planned one, so the simulator can check it.
 """
 
 from sim.planning.beats import plan_beats

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import SimInputError
+from sim.places import generate_anchors
 from sim.planning.costs import demand_per_min
 from sim.planning.plans import (
     Plan,
@@ -35,7 +36,6 @@ from sim.planning.plans import (
     world_of,
 )
 from sim.planning.staffing import busy_min_per_call
-from sim.places import generate_anchors
 from sim.scenario import Scenario
 
 ROUNDS = 12

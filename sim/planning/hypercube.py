@@ -118,7 +118,7 @@ def _first_free(prefs: np.ndarray, states: np.ndarray) -> np.ndarray:
 
 
 def _stationary(rows, cols, rates, size) -> np.ndarray:
-    """pi with pi Q = 0, sum(pi) = 1, from transitions (row -> col at rate)."""
+    """Pi with pi Q = 0, sum(pi) = 1, from transitions (row -> col at rate)."""
     q = sparse.coo_array((rates, (rows, cols)), shape=(size, size)).tocsr()
     q = q - sparse.diags_array(np.asarray(q.sum(axis=1)).ravel())
     a = q.T.tolil()
@@ -313,8 +313,10 @@ def side_by_side(result: HypercubeResult, sim: dict | None) -> str:
             return f"{mean:.1%}" + (f" ± {half:.1%}" if half is not None else "")
         return f"{mean:.2f}" + (f" ± {half:.2f}" if half is not None else "")
 
-    rows = [(f"workload {u}", w, sim["workload"][k] if sim else None, True)
-            for k, (u, w) in enumerate(zip(result.units, result.workload, strict=True))]  # fmt: skip
+    rows = [
+        (f"workload {u}", w, sim["workload"][k] if sim else None, True)
+        for k, (u, w) in enumerate(zip(result.units, result.workload, strict=True))
+    ]
     rows += [
         ("cross-beat dispatches", result.cross_beat_share, sim and sim["cross"], True),
         ("travel mean (min)", result.travel_mean_min, sim and sim["travel"], False),

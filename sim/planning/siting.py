@@ -34,7 +34,7 @@ def solve_siting(
 
     ``p`` is required except for ``lscp``, where, if given, it is the most sites allowed.
     """
-    n_demand, n_sites = cost_min.shape
+    n_sites = cost_min.shape[1]
     _check_request(objective, p, within_min, n_sites)
     cost = _finite_costs(cost_min)
     if objective == "lscp":

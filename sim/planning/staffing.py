@@ -33,7 +33,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from sim.calls import hourly_rates_per_min
 from sim.errors import SimInputError
 from sim.planning.costs import demand_per_min
-from sim.planning.plans import Plan, load_base, portable_overlay, unit_template, world_of
+from sim.planning.plans import Plan, load_base, portable_overlay, world_of
 from sim.scenario import Scenario
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -73,13 +73,15 @@ def p_response_within(
 
 def units_needed(rate, busy_min, alpha, beta, target_min, lead_min, lead_w) -> int:
     """The fewest units meeting P(wait) <= alpha and P(response <= target) >= beta."""
-    c = max(1, math.floor(rate * busy_min) + 1)
-    for c in range(c, c + MAX_EXTRA_UNITS):
+    first = max(1, math.floor(rate * busy_min) + 1)
+    for c in range(first, first + MAX_EXTRA_UNITS):
         if erlang_c(c, rate * busy_min) <= alpha and (
             p_response_within(c, rate, busy_min, target_min, lead_min, lead_w) >= beta
         ):
             return c
-    raise SimInputError(f"no staffing up to {c} units meets the targets")  # pragma: no cover
+    raise SimInputError(
+        f"no staffing up to {first + MAX_EXTRA_UNITS} units meets the targets"
+    )  # pragma: no cover
 
 
 def shift_plan(need: np.ndarray, lengths_h=SHIFT_HOURS) -> list[tuple[int, int, int]]:
@@ -294,7 +296,8 @@ def check_staffing(
     """Run the staffing plan and compare, per hour of day, predicted with simulated figures.
 
     Predicted: Erlang C with the units on shift (after other duties), the mean load of that
-    hour over the week and travel from the posts on shift then. Simulated: P(queued) and the share within the target.
+    hour over the week and travel from the posts on shift then. Simulated: P(queued) and the
+    share within the target.
     """
     from sim.runner import run_replications
 
