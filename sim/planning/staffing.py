@@ -296,8 +296,9 @@ def check_staffing(
     """Run the staffing plan and compare, per hour of day, predicted with simulated figures.
 
     Predicted: Erlang C with the units on shift (after other duties), the mean load of that
-    hour over the week and travel from the posts on shift then. Simulated: P(queued) and the
-    share within the target.
+    hour over the week and travel from the posts on shift then (``within_planned``: what the
+    plan assumed, every manned post staffed). Simulated: P(queued) and the share within the
+    target.
     """
     from sim.runner import run_replications
 
@@ -334,6 +335,7 @@ def check_staffing(
                 "calls_simulated": int(mine.sum()),
                 "p_wait_predicted": erlang_c(c, rate * busy),
                 "p_wait_simulated": float(rec["queued"].to_numpy()[mine].mean()),
+                "within_planned": float(table.loc[table["hour"] == h, "p_within"].mean()),
                 "within_predicted": p_response_within(c, rate, busy, target, lead, weights),
                 "within_simulated": float(within[mine].mean()),
             }
