@@ -76,10 +76,10 @@ def offices_for_coverage(name: str, share: float, within_min: float, out: Path) 
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
-def staffing(name: str, reps: int, out: Path) -> None:
-    plan = plan_staffing(name, wait=0.1, within_min=5.0, share=0.8)
+def staffing(name: str, reps: int, out: Path, share: float = 0.8) -> None:
+    plan = plan_staffing(name, wait=0.1, within_min=5.0, share=share)
     write_plan(plan, out / f"{name}_staffing.yaml")
-    print(f"\n== {name}: staffing for P(wait) <= 0.1 and 80% within 5 min")
+    print(f"\n== {name}: staffing for P(wait) <= 0.1 and {share:.0%} within 5 min")
     print(plan.summary)
     check = check_staffing(plan, replications=reps)
     check.to_csv(out / f"{name}_staffing_check.csv", index=False)
@@ -114,7 +114,8 @@ def main() -> None:
     offices_for_coverage("optics_valley_east", 0.95, 3.0, args.out)
     beats("embedded", 5, args.reps, args.out)
     staffing("embedded", args.reps, args.out)
-    staffing("optics_valley_east", args.reps, args.out)
+    # 80% within 5 min cannot be met there (78.6% at best from the shipped posts)
+    staffing("optics_valley_east", args.reps, args.out, share=0.75)
 
 
 if __name__ == "__main__":
