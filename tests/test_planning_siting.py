@@ -83,7 +83,14 @@ def test_mclp_covers_as_much_as_the_best_subset(tiny, p, within_min):
         return float(w[sub.min(axis=1) > within_min].sum())
 
     chosen = solve_siting(cost, w, "mclp", p, within_min)
-    assert uncovered(cost[:, chosen]) == pytest.approx(brute(cost, w, p, uncovered), abs=1e-12)
+    best = brute(cost, w, p, uncovered)
+    assert uncovered(cost[:, chosen]) == pytest.approx(best, abs=1e-12)
+
+    def travel_among_best(sub):  # ties broken by the least weighted travel
+        return float((w * sub.min(axis=1)).sum()) if uncovered(sub) <= best + 1e-12 else np.inf
+
+    travel = float((w * cost[:, chosen].min(axis=1)).sum())
+    assert travel == pytest.approx(brute(cost, w, p, travel_among_best), rel=1e-9)
 
 
 def test_lscp_is_the_smallest_full_cover(tiny):

@@ -4,6 +4,9 @@ Four classic models on a demand x candidate cost matrix of travel minutes:
 
 - ``pmedian``: ``p`` sites with the least demand-weighted travel time (Hakimi);
 - ``mclp``: ``p`` sites covering the most demand within ``within_min`` (Church & ReVelle);
+  ties (often many: on a small district every few sites cover everything within 3 min) are
+  broken by the least demand-weighted travel time: spopt's p-median with the coverage the
+  MCLP reached added as a constraint;
 - ``lscp``: the fewest sites covering *all* demand within ``within_min`` (Toregas et al.);
 - ``pcenter``: ``p`` sites with the least worst travel time.
 
@@ -47,6 +50,8 @@ def solve_siting(
         model = PMedian.from_cost_matrix(cost, weights, p_facilities=p)
     elif objective == "mclp":
         model = MCLP.from_cost_matrix(cost, weights, service_radius=within_min, p_facilities=p)
+        covered = coverage(cost, weights, _solve(model, time_limit_s, objective), within_min)
+        model = _pmedian_covering(cost, weights, p, within_min, covered)
     else:
         model = PCenter.from_cost_matrix(cost, p_facilities=p)
     return _solve(model, time_limit_s, objective)
@@ -100,6 +105,20 @@ def _lscp(cost, weights, within_min, p, time_limit_s) -> np.ndarray:
             f"more than --p {p}; the best {p} offices cover {share:.1%} of demand"
         )
     return chosen
+
+
+def _pmedian_covering(cost, weights, p, within_min, share):
+    """The p-median (spopt) with: demand assigned within ``within_min`` >= ``share`` of all."""
+    import pulp
+    from spopt.locate import PMedian
+
+    model = PMedian.from_cost_matrix(cost, weights, p_facilities=p)
+    rows, cols = np.nonzero(cost <= within_min)
+    inside = pulp.lpSum(
+        float(weights[i]) * model.cli_assgn_vars[i, j] for i, j in zip(rows, cols, strict=True)
+    )
+    model.problem += inside >= (share - 1e-9) * float(weights.sum()), "keep_mclp_coverage"
+    return model
 
 
 def _solve(model, time_limit_s: float | None, objective: str) -> np.ndarray:
