@@ -39,6 +39,10 @@ _EXPORTS = {
     "Comparison": "sim.analysis.comparison",
     "write_results": "sim.reporting.folders",
     "sweep": "sim.sweeps.api",
+    "plan_offices": "sim.planning",
+    "plan_beats": "sim.planning",
+    "plan_staffing": "sim.planning",
+    "hypercube": "sim.planning",
 }
 __all__ = [
     "Comparison",
@@ -52,7 +56,11 @@ __all__ = [
     "UnitState",
     "available_scenarios",
     "compare",
+    "hypercube",
     "load_scenario",
+    "plan_beats",
+    "plan_offices",
+    "plan_staffing",
     "register_policy",
     "run",
     "sweep",
@@ -69,6 +77,7 @@ if TYPE_CHECKING:
     from sim.dispatch.policies import register_policy
     from sim.errors import SimInputError
     from sim.model import PatrolModel
+    from sim.planning import hypercube, plan_beats, plan_offices, plan_staffing
     from sim.reporting.folders import write_results
     from sim.scenarios.load import available_scenarios, load_scenario
     from sim.scenarios.schema import Scenario

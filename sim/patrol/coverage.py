@@ -20,9 +20,25 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sim.network.routing import Route, Router
-    from sim.patrol.tours import Tour
 
 SHIFT_MIN = 480.0  # "passed at least once per shift": 8-hour windows
+
+
+@dataclass(frozen=True)
+class Tour:
+    """A closed walk, stored twice over so any stretch of up to one lap is a slice."""
+
+    nodes: np.ndarray  # node of each position (2 L + 1 positions)
+    entries: np.ndarray  # CSR entry of the edge leaving each position (2 L)
+    cum_min: np.ndarray  # car free-flow minutes from position 0 (2 L + 1)
+    cum_km: np.ndarray  # street km from position 0 (2 L + 1)
+    length: int  # L: edges in one lap
+    position_of: dict[int, int]  # node -> its first position
+
+    @property
+    def lap_min(self) -> float:
+        """Car free-flow minutes of one lap."""
+        return float(self.cum_min[self.length])
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.network.routing import Route
-from sim.patrol.coverage import Coverage, Leg
-from sim.patrol.tours import Tour
+from sim.patrol.coverage import Coverage, Leg, Tour
 
 if TYPE_CHECKING:
     from sim.network.routing import Router

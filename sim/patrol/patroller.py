@@ -19,11 +19,11 @@ import numpy as np
 from sim.agents.unit import Unit, UnitState
 from sim.clock import MIN_PER_DAY, MIN_PER_HOUR
 from sim.events import Priority
-from sim.patrol.coverage import SHIFT_MIN, Coverage, Leg
+from sim.patrol.coverage import SHIFT_MIN, Coverage, Leg, Tour
 from sim.patrol.legs import path_leg
 from sim.patrol.on_view import OnViewIncidents
 from sim.patrol.policies import PATROL_POLICIES
-from sim.patrol.tours import Tour, build_tour
+from sim.patrol.tours import build_tour
 from sim.scenarios.patrol import MODE_SPEED_FACTOR
 
 if TYPE_CHECKING:

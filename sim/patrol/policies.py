@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from sim.patrol.coverage import Coverage, Leg
+from sim.patrol.coverage import Coverage, Leg, Tour
 from sim.patrol.legs import tour_leg
-from sim.patrol.tours import Tour
 from sim.scenarios.patrol import PATROL_POLICY_NAMES
 
 if TYPE_CHECKING:
