@@ -32,12 +32,12 @@ FIGURES = {
 }
 
 
-def paired(base, plan, reps: int, base_dir: Path) -> pd.DataFrame:
+def paired(base, plan, reps: int) -> pd.DataFrame:
     """Base and plan on the same calls: means and the paired difference with 95% CIs."""
     runs = {}
     for label, scenario in (("shipped", base), ("plan", plan)):
         scenario = scenario.model_copy(update={"replications": reps})
-        runs[label] = run_replications(scenario, base_dir, progress=False).summaries
+        runs[label] = run_replications(scenario, progress=False).summaries
     rows = []
     for name, get in FIGURES.items():
         a = [get(s) for s in runs["shipped"]]
@@ -57,7 +57,7 @@ def siting(name: str, p: int, reps: int, out: Path) -> None:
         write_plan(plan, out / f"{name}_{objective}_{p}.yaml")
         print(f"\n== {name}: {p} offices by {objective} ({seconds:.1f} s to plan)")
         print({k: round(v, 3) if isinstance(v, float) else v for k, v in plan.summary.items()})
-        table = paired(base, plan.scenario, reps, path.parent)
+        table = paired(base, plan.scenario, reps)
         table.to_csv(out / f"{name}_{objective}_{p}_gain.csv", index=False)
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
@@ -97,7 +97,7 @@ def beats(name: str, n: int, reps: int, out: Path) -> None:
     write_plan(plan, out / f"{name}_beats_{n}.yaml")
     print(f"\n== {name}: {n} beats of even workload")
     print(plan.summary)
-    table = paired(base, plan.scenario, reps, path.parent)
+    table = paired(base, plan.scenario, reps)
     table.to_csv(out / f"{name}_beats_{n}_gain.csv", index=False)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
