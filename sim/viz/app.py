@@ -39,8 +39,10 @@ CSS = """
 .patrol-row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .patrol-side { flex: 0 0 280px; max-width: 100%; }
 .patrol-main { flex: 1 1 600px; min-width: 0; }
-.patrol-panel { flex: 1 1 420px; min-width: 0; border-top: 6px solid; padding: 4px; }
-.patrol-readouts td { padding: 0 8px 0 0; font-size: 0.9em; vertical-align: top; }
+.patrol-panel { flex: 1 1 480px; min-width: 0; border-top: 6px solid; padding: 4px; }
+.patrol-readouts td { padding: 1px 8px 1px 0; vertical-align: top; }
+.patrol-readouts td:first-child { white-space: nowrap; }
+.patrol-readouts { font-size: 0.95em; border-collapse: collapse; }
 .patrol-swatch { display: inline-block; width: 12px; height: 12px; margin: 0 3px 0 10px;
   border: 1px solid #333; vertical-align: middle; }
 .patrol-changed { color: #b35900; font-size: 0.8em; }
@@ -221,15 +223,16 @@ def Sidebar(
             on_value=lambda v: playback.set(replace(pb, speed_min_per_s=int(v.split()[0]))),
         )
         solara.SliderInt(
-            f"Frames per second: {pb.frames_per_s} (a frame every {pb.interval_ms:.0f} ms)",
+            f"Frames per second: {pb.frames_per_s}",
             value=pb.frames_per_s,
             min=1,
             max=MAX_FPS,
             on_value=lambda v: playback.set(replace(pb, frames_per_s=int(v))),
-            thumb_label="always",
+            thumb_label=True,
         )
         solara.Text(
-            f"Each frame and each Step: +{pb.minutes} simulated min.",
+            f"A frame every {pb.interval_ms:.0f} ms; each frame and each Step: "
+            f"+{pb.minutes} simulated min.",
             style={"font-size": "0.85em"},
         )
     with solara.Card("Settings (press Reset to apply)", margin=0):
@@ -260,7 +263,7 @@ def SettingsInputs(pending: solara.Reactive, applied: Controls):
                 max=spec["max"],
                 step=spec["step"],
                 on_value=set_value,
-                thumb_label="always",
+                thumb_label=True,
             )
         else:
             solara.InputText(
@@ -291,7 +294,7 @@ def MainView(
     player,
 ):
     """Messages, clock, one panel per scenario, the charts, the legend, follow a unit."""
-    frame.value  # noqa: B018 - re-render after every frame
+    tick = frame.value  # passed on: a child re-renders only when an argument changes
     if model.error:
         solara.Error(model.error, classes=["patrol-error"])
         solara.Text("Fix the value under Settings and press Reset.")
@@ -306,12 +309,12 @@ def MainView(
             f"{model.horizon_min / 1440:g} days. Press Reset to start again.",
             classes=["patrol-end"],
         )
-    panels.ClockLine(model, playing, player.current)
-    panels.ScenarioPanels(model, followed.value)
+    panels.ClockLine(model, playing, player.current, tick)
+    panels.ScenarioPanels(model, followed.value, tick)
     panels.Legend(model)
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         with solara.Div(style={"flex": "1 1 520px", "min-width": "0"}):
-            panels.Charts(model)
+            panels.Charts(model, tick)
         with solara.Div(style={"flex": "1 1 300px", "min-width": "0"}):
-            panels.FollowUnit(model, followed)
-    panels.Positions(model)
+            panels.FollowUnit(model, followed, tick)
+    panels.Positions(model, tick)

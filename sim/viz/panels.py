@@ -1,5 +1,8 @@
 """The page's parts that show the simulation: clock, scenario panels, legend, charts, follow.
 
+Components that change with the model take ``tick`` (the page's frame counter): Solara
+re-renders a child only when one of its arguments changes.
+
 Each reads the models under ``AppModel.lock`` (the play loop advances them under it), so a
 frame is drawn from one consistent moment.
 """
@@ -23,7 +26,7 @@ from sim.viz.style import scenario_color, state_color, state_label, type_color
 
 
 @solara.component
-def ClockLine(model: AppModel, playing: bool, player) -> None:
+def ClockLine(model: AppModel, playing: bool, player, tick: int) -> None:
     """'Day 1, 09:40 - playing at ... (measured)'."""
     text = clock_text(model.now_min)
     if playing and player is not None:
@@ -54,7 +57,7 @@ def panel_title(scenario: Scenario, compared: bool) -> str:
 
 
 @solara.component
-def ScenarioPanels(model: AppModel, followed: str) -> None:
+def ScenarioPanels(model: AppModel, followed: str, tick: int) -> None:
     """One panel per scenario: a title in its colour, its map, its numbers."""
     readouts = model.readouts()
     compared = len(model.sims) > 1
@@ -62,14 +65,26 @@ def ScenarioPanels(model: AppModel, followed: str) -> None:
         for i, (sim, readout) in enumerate(zip(model.sims, readouts, strict=True)):
             color = scenario_color(i)
             with solara.Div(classes=["patrol-panel"], style={"border-top-color": color}):
-                solara.Text(
-                    panel_title(sim.scenario, compared),
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=html.escape(panel_title(sim.scenario, compared)),
                     classes=["patrol-title"],
-                    style={"color": color, "font-weight": "bold", "font-size": "1.1em"},
+                    style={"color": color, "font-weight": "bold", "font-size": "1.15em"},
                 )
-                solara.Text(sim.scenario.description or "", style={"font-size": "0.8em"})
-                MapImage(model, i, followed)
-                solara.HTML(tag="div", unsafe_innerHTML=_table(rows(readout)))
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=html.escape(sim.scenario.description or ""),
+                    style={"font-size": "0.8em"},
+                )
+                with solara.Div(classes=["patrol-row"]):
+                    with solara.Div(style={"flex": "3 1 440px", "min-width": "0"}):
+                        MapImage(model, i, followed, tick)
+                    solara.HTML(
+                        tag="div",
+                        unsafe_innerHTML=_table(rows(readout)),
+                        classes=["patrol-numbers"],
+                        style={"flex": "1 1 220px", "min-width": "0"},
+                    )
 
 
 def _table(pairs: list[tuple[str, str]]) -> str:
@@ -80,7 +95,7 @@ def _table(pairs: list[tuple[str, str]]) -> str:
 
 
 @solara.component
-def MapImage(model: AppModel, index: int, followed: str) -> None:
+def MapImage(model: AppModel, index: int, followed: str, tick: int) -> None:
     """The map of one scenario, with the followed unit's route."""
     sim = model.sims[index]
     renderer = solara.use_memo(lambda: MapRenderer(sim), [sim])
@@ -128,14 +143,14 @@ def _swatch(color: str, label: str, radius: str, rotate: bool = False) -> str:
 
 
 @solara.component
-def Charts(model: AppModel) -> None:
+def Charts(model: AppModel, tick: int) -> None:
     """The live charts, one line per scenario in its panel's colour."""
     renderer = solara.use_memo(lambda: ChartRenderer(model.trackers), [model])
     solara.Image(renderer.render(), format="png", width="100%", classes=["patrol-charts"])
 
 
 @solara.component
-def FollowUnit(model: AppModel, followed: solara.Reactive) -> None:
+def FollowUnit(model: AppModel, followed: solara.Reactive, tick: int) -> None:
     """Pick a unit: its route is drawn on the map; its state, call and time budget here."""
     choices = [""] + [f"{sim.scenario.name}: {u.label}" for sim in model.sims for u in sim.units]
     with solara.Card("Follow a unit", margin=0):
@@ -189,7 +204,7 @@ def Prose(text: str, css_class: str) -> None:
 
 
 @solara.component
-def Positions(model: AppModel) -> None:
+def Positions(model: AppModel, tick: int) -> None:
     """Unit positions of the first scenario, for tests and screen readers; not shown."""
     sim = model.sims[0]
     with model.lock:
