@@ -8,16 +8,18 @@ what to fix, for the page to show. Every change and every read of the models hap
 from __future__ import annotations
 
 import logging
-import math
 import threading
 
 from sim.errors import SimInputError
 from sim.model import PatrolModel
 from sim.network.world import build_world
 from sim.viz.checks import warnings_for
+from sim.viz.clock import clock_text
 from sim.viz.controls import Controls, build_scenarios
-from sim.viz.readouts import Readout, readout
+from sim.viz.readouts import LiveReadout, Readout
 from sim.viz.series import SAMPLE_MIN, Tracker
+
+__all__ = ["AppModel", "clock_text"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ class AppModel:
         self.warnings: list[str] = []
         self.sims: list[PatrolModel] = []
         self.trackers: list[Tracker] = []
+        self._readouts: list[LiveReadout] = []
         try:
             self._build(self.controls)
         except SimInputError as exc:
@@ -44,7 +47,9 @@ class AppModel:
         for scenario in build_scenarios(controls):
             sim = PatrolModel(scenario, world=build_world(scenario))
             self.sims.append(sim)
-            self.trackers.append(Tracker(sim))
+            tracker = Tracker(sim)
+            self.trackers.append(tracker)
+            self._readouts.append(LiveReadout(sim, tracker.changes))
             self.warnings.extend(warnings_for(scenario))
         start = min(controls.start_hour * 60.0, self.horizon_min)
         while self.now_min < start:  # in sample-sized steps: the charts start filled
@@ -52,7 +57,7 @@ class AppModel:
 
     def _fail(self, message: str) -> None:
         self.error = message
-        self.sims, self.trackers, self.warnings = [], [], []
+        self.sims, self.trackers, self.warnings, self._readouts = [], [], [], []
 
     @property
     def names(self) -> list[str]:
@@ -90,7 +95,7 @@ class AppModel:
     def readouts(self) -> list[Readout]:
         """Each simulation's summary figures now."""
         with self.lock:
-            return [readout(sim) for sim in self.sims]
+            return [live.now() for live in self._readouts]
 
     def settings_text(self) -> str:
         """The controls this model was built with, in words."""
@@ -101,9 +106,3 @@ class AppModel:
             f"seed {c.seed}, call rate x{c.rate_multiplier:g}, units per office: {units}, "
             f"dispatch: {policy}, started at {c.start_hour:02d}:00"
         )
-
-
-def clock_text(now_min: float) -> str:
-    """'Day 2, 14:05' for a time in minutes (day 1 starts at minute 0)."""
-    day, minute = divmod(math.floor(now_min), 1440)
-    return f"Day {day + 1}, {minute // 60:02d}:{minute % 60:02d}"

@@ -21,11 +21,11 @@ from sim.viz.appmodel import AppModel
 
 log = logging.getLogger(__name__)
 
-MIN_INTERVAL_MS = 100  # the fastest frame rate asked for: 10 frames per second
+MIN_INTERVAL_MS = 80  # the floor: at most 12.5 frames per second are asked for
 MIN_GAP_S = 0.02  # always some time between frames for the page's own messages
 GONE_AFTER_S = 3.0  # a page disconnected this long is gone (a reconnect takes less)
-SPEEDS_MIN_PER_S = (10, 30, 60, 100, 200, 600)  # simulated minutes per second offered
-DEFAULT_SPEED = 100  # with 10 frames per second: 10 simulated minutes per frame
+SPEEDS_MIN_PER_S = (12, 30, 60, 120, 240, 600)  # simulated minutes per second offered
+DEFAULT_SPEED = 120  # at 12 frames per second: 10 simulated minutes per frame
 
 
 def minutes_per_frame(speed_min_per_s: float, interval_ms: float) -> int:

@@ -79,6 +79,10 @@ class Tracker:
             copies["state_shares"] = self._shares()
         return copies
 
+    def changes(self) -> tuple[int, int, int]:
+        """(calls seen, reached, cleared): equal values mean no call changed in between."""
+        return self._next_call, self.answered, self.attended
+
     def state_shares(self) -> np.ndarray:
         """Share of unit time per state so far (zeros before any time has passed)."""
         with self.lock:
