@@ -107,12 +107,15 @@ def Page():
     followed = solara.use_reactive("")
     player = solara.use_ref(None)
 
-    def stop_player() -> None:
+    def stop_player(why: str = "paused") -> None:
         if player.current is not None:
-            player.current.stop()
+            player.current.stop(why)
             player.current = None
 
-    solara.use_effect(lambda: stop_player, [])  # the page goes away: the loop stops
+    def on_page_gone() -> Callable[[], None]:
+        return lambda: stop_player("page gone")
+
+    solara.use_effect(on_page_gone, [])  # the page goes away (kernel closed): the loop stops
 
     def on_stop(reason: str) -> None:
         current = player.current
@@ -272,8 +275,8 @@ def SettingsInputs(pending: solara.Reactive, applied: Controls):
                 on_value=set_value,
                 error=_seed_error(str(value)) or False,
             )
-        if changed:
-            solara.Text("changed: press Reset to apply", classes=["patrol-changed"])
+        # always there (empty when applied): a shifting layout would make new widgets
+        solara.Text("changed: press Reset to apply" if changed else "", classes=["patrol-changed"])
 
 
 def _seed_error(text: str) -> str | None:

@@ -53,6 +53,7 @@ class Player:
         self.error: str | None = None
         self.frame_times: deque[float] = deque(maxlen=30)
         self._stop = threading.Event()
+        self._why = "paused"
         self.thread = threading.Thread(target=self._run, name="patrol-play", daemon=True)
 
     def start(self) -> None:
@@ -60,8 +61,9 @@ class Player:
         log.warning("play loop started")
         self.thread.start()
 
-    def stop(self) -> None:
-        """Ask the loop to end (it ends within one frame)."""
+    def stop(self, why: str = "paused") -> None:
+        """Ask the loop to end (it ends within one frame); ``why`` goes to the log."""
+        self._why = why
         self._stop.set()
 
     @property
@@ -104,14 +106,14 @@ class Player:
             finished = self.model.advance(self.minutes())
             self.frame_times.append(time.monotonic())
             if self._stop.is_set():
-                return "paused"
+                return self._why
             self.on_frame()
             if finished:
                 return "end of run"
             spent = time.monotonic() - started
             interval_s = max(self.interval_ms(), MIN_INTERVAL_MS) / 1000
             self._stop.wait(max(interval_s - spent, MIN_GAP_S))
-        return "paused"
+        return self._why
 
 
 def current_kernel() -> object | None:
