@@ -32,7 +32,7 @@ from sim.viz.controls import Controls, build_scenarios, model_params, parse_seed
 from sim.viz.labels import marker_boxes, overlaps
 from sim.viz.mapview import MapRenderer, nice_length, street_segments
 from sim.viz.panels import panel_title
-from sim.viz.player import MIN_INTERVAL_MS, Player, minutes_per_frame
+from sim.viz.player import MIN_INTERVAL_MS, Player, kernel_alive_check, minutes_per_frame
 from sim.viz.readouts import readout
 from sim.viz.series import SERIES
 from sim.viz.style import SCENARIO_COLORS, STATE_COLORS, TYPE_COLORS, state_color
@@ -225,6 +225,34 @@ def test_play_loop_stops_when_the_page_is_gone():
     alive.clear()
     player.thread.join(2)
     assert not player.running and stops == ["page gone"] and frames
+
+
+def test_a_page_is_gone_when_its_kernel_closes_or_it_stays_disconnected(monkeypatch):
+    class Status:
+        def __init__(self, value: str):
+            self.value = value
+
+    class Kernel:
+        def __init__(self):
+            self.closed_event = threading.Event()
+            self.page_status = {"p1": Status("connected")}
+
+    kernel = Kernel()
+    monkeypatch.setattr("sim.viz.player.GONE_AFTER_S", 0.2)
+    alive = kernel_alive_check(kernel)
+    assert alive()
+    kernel.page_status["p1"] = Status("disconnected")  # a reconnect may follow: a grace
+    assert alive()
+    time.sleep(0.3)
+    assert not alive()
+    kernel.page_status["p1"] = Status("connected")
+    assert alive()
+    kernel.page_status["p1"] = Status("closed")
+    assert not alive()
+    kernel.page_status["p1"] = Status("connected")
+    kernel.closed_event.set()
+    assert not alive()
+    assert kernel_alive_check(None)()  # outside a server: always there
 
 
 def test_play_loop_stops_at_the_end_of_the_run():

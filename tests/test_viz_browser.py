@@ -255,7 +255,8 @@ def test_watch_step_play_switch_and_reset(browser, server):
 
 
 def test_two_sessions_have_their_own_models(browser, server):
-    first_context, second_context = browser.new_context(), browser.new_context()
+    first_context = browser.new_context()
+    second_context = browser.new_context(viewport={"width": 800, "height": 700})  # a small screen
     first, second = Watched(first_context, server.url), Watched(second_context, server.url)
     for _ in range(3):
         first.button("Step +10 min")
@@ -269,7 +270,13 @@ def test_two_sessions_have_their_own_models(browser, server):
     expect(first.clock).to_have_text(re.compile(r"^Day 1, 09:30"))
     expect(first.page.locator(".patrol-title")).to_have_text(re.compile("^embedded"))
     first.shot("06-session-a")
-    second.shot("07-session-b")
+    second.shot("07-session-b-800-px")
+    controls = second.page.locator(".patrol-run").bounding_box()
+    shown = second.page.locator("img.patrol-map").bounding_box()
+    assert (
+        controls["y"] + controls["height"] <= shown["y"]
+        or controls["x"] + controls["width"] <= shown["x"]
+    ), "the controls cover the map on a small screen"
     first.check_clean()
     second.check_clean()
     first_context.close()
@@ -292,6 +299,8 @@ def test_play_at_the_fastest_for_30_s_without_a_traceback(browser, server):
     frames = page.frames()
     page.button("Pause")
     page.shot("08-played-30-s-fastest")
+    page.page.locator("img.patrol-charts").scroll_into_view_if_needed()
+    page.shot("09-charts")
     print(f"\nframes delivered to the page in 30 s: {frames} ({frames / 30:.1f}/s)")
     assert frames >= 30  # under load too; experiments/bench_viz.py measures the rate
     assert re.match(r"^Day [3-9]|^Day \d\d", page.clock.text_content())

@@ -37,8 +37,15 @@ TITLE = "Community patrol simulator"
 MAX_FPS = 1000 // MIN_INTERVAL_MS
 CSS = """
 .patrol-row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
-.patrol-side { flex: 0 0 280px; max-width: 100%; }
-.patrol-main { flex: 1 1 600px; min-width: 0; }
+.patrol-grid { display: grid; gap: 12px; align-items: start;
+  grid-template-columns: 300px minmax(0, 1fr); grid-template-rows: auto 1fr;
+  grid-template-areas: "run main" "settings main"; }
+.patrol-run { grid-area: run; } .patrol-settings { grid-area: settings; }
+.patrol-main { grid-area: main; min-width: 0; }
+@media (max-width: 900px) {  /* small screens: Play above the map, settings below it */
+  .patrol-grid { grid-template-columns: minmax(0, 1fr); grid-template-rows: auto;
+    grid-template-areas: "run" "main" "settings"; }
+}
 .patrol-panel { flex: 1 1 480px; min-width: 0; border-top: 6px solid; padding: 4px; }
 .patrol-readouts td { padding: 1px 8px 1px 0; vertical-align: top; }
 .patrol-readouts td:first-child { white-space: nowrap; }
@@ -166,12 +173,11 @@ def Page():
                 values=list(LANGUAGES),
                 on_value=lambda k: language.set(LANGUAGES[k]),
             )
-        with solara.Div(classes=["patrol-row"]):
-            with solara.Div(classes=["patrol-side"]):
+        with solara.Div(classes=["patrol-grid"]):
+            with solara.Div(classes=["patrol-run"]):
                 Guarded(
-                    lambda: Sidebar(
+                    lambda: RunCard(
                         model.value,
-                        pending,
                         playback,
                         playing.value,
                         _safe(play, notice),
@@ -188,22 +194,24 @@ def Page():
                     "simulation view",
                 )
                 Guarded(lambda: panels.Prose(what_you_see(language.value), "patrol-info"), "help")
+            with solara.Div(classes=["patrol-settings"]):
+                with solara.Card("Settings", subtitle="Press Reset to apply them.", margin=0):
+                    Guarded(lambda: SettingsInputs(pending, model.value.controls), "settings")
 
 
 @solara.component
-def Sidebar(
+def RunCard(
     model: AppModel,
-    pending: solara.Reactive,
     playback: solara.Reactive,
     playing: bool,
     play: Callable,
     step: Callable,
     reset: Callable,
 ):
-    """Play / Step / Reset, the speed, and the model's settings (applied on Reset)."""
+    """Play / Step / Reset and the speed (applied at once)."""
     pb: Playback = playback.value
     with solara.Card("Run", margin=0):
-        with solara.Row():
+        with solara.Row(style={"flex-wrap": "wrap", "row-gap": "6px"}):
             solara.Button(
                 "Pause" if playing else "Play",
                 color="primary",
@@ -238,8 +246,6 @@ def Sidebar(
             f"+{pb.minutes} simulated min.",
             style={"font-size": "0.85em"},
         )
-    with solara.Card("Settings (press Reset to apply)", margin=0):
-        SettingsInputs(pending, model.controls)
 
 
 @solara.component
