@@ -42,7 +42,8 @@ COMMUNITY_TINTS = (
 )
 WAIT_ALERT_MIN = 10.0  # calls waiting longer get a red ring
 DPI = 90
-MAP_WIDTH_IN = 7.0  # one map; the height follows the district's shape
+MAP_WIDTH_IN = 7.0  # one map alone; the height follows the district's shape
+PAIR_WIDTH_IN = 5.4  # each of two maps side by side (about the width they are shown at)
 MAX_COUNTS = 40  # "x N" labels drawn on stacked units at most
 POST_PX = 14.0  # size of a post marker, for label placement
 
@@ -50,13 +51,13 @@ POST_PX = 14.0  # size of a post marker, for label placement
 class MapRenderer:
     """Renders the map of one model as PNG bytes (one renderer per scenario panel)."""
 
-    def __init__(self, sim: PatrolModel, title: str = ""):
+    def __init__(self, sim: PatrolModel, width_in: float = MAP_WIDTH_IN):
         self.sim = sim
         x, y = np.asarray(sim.router.x, dtype=float), np.asarray(sim.router.y, dtype=float)
         limits = _limits(x, y)
         aspect = (limits[3] - limits[2]) / (limits[1] - limits[0])
-        height = MAP_WIDTH_IN * min(max(aspect, 0.55), 1.5)
-        self.figure = Figure(figsize=(MAP_WIDTH_IN, height), dpi=DPI, layout="none")
+        height = width_in * min(max(aspect, 0.55), 1.5)
+        self.figure = Figure(figsize=(width_in, height), dpi=DPI, layout="none")
         self.canvas = FigureCanvasAgg(self.figure)
         self.ax = self.figure.add_axes((0.005, 0.005, 0.99, 0.99))
         self.ax.set_axis_off()

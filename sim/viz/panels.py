@@ -20,7 +20,7 @@ from sim.reporting.maps import OSM_ATTRIBUTION
 from sim.scenarios.schema import Scenario
 from sim.viz.appmodel import AppModel, clock_text
 from sim.viz.charts import ChartRenderer
-from sim.viz.mapview import WAIT_ALERT_MIN, MapRenderer
+from sim.viz.mapview import MAP_WIDTH_IN, PAIR_WIDTH_IN, WAIT_ALERT_MIN, MapRenderer
 from sim.viz.readouts import budget_text, rows
 from sim.viz.style import scenario_color, state_color, state_label, type_color
 
@@ -98,7 +98,8 @@ def _table(pairs: list[tuple[str, str]]) -> str:
 def MapImage(model: AppModel, index: int, followed: str, tick: int) -> None:
     """The map of one scenario, with the followed unit's route."""
     sim = model.sims[index]
-    renderer = solara.use_memo(lambda: MapRenderer(sim), [sim])
+    width_in = PAIR_WIDTH_IN if len(model.sims) > 1 else MAP_WIDTH_IN
+    renderer = solara.use_memo(lambda: MapRenderer(sim, width_in), [sim])
     renderer.followed = _unit_label(followed, sim.scenario.name)
     with model.lock:
         png = renderer.render()
