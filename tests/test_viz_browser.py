@@ -24,6 +24,9 @@ pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras")
 
 from sim.cli.viz import server_command, server_env  # noqa: E402
+from sim.viz.appmodel import AppModel  # noqa: E402
+from sim.viz.controls import default_controls  # noqa: E402
+from sim.viz.readouts import rows  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -211,6 +214,14 @@ def test_watch_step_play_switch_and_reset(browser, server):
     expect(page.clock).to_have_text(re.compile(r"^Day 1, 09:00"))  # starts at a busy hour
     page.button("Step +10 min")
     expect(page.clock).to_have_text(re.compile(r"^Day 1, 09:10"))
+    same = AppModel(default_controls())  # the same seed and settings: the same run
+    same.advance(10)
+    summary = same.sims[0].summary()
+    shown = page.page.locator(".patrol-numbers").inner_text()
+    for label, value in rows(same.readouts()[0]):
+        assert f"{label}\t{value}" in shown, (label, value, shown)
+    assert f"{summary['calls']} (" in shown
+    assert f"{summary['response_min']['mean']:.1f} min" in shown
     before = page.positions()
     page.button("Play")
     page.page.wait_for_function(  # a unit's marker moves (it is dispatched, then drives)
