@@ -12,25 +12,42 @@ import pytest
 pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
 pytest.importorskip("mesa.visualization", reason="the browser app needs the 'viz' extras")
 
+import threading
+import time
+from enum import IntEnum
+
+import ipyvuetify as vuetify
+import solara
+
 from sim.cli import main as cli_main
 from sim.cli.viz import server_command, server_env
 from sim.errors import SimInputError
 from sim.network.sources import WUHAN_OSM
 from sim.reporting import maps
+from sim.viz.app import Guarded, Page, Playback
 from sim.viz.appmodel import AppModel, clock_text
 from sim.viz.charts import ChartRenderer
+from sim.viz.checks import warnings_for
 from sim.viz.controls import Controls, build_scenarios, model_params, parse_seed
-from sim.viz.mapview import MapRenderer, street_segments
+from sim.viz.labels import marker_boxes, overlaps
+from sim.viz.mapview import MapRenderer, nice_length, street_segments
+from sim.viz.panels import panel_title
+from sim.viz.player import MIN_INTERVAL_MS, Player, kernel_alive_check, minutes_per_frame
+from sim.viz.readouts import readout
+from sim.viz.series import SERIES
+from sim.viz.style import SCENARIO_COLORS, STATE_COLORS, TYPE_COLORS, state_color
 
 ROOT = Path(__file__).resolve().parents[1]
 WUHAN = WUHAN_OSM
 PNG = b"\x89PNG\r\n\x1a\n"
+SHIPPED_MAPS = ("central", "embedded", "optics_valley_east")
 
 
 # -- controls -> scenarios ---------------------------------------------------------------
 def test_default_controls_give_one_scenario_with_the_seed():
     [scenario] = build_scenarios(Controls(scenario_name="embedded", seed="7"))
     assert scenario.name == "embedded" and scenario.seed == 7 and scenario.source_dir.is_dir()
+    assert scenario.warmup_days == 0  # the page counts from minute 0, as the summary does
 
 
 def test_compare_gives_both_scenarios_on_the_same_seed():
@@ -62,9 +79,12 @@ def test_units_per_office_keeps_before_and_after_fair():
     [
         (Controls(seed="abc"), "Seed"),
         (Controls(seed="-1"), "Seed"),
+        (Controls(seed="²"), "Seed"),
+        (Controls(seed="①"), "Seed"),
         (Controls(policy="fastest"), "Dispatch policy"),
         (Controls(units_per_office=99), "Units per office"),
         (Controls(rate_multiplier=0.0), "Call-rate multiplier"),
+        (Controls(start_hour=24), "Start at hour"),
         (Controls(scenario_name="no_such_scenario"), "unknown scenario"),
         (Controls(compare="no_such_scenario"), "unknown scenario"),
     ],
@@ -78,35 +98,53 @@ def test_parse_seed_accepts_text_and_numbers():
     assert parse_seed(" 12 ") == 12 and parse_seed(5) == 5
 
 
-def test_model_params_match_the_app_model():
+def test_model_params_cover_every_control():
     params = model_params(Controls())
     assert set(params) == set(Controls.__dataclass_fields__)
     assert "central" in params["scenario_name"]["values"]
-    AppModel(**{k: v["value"] for k, v in params.items()})  # SolaraViz's way of building it
+    values = Controls(**{k: v["value"] for k, v in params.items()})
+    assert AppModel(values).error is None
+
+
+def test_a_policy_that_can_send_no_unit_is_warned_about():
+    [scenario] = build_scenarios(Controls(scenario_name="embedded", policy="station_only"))
+    [warning] = warnings_for(scenario)
+    assert "no unit can ever be sent" in warning
+    [central] = build_scenarios(Controls(scenario_name="central", policy="station_only"))
+    assert warnings_for(central) == []
+    assert AppModel(Controls(policy="station_only")).warnings == [warning]
 
 
 # -- the app model ----------------------------------------------------------------------
 def test_bad_values_give_a_message_not_an_exception():
-    model = AppModel(seed="abc")
-    assert model.error.startswith("Seed") and not model.sims and not model.running
-    model.step()  # harmless
+    model = AppModel(Controls(seed="①"))
+    assert model.error.startswith("Seed") and not model.sims and model.finished
+    assert model.advance(10)  # harmless
     assert model.now_min == 0.0
 
 
-def test_step_advances_one_minute_and_tracks():
-    model = AppModel(scenario_name="embedded")
-    for _ in range(60):
-        model.step()
-    assert model.now_min == 60.0
-    tracker = model.trackers[0]
-    assert tracker.t_min[0] == 0.0 and tracker.t_min[-1] == 60.0
-    assert tracker.state_shares().sum() == pytest.approx(1.0)
+def test_the_model_starts_at_the_busy_hour_and_advances_by_the_minutes_asked():
+    model = AppModel(Controls(scenario_name="embedded", start_hour=9))
+    assert model.now_min == 9 * 60
+    assert any(sim.calls for sim in model.sims)  # calls already made before 09:00
+    model.advance(10)
+    assert model.now_min == 9 * 60 + 10
+    series = model.trackers[0].snapshot()
+    assert series["t_min"][0] == 0.0 and series["t_min"][-1] == 550.0
+    assert np.all(np.diff(series["t_min"]) == 5.0)  # sampled on the way to 09:00
+    assert series["state_shares"].sum() == pytest.approx(1.0)
+
+
+def test_the_run_ends_at_the_horizon_and_says_so():
+    model = AppModel(Controls(scenario_name="embedded", start_hour=0))
+    horizon = model.horizon_min
+    assert not model.advance(int(horizon) - 5)
+    assert model.advance(60) and model.finished and model.now_min == horizon
 
 
 def test_side_by_side_models_face_the_same_calls():
-    model = AppModel(scenario_name="central", compare="embedded", seed="4")
-    for _ in range(1440):
-        model.step()
+    model = AppModel(Controls(scenario_name="central", compare="embedded", seed="4"))
+    model.advance(1440)
     central, embedded = model.sims
     first = [(c.t_call, c.node, c.type_index) for c in central.calls if c.repeat_of == -1][:10]
     second = [(c.t_call, c.node, c.type_index) for c in embedded.calls if c.repeat_of == -1][:10]
@@ -118,50 +156,272 @@ def test_clock_text():
     assert clock_text(1440 + 14 * 60 + 5.7) == "Day 2, 14:05"
 
 
+# -- readouts: the model's summary at the same time ---------------------------------------
+@pytest.mark.parametrize("minutes", [0, 180, 2 * 1440 + 17])
+def test_readouts_match_the_summary_at_the_same_time(minutes):
+    model = AppModel(Controls(scenario_name="central", compare="embedded", seed="3"))
+    model.advance(minutes)
+    for shown, sim in zip(model.readouts(), model.sims, strict=True):
+        summary = sim.summary()  # books closed up to now by the readout
+        assert shown.calls == summary["calls"] and shown.answered == summary["answered"]
+        assert shown.response_mean == pytest.approx(summary["response_min"]["mean"])
+        assert shown.response_p90 == pytest.approx(summary["response_min"]["p90"])
+        assert shown.within_3 == pytest.approx(summary["within_target"]["3"])
+        assert shown.within_5 == pytest.approx(summary["within_target"]["5"])
+        assert shown.resolution == pytest.approx(summary["resolution_rate"])
+        assert shown.budget == pytest.approx(summary["utilization"]["by_state"])
+        assert sum(shown.budget.values()) == pytest.approx(1.0)
+
+
+def test_cached_readouts_equal_fresh_ones_while_playing():
+    model = AppModel(Controls(scenario_name="central", seed="5"))
+    for _ in range(30):
+        model.advance(10)
+        [cached] = model.readouts()
+        assert cached == readout(model.sims[0])
+
+
+# -- the play loop ------------------------------------------------------------------------
+def _player(model, **kwargs) -> tuple[Player, list[str], list[int]]:
+    stops, frames = [], []
+    options = {"minutes": lambda: 10, "interval_ms": lambda: 0, **kwargs}
+    player = Player(model, lambda: frames.append(1), stops.append, **options)
+    return player, stops, frames
+
+
+def test_play_interval_has_a_floor():
+    assert minutes_per_frame(120, 1) == minutes_per_frame(120, MIN_INTERVAL_MS)
+    assert Playback(frames_per_s=1000).interval_ms == MIN_INTERVAL_MS
+    assert Playback(speed_min_per_s=120, frames_per_s=12).minutes == 10
+    model = AppModel(Controls(scenario_name="embedded"))
+    player, stops, frames = _player(model)
+    player.start()
+    time.sleep(1.0)
+    player.stop()
+    player.thread.join(5)
+    assert stops == ["paused"] and 5 <= len(frames) <= 1000 / MIN_INTERVAL_MS + 2
+
+
+def test_play_loop_stops_on_an_error_with_a_message(monkeypatch):
+    model = AppModel(Controls(scenario_name="embedded"))
+
+    def broken(minutes: int) -> bool:
+        raise ValueError("shape mismatch")
+
+    monkeypatch.setattr(model, "advance", broken)
+    player, stops, _ = _player(model)
+    player.start()
+    player.thread.join(5)
+    assert stops == ["error"] and "shape mismatch" in player.error
+
+
+def test_play_loop_stops_when_the_page_is_gone():
+    model = AppModel(Controls(scenario_name="embedded"))
+    alive = threading.Event()
+    alive.set()
+    player, stops, frames = _player(model, page_alive=alive.is_set)
+    player.start()
+    time.sleep(0.3)
+    alive.clear()
+    player.thread.join(2)
+    assert not player.running and stops == ["page gone"] and frames
+
+
+def test_a_page_is_gone_when_its_kernel_closes_or_it_stays_disconnected(monkeypatch):
+    class Status:
+        def __init__(self, value: str):
+            self.value = value
+
+    class Kernel:
+        def __init__(self):
+            self.closed_event = threading.Event()
+            self.page_status = {"p1": Status("connected")}
+
+    kernel = Kernel()
+    monkeypatch.setattr("sim.viz.player.GONE_AFTER_S", 0.2)
+    alive = kernel_alive_check(kernel)
+    assert alive()
+    kernel.page_status["p1"] = Status("disconnected")  # a reconnect may follow: a grace
+    assert alive()
+    time.sleep(0.3)
+    assert not alive()
+    kernel.page_status["p1"] = Status("connected")
+    assert alive()
+    kernel.page_status["p1"] = Status("closed")
+    assert not alive()
+    kernel.page_status["p1"] = Status("connected")
+    kernel.closed_event.set()
+    assert not alive()
+    assert kernel_alive_check(None)()  # outside a server: always there
+
+
+def test_play_loop_stops_at_the_end_of_the_run():
+    model = AppModel(Controls(scenario_name="embedded"))
+    player, stops, _ = _player(model, minutes=lambda: 10 * 1440)
+    player.start()
+    player.thread.join(10)
+    assert stops == ["end of run"] and model.finished
+
+
+# -- the page, rendered without a browser -----------------------------------------------
+def _texts(rc, css_class: str) -> list[str]:
+    return [
+        str(w.children[0]) for w in rc.find(vuetify.Html, class_=css_class).widgets if w.children
+    ]
+
+
+def _button(rc, text: str):
+    return rc.find(vuetify.Btn, children=[text]).widget
+
+
+def test_page_steps_by_the_stated_size_and_plays():
+    _, rc = solara.render(Page(), handle_error=False)
+    assert _texts(rc, "patrol-clock")[0].startswith("Day 1, 09:00")
+    _button(rc, "Step +10 min").fire_event("click", {})
+    assert _texts(rc, "patrol-clock")[0].startswith("Day 1, 09:10")
+    _button(rc, "Play").fire_event("click", {})
+    time.sleep(0.8)
+    _button(rc, "Pause").fire_event("click", {})
+    assert not _texts(rc, "patrol-clock")[0].startswith("Day 1, 09:10")
+    alerts = [str(a.children) for a in rc.find(vuetify.Alert).widgets]
+    assert not [a for a in alerts if "could not be shown" in a], alerts
+    rc.close()
+
+
+def test_a_failing_part_of_the_page_shows_a_message():
+    @solara.component
+    def Broken():
+        raise ValueError("boom")
+
+    @solara.component
+    def Wrapped():
+        Guarded(lambda: Broken(), "map")
+
+    _, rc = solara.render(Wrapped(), handle_error=False)
+    [alert] = rc.find(vuetify.Alert).widgets
+    assert "The map could not be shown: boom" in str(alert.children)
+    rc.close()
+
+
+# -- palettes and legends -----------------------------------------------------------------
+def test_palettes_share_no_colour():
+    states, types, scenarios = set(STATE_COLORS.values()), set(TYPE_COLORS), set(SCENARIO_COLORS)
+    assert not states & types and not states & scenarios and not types & scenarios
+
+
+def test_any_unit_state_gets_a_colour():
+    class Future(IntEnum):
+        IDLE = 0
+        PATROL = 7
+        SOMETHING_NEW = 8
+
+    assert state_color(Future.IDLE) == STATE_COLORS["IDLE"]
+    assert state_color(Future.PATROL) == STATE_COLORS["PATROL"]
+    assert state_color(Future.SOMETHING_NEW).startswith("#")
+
+
+def test_panel_titles_explain_before_and_after():
+    central, embedded = build_scenarios(Controls(scenario_name="central", compare="embedded"))
+    assert panel_title(central, True) == "Before: central station (central)"
+    assert panel_title(embedded, True) == "After: community offices (embedded)"
+
+
 # -- map and charts ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def played():
-    model = AppModel(scenario_name="central", compare="embedded")
-    for _ in range(600):
-        model.step()
+    model = AppModel(Controls(scenario_name="central", compare="embedded"))
+    model.advance(600)
     return model
 
 
 def test_map_renders_png_with_streets_drawn_once(played):
-    renderer = MapRenderer(played.sims, ["central", "embedded"])
+    renderer = MapRenderer(played.sims[0])
     first, second = renderer.render(), renderer.render()
     assert first.startswith(PNG) and first == second
-    played.step()
-    assert renderer.render().startswith(PNG)
+    played.advance(1)
+    assert renderer.render() != first  # the clock on the map changed
     segments, tails = street_segments(played.sims[0])
     assert segments.shape[1:] == (2, 2) and len(segments) == len(tails) > 100
     assert not played.sims[0].world.network.is_osm_data
-    assert not _texts(renderer.figure, "OpenStreetMap")
+    assert not _figure_texts(renderer.figure, "OpenStreetMap")
+    assert _figure_texts(renderer.figure, " m") or _figure_texts(renderer.figure, " km")
+
+
+@pytest.mark.parametrize("name", SHIPPED_MAPS)
+def test_map_labels_do_not_overlap(name):
+    model = AppModel(Controls(scenario_name=name))
+    assert model.error is None, model.error
+    renderer = MapRenderer(model.sims[0])
+    text_renderer = renderer.canvas.get_renderer()
+    boxes = [label.get_window_extent(text_renderer) for label in renderer.label_artists]
+    assert len(boxes) == len(model.sims[0].scenario.communities)
+    assert overlaps(boxes) == []
+    inside = renderer.ax.get_window_extent(text_renderer)
+    assert all(inside.contains(b.x0, b.y0) and inside.contains(b.x1, b.y1) for b in boxes)
+    posts = np.array([[model.sims[0].router.x[p.node], model.sims[0].router.y[p.node]]
+                      for p in model.sims[0].posts.values()])  # fmt: skip
+    markers = marker_boxes(renderer.ax, posts, 10.0)
+    n = len(boxes)
+    assert [pair for pair in overlaps(boxes + markers) if pair[0] < n <= pair[1]] == []
+
+
+def test_stacked_units_show_their_count():
+    model = AppModel(Controls(scenario_name="central", start_hour=0))
+    renderer = MapRenderer(model.sims[0])
+    renderer.render()
+    shown = [t.get_text() for t in renderer.counts if t.get_text()]
+    assert "×5" in shown  # five units wait at the station
+
+
+def test_followed_unit_gets_a_route_line():
+    model = AppModel(Controls(scenario_name="central", seed="2"))
+    sim = model.sims[0]
+    renderer = MapRenderer(sim)
+    for _ in range(300):
+        moving = [u for u in sim.units if u.state.name == "EN_ROUTE"]
+        if moving:
+            break
+        model.advance(1)
+    renderer.followed = moving[0].label
+    renderer.render()
+    xs, _ = renderer.route.get_data()
+    assert len(xs) >= 2 and len(renderer.ring.get_offsets()) == 1
+
+
+def test_scale_bar_lengths_are_round():
+    assert [nice_length(m) for m in (0.5, 130, 999, 1800, 4200)] == [1, 100, 500, 1000, 2000]
 
 
 def test_charts_render_png_and_redraw_axes_only_when_limits_grow(played):
-    renderer = ChartRenderer(played.trackers, ["central", "embedded"])
+    renderer = ChartRenderer(played.trackers)
     assert renderer.render().startswith(PNG)
     renderer.render()
     assert renderer.full_redraws == 1
-    for _ in range(1440):
-        played.step()
+    played.advance(1440)
     renderer.render()
     assert renderer.full_redraws >= 2  # a new day on the time axis
 
 
+def test_chart_series_come_from_mesa_datacollector(played):
+    tracker = played.trackers[1]
+    assert set(SERIES) <= set(tracker.collector.model_vars)
+    series = tracker.snapshot()
+    assert len({len(series[name]) for name in SERIES}) == 1
+    assert np.all(np.diff(series["t_min"]) > 0)
+
+
 def test_point_network_map_renders():
-    model = AppModel(scenario_name="erlang_c")
-    model.step()
-    assert MapRenderer(model.sims, ["erlang_c"]).render().startswith(PNG)
+    model = AppModel(Controls(scenario_name="erlang_c"))
+    model.advance(1)
+    assert MapRenderer(model.sims[0]).render().startswith(PNG)
 
 
-def test_osm_map_carries_the_attribution():
-    model = AppModel(scenario_name="optics_valley_east")
+def test_osm_map_carries_the_attribution_once():
+    model = AppModel(Controls(scenario_name="optics_valley_east"))
     assert model.error is None, model.error
-    renderer = MapRenderer(model.sims, ["optics_valley_east"])
+    renderer = MapRenderer(model.sims[0])
     assert renderer.render().startswith(PNG)
-    assert _texts(renderer.figure, "OpenStreetMap contributors, ODbL")
+    assert len(_figure_texts(renderer.figure, "OpenStreetMap contributors, ODbL")) == 1
 
 
 def test_labels_drop_chinese_without_a_cjk_font(monkeypatch):
@@ -171,7 +431,7 @@ def test_labels_drop_chinese_without_a_cjk_font(monkeypatch):
     assert maps.label_text("Dangdai 当代") == "Dangdai 当代"
 
 
-def _texts(figure, needle: str) -> list[str]:
+def _figure_texts(figure, needle: str) -> list[str]:
     return [
         t.get_text()
         for t in figure.findobj(lambda a: hasattr(a, "get_text"))
@@ -214,13 +474,3 @@ def test_core_and_cli_do_not_import_the_app():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_sample_series_have_equal_lengths(played):
-    tracker = played.trackers[1]
-    lengths = {
-        len(getattr(tracker, a))
-        for a in ("t_min", "response_min", "within_share", "resolution_rate", "queue_len")
-    }
-    assert len(lengths) == 1
-    assert np.all(np.diff(tracker.t_min) > 0)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.clock import MIN_PER_WEEK
 from sim.errors import SimInputError
 from sim.network.places import generate_anchors
 from sim.planning.costs import demand_per_min
@@ -120,7 +121,7 @@ def plan_beats(
             "beat": names,
             "node": [_plain(ids[a]) for a in anchors],
             "nodes": np.bincount(which, minlength=beats),
-            "calls_per_week": calls * 7 * 1440,
+            "calls_per_week": calls * MIN_PER_WEEK,
             "workload_unit_hours_per_week": work * 7 * 24,
             "units": counts,
         }

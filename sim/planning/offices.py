@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.clock import MIN_PER_WEEK
 from sim.planning.costs import (
     DEFAULT_DEMAND_POINTS,
     aggregate_demand,
@@ -33,7 +34,7 @@ from sim.planning.plans import (
 from sim.planning.siting import solve_siting
 from sim.scenarios.schema import Scenario
 
-WEEK_MIN = 7 * 1440.0
+WEEK_MIN = MIN_PER_WEEK
 REPORTED_TARGETS_MIN = (3.0, 5.0)
 
 

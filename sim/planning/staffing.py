@@ -31,6 +31,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from sim.calls.stream import hourly_rates_per_min
+from sim.clock import MIN_PER_WEEK
 from sim.errors import SimInputError
 from sim.planning.costs import demand_per_min
 from sim.planning.plans import Plan, load_base, located, portable_overlay, world_of
@@ -181,7 +182,7 @@ def hourly_table(base: Scenario, world, alpha: float, beta: float, target_min: f
         )
     busy = busy_min_per_call(base, mean_travel)
     population = sum(c.population for c in base.communities)
-    rates = hourly_rates_per_min(base.calls, population, 7 * 1440.0)
+    rates = hourly_rates_per_min(base.calls, population, MIN_PER_WEEK)
     share_available = availability(base)
     rows = []
     for h, rate in enumerate(rates):

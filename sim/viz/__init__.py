@@ -1,7 +1,9 @@
-"""The browser app for students (``run_sim.py viz``): a Mesa SolaraViz page.
+"""The browser app for students (``run_sim.py viz``): a Solara page around Mesa models.
 
-It only reads the model: the core (``sim.model`` and friends) never imports this package.
-Modules: ``controls`` (page controls -> scenarios), ``appmodel`` (the per-session model that
-SolaraViz drives), ``series`` (live figures), ``mapview`` and ``charts`` (fast matplotlib
-rendering), ``app`` (the Solara page).
+It only reads the models (and books units' time up to now for the numbers): the core
+(``sim.model`` and friends) never imports this package. Modules: ``controls`` (settings ->
+scenarios), ``checks`` (warnings), ``appmodel`` (the per-session models), ``player`` (the play
+loop), ``series`` (chart series, Mesa DataCollector), ``readouts`` (the summary figures so
+far), ``style`` (palettes), ``labels`` (label placement), ``mapview`` and ``charts`` (fast
+matplotlib rendering), ``panels`` and ``app`` (the Solara page), ``info`` (help, en/zh).
 """

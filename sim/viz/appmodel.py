@@ -1,64 +1,68 @@
-"""The model SolaraViz drives: one scenario, or two side by side on the same calls.
+"""One browser session's simulation(s): one scenario, or two side by side on the same calls.
 
-SolaraViz builds its model as ``type(model)(**control_values)`` on Reset, so this class takes
-the page's controls as keyword arguments. Bad values never raise: the model then holds no
-simulation and ``error`` says what to fix, for the page to show.
+Bad control values never raise: the app model then holds no simulation and ``error`` says
+what to fix, for the page to show. Every change and every read of the models happens under
+``lock``, so the play loop and the page's buttons never step or draw a model at once.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import threading
 
-import mesa
-
-from sim.clock import MIN_PER_DAY
 from sim.errors import SimInputError
 from sim.model import PatrolModel
 from sim.network.world import build_world
-from sim.viz.controls import AS_SCENARIO, NO_COMPARE, Controls, build_scenarios, parse_seed
-from sim.viz.series import Tracker
+from sim.viz.checks import warnings_for
+from sim.viz.clock import clock_text
+from sim.viz.controls import Controls, build_scenarios
+from sim.viz.readouts import LiveReadout, Readout
+from sim.viz.series import SAMPLE_MIN, Tracker
+
+__all__ = ["AppModel", "clock_text"]
 
 log = logging.getLogger(__name__)
 
 
-class AppModel(mesa.Model):
-    """One browser session's simulation(s); ``step()`` advances one simulated minute."""
+class AppModel:
+    """The page's simulations; ``advance(n)`` runs them ``n`` simulated minutes on."""
 
-    def __init__(
-        self,
-        scenario_name: str = "embedded",
-        compare: str = NO_COMPARE,
-        policy: str = AS_SCENARIO,
-        units_per_office: int = 0,
-        rate_multiplier: float = 1.0,
-        seed: str | int = "1",
-    ):
-        controls = Controls(scenario_name, compare, policy, units_per_office, rate_multiplier, seed)
-        super().__init__(rng=_safe_seed(seed))
-        self.controls = controls
+    def __init__(self, controls: Controls | None = None):
+        self.controls = controls or Controls()
+        self.lock = threading.RLock()
         self.error: str | None = None
+        self.warnings: list[str] = []
         self.sims: list[PatrolModel] = []
         self.trackers: list[Tracker] = []
+        self._readouts: list[LiveReadout] = []
         try:
-            self._build(controls)
+            self._build(self.controls)
         except SimInputError as exc:
             self._fail(str(exc))
         except Exception as exc:  # a student sees a message, the server log the traceback
-            log.exception("could not build the model from %s", controls)
+            log.exception("could not build the model from %s", self.controls)
             self._fail(f"The model could not be built: {exc}")
 
     def _build(self, controls: Controls) -> None:
         for scenario in build_scenarios(controls):
-            world = build_world(scenario)
-            sim = PatrolModel(scenario, world=world)
+            sim = PatrolModel(scenario, world=build_world(scenario))
             self.sims.append(sim)
-            self.trackers.append(Tracker(sim))
+            tracker = Tracker(sim)
+            self.trackers.append(tracker)
+            self._readouts.append(LiveReadout(sim, tracker.changes))
+            self.warnings.extend(warnings_for(scenario))
+        start = min(controls.start_hour * 60.0, self.horizon_min)
+        while self.now_min < start:  # in sample-sized steps: the charts start filled
+            self._run_to(min(self.now_min + SAMPLE_MIN, start))
 
     def _fail(self, message: str) -> None:
         self.error = message
-        self.sims, self.trackers = [], []
-        self.running = False
+        self.sims, self.trackers, self.warnings, self._readouts = [], [], [], []
+
+    @property
+    def names(self) -> list[str]:
+        """The scenarios' names, in page order."""
+        return [sim.scenario.name for sim in self.sims]
 
     @property
     def now_min(self) -> float:
@@ -70,34 +74,35 @@ class AppModel(mesa.Model):
         """The end of the run (the shortest of the scenarios)."""
         return min((s.horizon_min for s in self.sims), default=0.0)
 
-    def settings_text(self) -> str:
-        """The controls this model was built with, in words (the sliders show no numbers)."""
-        c = self.controls
-        units = "as in scenario" if c.units_per_office == 0 else str(c.units_per_office)
-        policy = c.policy if c.policy != AS_SCENARIO else "as in scenario"
-        return (
-            f"seed {c.seed}, call rate x{c.rate_multiplier:g}, units per office: {units}, "
-            f"dispatch: {policy}"
-        )
+    @property
+    def finished(self) -> bool:
+        """True at the end of the run (or when there is nothing to run)."""
+        return not self.sims or self.now_min >= self.horizon_min
 
-    def step(self) -> None:
-        """Advance every simulation by one minute and sample its figures."""
-        if not self.sims or self.now_min >= self.horizon_min:
-            self.running = False
-            return
+    def advance(self, minutes: int) -> bool:
+        """Run every simulation ``minutes`` on, minute by minute; True when the run is over."""
+        with self.lock:
+            end = min(self.now_min + max(int(minutes), 0), self.horizon_min)
+            while self.now_min < end:
+                self._run_to(self.now_min + 1.0)
+            return self.finished
+
+    def _run_to(self, t_min: float) -> None:
         for sim, tracker in zip(self.sims, self.trackers, strict=True):
-            sim.step()
+            sim.run_until(t_min)
             tracker.sample()
 
+    def readouts(self) -> list[Readout]:
+        """Each simulation's summary figures now."""
+        with self.lock:
+            return [live.now() for live in self._readouts]
 
-def clock_text(now_min: float) -> str:
-    """'Day 2, 14:05' for a time in minutes (day 1 starts at minute 0)."""
-    day, minute = divmod(math.floor(now_min), int(MIN_PER_DAY))
-    return f"Day {day + 1}, {minute // 60:02d}:{minute % 60:02d}"
-
-
-def _safe_seed(seed: str | int) -> int:
-    try:
-        return parse_seed(seed)
-    except SimInputError:
-        return 0
+    def settings_text(self) -> str:
+        """The controls this model was built with, in words."""
+        c = self.controls
+        units = "as in scenario" if c.units_per_office == 0 else str(c.units_per_office)
+        policy = c.policy if not c.policy.startswith("(") else "as in scenario"
+        return (
+            f"seed {c.seed}, call rate x{c.rate_multiplier:g}, units per office: {units}, "
+            f"dispatch: {policy}, started at {c.start_hour:02d}:00"
+        )

@@ -18,6 +18,7 @@ AS_SCENARIO = "(as in scenario)"
 POLICY_CHOICES = (AS_SCENARIO, "nearest", "community_first", "station_only")
 MAX_UNITS_PER_OFFICE = 10
 RATE_RANGE = (0.1, 10.0)
+START_HOUR = 9  # the model is run to this hour on Reset: calls are under way at once
 #: Environment variable through which ``run_sim.py viz --scenario`` sets the first scenario.
 SCENARIO_ENV = "PATROL_VIZ_SCENARIO"
 
@@ -32,6 +33,7 @@ class Controls:
     units_per_office: int = 0  # 0: as the scenario says
     rate_multiplier: float = 1.0
     seed: str | int = "1"
+    start_hour: int = START_HOUR
 
 
 def default_controls() -> Controls:
@@ -81,6 +83,14 @@ def model_params(first: Controls | None = None) -> dict[str, dict[str, Any]]:
             "label": "Call-rate multiplier",
         },
         "seed": {"type": "InputText", "value": str(first.seed), "label": "Seed"},
+        "start_hour": {
+            "type": "SliderInt",
+            "value": first.start_hour,
+            "min": 0,
+            "max": 23,
+            "step": 1,
+            "label": "Start at hour (the model runs to it on Reset)",
+        },
     }
 
 
@@ -115,11 +125,15 @@ def _check_ranges(controls: Controls) -> None:
     rate = controls.rate_multiplier
     if not isinstance(rate, int | float) or not low <= rate <= high:
         raise SimInputError(f"Call-rate multiplier: {low} to {high} was expected (got {rate!r})")
+    hour = controls.start_hour
+    if not isinstance(hour, int) or not 0 <= hour <= 23:
+        raise SimInputError(f"Start at hour: 0 to 23 was expected (got {hour!r})")
 
 
 def _load(name: str, controls: Controls, seed: int) -> Scenario:
+    """The scenario with the controls applied; no warm-up: the page counts from minute 0."""
     base = load_scenario(name)
-    changes = {**_rate_change(base, controls.rate_multiplier)}
+    changes = {"warmup_days": 0, **_rate_change(base, controls.rate_multiplier)}
     if controls.policy != AS_SCENARIO:
         changes["dispatch.policy"] = controls.policy
     changes.update(_unit_changes(base, controls.units_per_office))

@@ -1,36 +1,33 @@
 """The map: streets drawn once from node coordinates, markers redrawn each frame.
 
-Fast by blitting: the static layer (streets tinted by community, posts, labels, legends,
-attribution) is rasterised once and kept as a pixel buffer; a frame restores it and draws
-only the two marker collections (units by state, open calls by type and waiting time),
-then encodes a PNG. No layout algorithm is ever run: positions are the projected x/y.
+Fast by blitting: the static layer (streets tinted by community, posts, placed labels, scale
+bar, attribution) is rasterised once and kept as a pixel buffer; a frame restores it and
+draws only the moving parts (open calls, units, counts on stacked units, the followed unit's
+route), then encodes a PNG. No layout algorithm is ever run: positions are the projected
+x/y. The legend is not in the image: the page builds it from the same colours.
 """
 
 from __future__ import annotations
 
 import io
+import math
+from collections import Counter
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
+from matplotlib.transforms import offset_copy
 from PIL import Image
 
-from sim.agents.unit import UnitState
 from sim.model import PatrolModel
 from sim.reporting import maps
+from sim.viz.clock import clock_text
+from sim.viz.labels import marker_boxes, place_labels
+from sim.viz.style import is_moving, state_color, type_color
 
 OSM_ATTRIBUTION = maps.OSM_ATTRIBUTION
-STATE_COLORS = {
-    UnitState.IDLE: "#2ca02c",
-    UnitState.EN_ROUTE: "#d62728",
-    UnitState.ON_SCENE: "#ff7f0e",
-    UnitState.RETURNING: "#1f77b4",
-    UnitState.FOLLOW_UP: "#9467bd",
-    UnitState.OTHER_DUTY: "#7f7f7f",
-    UnitState.OFF_SHIFT: "#c7c7c7",
-}
 COMMUNITY_TINTS = (
     "#8dd3c7",
     "#bebada",
@@ -43,83 +40,222 @@ COMMUNITY_TINTS = (
     "#ccebc5",
     "#ffed6f",
 )
-TYPE_COLORS = (
-    "#e41a1c",
-    "#377eb8",
-    "#4daf4a",
-    "#984ea3",
-    "#ff7f00",
-    "#a65628",
-    "#f781bf",
-    "#999999",
-    "#66c2a5",
-    "#000000",
-)
 WAIT_ALERT_MIN = 10.0  # calls waiting longer get a red ring
 DPI = 90
-LEGEND_ROW_IN = 0.2  # height of one legend row, inches
+MAP_WIDTH_IN = 7.0  # one map alone; the height follows the district's shape
+PAIR_WIDTH_IN = 5.4  # each of two maps side by side (about the width they are shown at)
+MAX_COUNTS = 40  # "x N" labels drawn on stacked units at most
+POST_PX = 14.0  # size of a post marker, for label placement
 
 
 class MapRenderer:
-    """Renders the maps of one or two models side by side as PNG bytes."""
+    """Renders the map of one model as PNG bytes (one renderer per scenario panel)."""
 
-    def __init__(self, sims: list[PatrolModel], titles: list[str]):
-        self.sims = sims
-        ncol = 5 if len(sims) == 1 else 9  # legend columns that fit the width
-        rows = -(-len(STATE_COLORS) // ncol) + -(-(len(sims[0].call_types) + 3) // ncol)
-        height = 4.6 + rows * LEGEND_ROW_IN
-        self.figure = Figure(figsize=(5.6 * len(sims), height), dpi=DPI, layout="none")
+    def __init__(self, sim: PatrolModel, width_in: float = MAP_WIDTH_IN):
+        self.sim = sim
+        x, y = np.asarray(sim.router.x, dtype=float), np.asarray(sim.router.y, dtype=float)
+        limits = _limits(x, y)
+        aspect = (limits[3] - limits[2]) / (limits[1] - limits[0])
+        height = width_in * min(max(aspect, 0.55), 1.5)
+        self.figure = Figure(figsize=(width_in, height), dpi=DPI, layout="none")
         self.canvas = FigureCanvasAgg(self.figure)
-        bottom = (rows * LEGEND_ROW_IN + 0.1) / height
-        self.figure.subplots_adjust(
-            left=0.01, right=0.99, top=1 - 0.3 / height, bottom=bottom, wspace=0.03
+        self.ax = self.figure.add_axes((0.005, 0.005, 0.99, 0.99))
+        self.ax.set_axis_off()
+        self.ax.set_xlim(limits[0], limits[1])
+        self.ax.set_ylim(limits[2], limits[3])
+        self.ax.set_aspect("equal", adjustable="box")
+        self.label_artists = _draw_static(self.ax, sim)
+        self.calls = self.ax.scatter([], [], marker="D", s=30, zorder=4, animated=True, lw=1.5)
+        self.units = self.ax.scatter(
+            [], [], marker="o", s=80, zorder=5, animated=True, edgecolors="black", linewidths=0.8
         )
-        axes = self.figure.subplots(1, len(sims), squeeze=False)[0]
-        self.layers = [
-            _draw_static(ax, sim, title) for ax, sim, title in zip(axes, sims, titles, strict=True)
-        ]
-        _draw_legends(self.figure, sims[0], ncol)
+        self.route = Line2D([], [], color="black", lw=2.5, ls="--", zorder=4.5, animated=True)
+        self.ring = self.ax.scatter(
+            [], [], s=420, facecolors="none", edgecolors="black", linewidths=2.5, zorder=6
+        )
+        self.ring.set_animated(True)
+        self.ax.add_line(self.route)
+        self.counts = [_count_text(self.ax) for _ in range(MAX_COUNTS)]
+        self.clock = self.ax.text(
+            0.01, 0.99, "", transform=self.ax.transAxes, ha="left", va="top", fontsize=11,
+            fontweight="bold", zorder=9, animated=True,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+        )  # fmt: skip
+        self.followed: str | None = None  # a unit's label
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
 
     def render(self) -> bytes:
-        """The current frame as PNG bytes."""
+        """The current frame as PNG bytes (call it while the model does not advance)."""
         self.canvas.restore_region(self._background)
-        for sim, (ax, units, calls) in zip(self.sims, self.layers, strict=True):
-            _update_calls(calls, sim)
-            _update_units(units, sim)
-            ax.draw_artist(calls)
-            ax.draw_artist(units)
+        self._update_calls()
+        xy = self._update_units()
+        self._update_followed(xy)
+        for artist in (self.calls, self.route, self.units, self.ring):
+            self.ax.draw_artist(artist)
+        for text in self._update_counts(xy):
+            self.ax.draw_artist(text)
+        self.clock.set_text(clock_text(self.sim.time))  # every frame differs: it is sent
+        self.ax.draw_artist(self.clock)
         return png_bytes(self.canvas)
 
+    def _update_units(self) -> np.ndarray:
+        sim, now = self.sim, self.sim.time
+        xy = np.array([u.xy(now) for u in sim.units], dtype=float).reshape(-1, 2)
+        self.units.set_offsets(xy)
+        self.units.set_facecolors([state_color(u.state) for u in sim.units] or "none")
+        return xy
 
-def _draw_static(ax, sim: PatrolModel, title: str) -> tuple[object, PathCollection, PathCollection]:
+    def _update_calls(self) -> None:
+        sim, router = self.sim, self.sim.router
+        open_calls = list(sim.open_calls.values())
+        if not open_calls:
+            self.calls.set_offsets(np.zeros((0, 2)))
+            return
+        nodes = [c.node for c in open_calls]
+        waited = np.array([sim.time - c.t_call for c in open_calls])
+        self.calls.set_offsets(np.c_[router.x[nodes], router.y[nodes]])
+        self.calls.set_facecolors([type_color(c.type_index) for c in open_calls])
+        self.calls.set_sizes(30.0 + np.minimum(waited, 60.0) * 2.5)  # grows with the wait
+        self.calls.set_edgecolors(np.where(waited > WAIT_ALERT_MIN, "red", "white"))
+
+    def _update_counts(self, xy: np.ndarray) -> list[Text]:
+        """'x N' beside places where several units stand (e.g. idle at one post)."""
+        stacks = Counter(map(tuple, np.round(xy, 0)))
+        shown = []
+        for text, ((x, y), n) in zip(self.counts, _stacked(stacks), strict=False):
+            text.set_position((x, y))
+            text.set_text(f"×{n}")
+            shown.append(text)
+        return shown
+
+    def _update_followed(self, xy: np.ndarray) -> None:
+        unit = next((u for u in self.sim.units if u.label == self.followed), None)
+        if unit is None:
+            self.ring.set_offsets(np.zeros((0, 2)))
+            self.route.set_data([], [])
+            return
+        here = xy[self.sim.units.index(unit)]
+        self.ring.set_offsets([here])
+        self.route.set_data(*route_xy(unit, self.sim))
+
+
+def _stacked(stacks: Counter) -> list[tuple[tuple[float, float], int]]:
+    return sorted(((p, n) for p, n in stacks.items() if n > 1), key=lambda pn: -pn[1])
+
+
+def route_xy(unit, sim: PatrolModel) -> tuple[list[float], list[float]]:
+    """The rest of a moving unit's route (x list, y list); empty when it stands still."""
+    if not is_moving(unit.state) or unit.trip is None:
+        return [], []
+    now, router = sim.time, sim.router
+    route = unit.route()
+    k, _ = route.leg_at(now)
+    here = unit.xy(now)
+    nodes = route.nodes[k + 1 :]
+    return [here[0], *router.x[nodes]], [here[1], *router.y[nodes]]
+
+
+def _count_text(ax) -> Text:
+    text = ax.text(
+        0,
+        0,
+        "",
+        fontsize=9,
+        fontweight="bold",
+        ha="left",
+        va="bottom",
+        zorder=7,
+        animated=True,
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+    )
+    text.set_transform(offset_copy(ax.transData, fig=ax.figure, x=6, y=4, units="points"))
+    return text
+
+
+def _draw_static(ax, sim: PatrolModel) -> list:
+    """Streets, posts, community labels (placed clear of each other), scale bar, credit."""
     router, world = sim.router, sim.world
     x, y = np.asarray(router.x, dtype=float), np.asarray(router.y, dtype=float)
-    ax.set_axis_off()
-    ax.set_title(maps.label_text(title), fontsize=10, fontfamily=maps.label_fonts())
     segments, tails = street_segments(sim)
     tint = np.array(COMMUNITY_TINTS, dtype=object)[world.community_of_node[tails] % 10]
-    maps.draw_streets(ax, segments, colors=list(tint), linewidths=1.4)
-    _draw_places(ax, sim, x, y)
-    _fix_limits(ax, x, y)
+    maps.draw_streets(ax, segments, colors=list(tint), linewidths=1.6)
+    posts = _draw_posts(ax, sim, x, y)
+    fixed = [_scale_bar(ax)]
     if world.network.is_osm_data:
-        ax.text(
-            0.99,
-            0.01,
+        credit = ax.text(
+            0.995,
+            0.005,
             OSM_ATTRIBUTION,
             transform=ax.transAxes,
             ha="right",
             va="bottom",
             fontsize=7,
             color="#333333",
-            backgroundcolor=(1, 1, 1, 0.7),
+            backgroundcolor=(1, 1, 1, 0.75),
+            zorder=8,
         )
-    calls = ax.scatter([], [], marker="D", s=30, zorder=4, animated=True, linewidths=1.5)
-    units = ax.scatter(
-        [], [], marker="o", s=70, zorder=5, animated=True, edgecolors="black", linewidths=0.8
+        fixed.append(credit)
+    labels = [
+        ax.annotate(
+            maps.label_text(community.name),
+            (x[node], y[node]),
+            xytext=(0, 9),
+            textcoords="offset points",
+            fontsize=9,
+            color="#111111",
+            zorder=3,
+            fontfamily=maps.label_fonts(),
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6},
+        )
+        for community, node in zip(sim.scenario.communities, world.anchor_nodes, strict=True)
+    ]
+    ax.figure.canvas.draw()  # the limits settle (equal aspect) before boxes are measured
+    renderer = ax.figure.canvas.get_renderer()
+    obstacles = marker_boxes(ax, posts, POST_PX) + [t.get_window_extent(renderer) for t in fixed]
+    place_labels(ax, labels, obstacles)
+    return labels
+
+
+def _draw_posts(ax, sim: PatrolModel, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Stations (squares) and offices (triangles); returns their x/y."""
+    places = []
+    for kind, marker, size in (("station", "s", 120), ("office", "^", 100)):
+        nodes = [p.node for p in sim.posts.values() if p.kind == kind]
+        if nodes:
+            ax.scatter(
+                x[nodes], y[nodes], marker=marker, s=size, c="white", edgecolors="black",
+                linewidths=1.4, zorder=3,
+            )  # fmt: skip
+            places.extend(zip(x[nodes], y[nodes], strict=True))
+    return np.array(places, dtype=float).reshape(-1, 2)
+
+
+def _scale_bar(ax) -> Text:
+    """A bar of a round length (about a fifth of the map's width), lower left."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = nice_length((x1 - x0) / 5)
+    left, bottom = x0 + 0.03 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+    ax.plot([left, left + length], [bottom, bottom], color="black", lw=3, zorder=8)
+    text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    return ax.text(
+        left + length / 2,
+        bottom + 0.012 * (y1 - y0),
+        text,
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        zorder=8,
     )
-    return ax, units, calls
+
+
+def nice_length(metres: float) -> float:
+    """The largest of 1, 2, 5 x 10^k not above ``metres`` (at least 1)."""
+    if metres <= 1:
+        return 1.0
+    scale = 10 ** math.floor(math.log10(metres))
+    return float(max(k * scale for k in (1, 2, 5) if k * scale <= metres))
 
 
 def street_segments(sim: PatrolModel) -> tuple[np.ndarray, np.ndarray]:
@@ -131,118 +267,26 @@ def street_segments(sim: PatrolModel) -> tuple[np.ndarray, np.ndarray]:
     return segments, tails
 
 
-def _draw_places(ax, sim: PatrolModel, x: np.ndarray, y: np.ndarray) -> None:
-    for kind, marker, size in (("station", "s", 110), ("office", "^", 90)):
-        nodes = [p.node for p in sim.posts.values() if p.kind == kind]
-        if nodes:
-            ax.scatter(
-                x[nodes],
-                y[nodes],
-                marker=marker,
-                s=size,
-                c="white",
-                edgecolors="black",
-                linewidths=1.4,
-                zorder=3,
-            )
-    for c, community in enumerate(sim.scenario.communities):
-        node = sim.world.anchor_nodes[c]
-        ax.annotate(
-            maps.label_text(community.name),
-            (x[node], y[node]),
-            xytext=(0, 9),
-            textcoords="offset points",
-            ha="center",
-            fontsize=7,
-            color="#222222",
-            zorder=2,
-            fontfamily=maps.label_fonts(),
-        )
-
-
-def _fix_limits(ax, x: np.ndarray, y: np.ndarray) -> None:
-    span = max(np.ptp(x), np.ptp(y), 100.0)
-    pad = 0.04 * span
+def _limits(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+    """The district's extent with a margin (at least 100 m each way)."""
+    half_x, half_y = max(np.ptp(x), 100.0) / 2, max(np.ptp(y), 100.0) / 2
+    pad = 0.05 * max(half_x, half_y) * 2
     cx, cy = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
-    half_x, half_y = max(np.ptp(x), 100.0) / 2 + pad, max(np.ptp(y), 100.0) / 2 + pad
-    ax.set_xlim(cx - half_x, cx + half_x)
-    ax.set_ylim(cy - half_y, cy + half_y)
-    ax.set_aspect("equal", adjustable="box")
-
-
-def _draw_legends(figure: Figure, sim: PatrolModel, ncol: int) -> None:
-    """Unit states and posts, then call types, in rows under the map(s)."""
-    height = figure.get_figheight()
-    units = [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            ls="",
-            color=color,
-            markeredgecolor="black",
-            label=state.name.lower().replace("_", " "),
-        )
-        for state, color in STATE_COLORS.items()
-    ]
-    units += [
-        Line2D([], [], marker="s", ls="", mfc="white", mec="black", label="station"),
-        Line2D([], [], marker="^", ls="", mfc="white", mec="black", label="office"),
-    ]
-    calls = [
-        Line2D([], [], marker="D", ls="", color=TYPE_COLORS[i % 10], label=t.name)
-        for i, t in enumerate(sim.call_types)
-    ]
-    calls.append(
-        Line2D(
-            [],
-            [],
-            marker="D",
-            ls="",
-            mfc="white",
-            mec="red",
-            label=f"call waiting > {WAIT_ALERT_MIN:g} min",
-        )
-    )
-    call_rows = -(-len(calls) // ncol)
-    for handles, y_in in ((calls, 0.0), (units, call_rows * LEGEND_ROW_IN)):
-        figure.legend(
-            handles=handles,
-            loc="lower center",
-            ncol=ncol,
-            fontsize=7,
-            frameon=False,
-            bbox_to_anchor=(0.5, y_in / height),
-            borderaxespad=0.2,
-            handletextpad=0.3,
-            columnspacing=1.0,
-        )
-
-
-def _update_units(units: PathCollection, sim: PatrolModel) -> None:
-    now = sim.time
-    units.set_offsets([u.xy(now) for u in sim.units] or np.zeros((0, 2)))
-    units.set_facecolors([STATE_COLORS[u.state] for u in sim.units] or "none")
-
-
-def _update_calls(calls: PathCollection, sim: PatrolModel) -> None:
-    now, router = sim.time, sim.router
-    open_calls = list(sim.open_calls.values())
-    if not open_calls:
-        calls.set_offsets(np.zeros((0, 2)))
-        return
-    nodes = [c.node for c in open_calls]
-    waited = np.array([now - c.t_call for c in open_calls])
-    calls.set_offsets(np.c_[router.x[nodes], router.y[nodes]])
-    calls.set_facecolors([TYPE_COLORS[c.type_index % 10] for c in open_calls])
-    calls.set_sizes(25.0 + np.minimum(waited, 60.0) * 2.5)  # grows with the wait
-    calls.set_edgecolors(np.where(waited > WAIT_ALERT_MIN, "red", "white"))
+    return cx - half_x - pad, cx + half_x + pad, cy - half_y - pad, cy + half_y + pad
 
 
 def png_bytes(canvas: FigureCanvasAgg) -> bytes:
-    """The canvas's pixels as PNG (fast compression: frames are sent, not stored)."""
+    """The canvas's pixels as a 256-colour PNG: frames are sent, not stored.
+
+    The line art has far fewer colours; quantising first makes the PNG about 3x faster to
+    encode and 2.5x smaller than a full-colour one (4 ms and 34 kB against 14 ms and 83 kB
+    for a 630x530 map), with no visible difference.
+    """
     width, height = canvas.get_width_height()
     image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    image = image.convert("RGB").quantize(
+        256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
     out = io.BytesIO()
-    image.convert("RGB").save(out, format="png", compress_level=1)
+    image.save(out, format="png", compress_level=1)
     return out.getvalue()

@@ -1,0 +1,30 @@
+"""Warnings for combinations of settings that cannot work, in words for the page."""
+
+from __future__ import annotations
+
+from sim.scenarios.schema import Scenario
+
+
+def warnings_for(scenario: Scenario) -> list[str]:
+    """What in this scenario cannot work as the user probably expects (empty: nothing)."""
+    kinds = {post.name: post.kind for post in scenario.posts}
+    station_units = sum(g.count for g in scenario.units if kinds.get(g.post) == "station")
+    total_units = sum(g.count for g in scenario.units)
+    found = []
+    if total_units == 0:
+        found.append(f"{scenario.name}: there are no units, so no call can be answered.")
+    elif scenario.dispatch.policy == "station_only" and station_units == 0:
+        found.append(
+            f"{scenario.name}: dispatch 'station_only' sends only units based at a station, "
+            "and this scenario has none: no unit can ever be sent and every call will wait. "
+            "Choose another dispatch policy, or a scenario with a station."
+        )
+    if scenario.calls.types and _rate(scenario) == 0:
+        found.append(f"{scenario.name}: the call rate is zero, so nothing will happen.")
+    return found
+
+
+def _rate(scenario: Scenario) -> float:
+    calls = scenario.calls
+    rate = calls.rate_per_hour
+    return rate if rate is not None else (calls.rate_per_1000_residents_per_week or 0.0)
