@@ -38,6 +38,7 @@ from sim.outcomes.community_work import CommunityWork
 from sim.outcomes.resolution import (
     Familiarity,
     escalation_delay_min,
+    expected_calls_per_day,
     follow_up_min,
     repeat_delay_min,
     resolution_probability,
@@ -115,7 +116,10 @@ class PatrolModel(mesa.Model):
         for unit in self.units:
             self.roster.start(unit)
         self.familiarity = Familiarity(
-            scenario.outcomes.familiarity, self.units, len(scenario.communities)
+            scenario.outcomes.familiarity,
+            self.units,
+            len(scenario.communities),
+            expected_calls_per_day(scenario),
         )
         self.community_work = CommunityWork(self)
 

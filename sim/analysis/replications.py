@@ -9,8 +9,18 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sim.agents.unit import STATE_NAMES
+from sim.analysis.budget import time_budget
+from sim.analysis.censoring import (
+    offered_load,
+    open_calls_by_day,
+    overload_flags,
+    response_km,
+    unit_pools,
+)
 from sim.analysis.metrics import combine, summarize
 from sim.analysis.records import call_records
+from sim.analysis.warmup import check_records
 from sim.model import PatrolModel
 from sim.network.world import build_world
 
@@ -50,7 +60,37 @@ def summarize_model(model: PatrolModel, records: pd.DataFrame | None = None) -> 
         meta,
     )
     summary["problems"] = model.community_work.summary()
+    summary.update(health(model, records, state_min))
     return summary
+
+
+def health(model: PatrolModel, records: pd.DataFrame, state_min: np.ndarray) -> dict[str, Any]:
+    """Censored response times, open calls at the end, offered load, overload, time budget."""
+    scenario = model.scenario
+    counted = records[~records["in_warmup"]]
+    t_call, t_arrive = counted["t_call"].to_numpy(), counted["t_arrive"].to_numpy()
+    window = model.horizon_min - model.warmup_min
+    loads = {}
+    posts = np.array([u.post.name for u in model.units])
+    cleared = records[records["t_clear"] >= model.warmup_min]
+    for name, (pool_posts, communities) in unit_pools(scenario).items():
+        made, done = counted, cleared
+        if communities is not None:
+            made = counted[counted["community"].isin(communities)]
+            done = cleared[cleared["community"].isin(communities)]
+        in_pool = np.isin(posts, pool_posts)
+        loads[name] = offered_load(state_min[in_pool], STATE_NAMES, len(made), len(done), window)
+    by_day = open_calls_by_day(t_call, t_arrive, model.warmup_min, model.horizon_min)
+    unanswered = int(np.isnan(t_arrive).sum())
+    out = {
+        "response_km": response_km(t_call, t_arrive, model.horizon_min),
+        "offered_load": loads,
+        **overload_flags(loads, by_day, unanswered),
+    }
+    labels = [u.label for u in model.units]
+    officers = [u.officers for u in model.units]
+    out["time_budget"] = time_budget(state_min, STATE_NAMES, labels, officers)
+    return out
 
 
 def run_once(
@@ -83,5 +123,12 @@ def combine_replications(
     summary["replications"] = len(summaries)
     summary.pop("replication", None)
     summary["ci95"].pop("replication", None)
+    for flag in ("overloaded", "queue_growing"):
+        summary[flag] = any(s.get(flag) for s in summaries)
+    summary["overloaded_pools"] = sorted(
+        {p for s in summaries for p in s.get("overloaded_pools", [])}
+    )
     records = pd.concat(frames, ignore_index=True)
+    total_days = scenario.warmup_days + scenario.days
+    summary["warmup_check"] = check_records(records, scenario.warmup_days, total_days)
     return RunResult(scenario, records, summaries, summary)

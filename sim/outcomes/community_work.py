@@ -77,13 +77,19 @@ class CommunityWork:
             self._create_problems(community)
 
     def _create_problems(self, community: int) -> None:
+        """Problems from 3 mean natural lifetimes before minute 0 (no start-up bias).
+
+        The run starts with the stock of open problems it would have in the long run.
+        """
         spec, rng, horizon = self.spec, self._rng, self.model.horizon_min
         week = 7 * MIN_PER_DAY
-        n = rng.poisson(spec.problems_per_community_per_week * horizon / week)
+        before = 3 * spec.undetected_fix_days.mean_value * MIN_PER_DAY
+        n = rng.poisson(spec.problems_per_community_per_week * (horizon + before) / week)
         residents = [r for r in self.model.residents if r.community == community]
-        for t_appear in np.sort(rng.random(n) * horizon):
-            k = rng.poisson(spec.calls_per_problem_per_week * (horizon - t_appear) / week)
-            call_times = np.sort(t_appear + rng.random(k) * (horizon - t_appear))
+        for t_appear in np.sort(rng.random(n) * (horizon + before) - before):
+            t_first = max(t_appear, 0.0)  # calls made before minute 0 are not simulated
+            k = rng.poisson(spec.calls_per_problem_per_week * (horizon - t_first) / week)
+            call_times = np.sort(t_first + rng.random(k) * (horizon - t_first))
             u_notice, u_meet, u_repair, u_end = rng.random(4)
             problem = Problem(
                 id=len(self.problems),
@@ -99,7 +105,14 @@ class CommunityWork:
             )
             self.problems.append(problem)
             self._schedule_call(problem, 0)
-            if community in self.watched and problem.t_noticed < horizon:
+            if community not in self.watched or problem.t_noticed >= horizon:
+                continue
+            if problem.t_noticed < 0:  # noticed in the pre-history: met and repaired then
+                problem.t_detected = problem.t_noticed
+                problem.t_fixed = min(
+                    problem.t_fixed, problem.t_noticed + problem.meeting_repair_min
+                )
+            else:
                 self.model.schedule(problem.t_noticed, Priority.CALL, self._on_noticed, problem)
 
     def _schedule_call(self, problem: Problem, k: int) -> None:

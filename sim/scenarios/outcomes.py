@@ -7,7 +7,7 @@ Every default here that is not from the source is an ASSUMPTION and says so.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -42,15 +42,21 @@ class Escalation(Frozen):
 class Familiarity(Frozen):
     """How well a unit knows a community (人熟、地熟、情况熟), in [0, 1].
 
-    Starts at ``1 - exp(-tenure_years / tau_years)`` in the unit's own community (an office's
-    community). Station units cover every community: that start is shared out equally
-    among them ("spread thin"). Then it grows towards 1 with each call handled there
-    (``gain_per_call`` of the gap) and, for the community a unit is posted in, with every
-    day posted there (``gain_per_day_posted``); elsewhere it decays (``decay_per_day``).
+    It grows towards 1 with each call handled there (``gain_per_call`` of the gap) and, for
+    the community a unit is posted in, with every day posted there (``gain_per_day_posted``);
+    elsewhere it decays (``decay_per_day``).
+
+    ``start: steady_state`` (default): each unit starts where these dynamics would have
+    taken it after ``tenure_years`` in its posting at the scenario's call rates (the
+    derivation is in ``sim.outcomes.resolution.Familiarity.after_tenure``), so a run has no
+    start-up bias. ``start: tenure``: the older rule, ``1 - exp(-tenure_years / tau_years)``
+    in an office's own community, shared out equally over every community for station
+    units; it then drifts up for months (time constant ~85 days for ``central``).
     All rates are ASSUMPTIONS; the source's officer had 3 years on the same beat.
     """
 
-    tau_years: float = Field(default=1.5, gt=0)
+    start: Literal["steady_state", "tenure"] = "steady_state"
+    tau_years: float = Field(default=1.5, gt=0)  # only for start: tenure
     gain_per_call: float = Field(default=0.02, ge=0, le=1)
     gain_per_day_posted: float = Field(default=0.002, ge=0, le=1)
     decay_per_day: float = Field(default=0.0005, ge=0, le=1)
