@@ -7,7 +7,12 @@ import sys
 import time
 from pathlib import Path
 
-from sim.analysis.comparison import comparison_table, format_table, paired_differences
+from sim.analysis.comparison import (
+    comparison_table,
+    format_table,
+    interval_kind,
+    paired_differences,
+)
 from sim.analysis.replications import RunResult, run_replications
 from sim.errors import SimInputError
 from sim.reporting.folders import results_folder, write_json, write_results
@@ -59,12 +64,40 @@ def run_scenarios(names: list[str], args: argparse.Namespace) -> list[RunResult]
             file=sys.stderr,
         )
         results.append(result)
+        report_health(result)
     return results
+
+
+def report_health(result: RunResult) -> None:
+    """Warn (stderr) when a run is overloaded or its warm-up looks too short; exit code 0."""
+    summary = result.summary
+    if summary.get("overloaded"):
+        loads = ", ".join(
+            f"{pool} {rho:.2f}" for pool, rho in summary["offered_load"].items() if rho is not None
+        )
+        grew = "; it grew all run" if summary["queue_growing"] else ""
+        print(
+            f"WARNING: {result.scenario.name} is OVERLOADED: offered load {loads} "
+            f"(>= 1: the queue cannot settle{grew}); "
+            f"{summary['unanswered_at_end']:.0f} calls unanswered at the end (mean per "
+            "replication). Response means of answered calls are biased down; see the "
+            "Kaplan-Meier rows (open calls censored).",
+            file=sys.stderr,
+        )
+    check = summary.get("warmup_check", {})
+    if check and not check.get("warmup_ok", True):
+        print(
+            f"WARNING: {result.scenario.name}: warm-up of {check['warmup_days']:g} days looks too "
+            f"short (MSER-5 truncation {check['mser5_days']} days; biased: "
+            f"{', '.join(check['biased_series'])}); try --set warmup_days=N",
+            file=sys.stderr,
+        )
 
 
 def finish(results: list[RunResult], args: argparse.Namespace, default_out: str) -> None:
     """Print the table (and paired differences), write the results folder and JSON."""
     print()
+    print("mean ± half-width over replications; the interval row says which kind")
     print(format_table(comparison_table(results)))
     if len(results) == 2:
         print()
@@ -81,7 +114,8 @@ def finish(results: list[RunResult], args: argparse.Namespace, default_out: str)
 def differences_text(first: RunResult, second: RunResult) -> str:
     """The paired differences of two scenarios, as lines of text."""
     diffs = paired_differences(first, second)
-    lines = [f"{second.scenario.name} - {first.scenario.name} (paired by replication, 95% CI):"]
+    kind = interval_kind(second)
+    lines = [f"{second.scenario.name} - {first.scenario.name} (paired by replication, {kind}):"]
     for row in diffs.itertuples():
         if row.difference is None:
             continue

@@ -171,9 +171,12 @@ def lateness_adjustment(response_min: float, lateness) -> float:
     """Change in resolution probability for this response time (negative when late)."""
     if lateness.pp_per_10pct == 0:
         return 0.0
-    ratio = max(response_min, 1e-6) / lateness.reference_min
+    lo, hi = lateness.realistic_min
+    ratio = min(hi, max(lo, response_min)) / lateness.reference_min
     pp = -lateness.pp_per_10pct / _LN_1_1 * math.log(ratio)
-    return max(-lateness.max_pp, min(lateness.max_pp, pp)) / 100.0
+    if lateness.max_pp is not None:
+        pp = max(-lateness.max_pp, min(lateness.max_pp, pp))
+    return pp / 100.0
 
 
 def follows_through(model: OutcomeContext, unit: Unit) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from sim.scenarios.distributions import Distribution, as_distribution_input
 from sim.scenarios.frozen import Frozen
@@ -65,15 +65,26 @@ class Familiarity(Frozen):
 class Lateness(Frozen):
     """Arriving later lowers the chance of a good outcome (criminal calls by default).
 
-    Default: a 10% longer response lowers the chance of clearing the crime by 4.7 percentage
-    points (Blanes i Vidal & Kirchmaier, Review of Economic Studies, 2018), applied as
-    ``-pp_per_10pct / ln(1.1) * ln(response / reference_min)`` percentage points, capped at
-    ``max_pp`` either way (ASSUMPTION: the estimate is local; the cap stops extrapolation).
+    A slope, not a bonus: a 10% longer response lowers the chance of clearing the crime by
+    4.7 percentage points (Blanes i Vidal & Kirchmaier, "The Effect of Police Response Time on
+    Crime Clearance Rates", Review of Economic Studies 85(2), 2018), applied as
+    ``-pp_per_10pct / ln(1.1) * ln(response / reference_min)`` percentage points, i.e.
+    -49.3 pp per unit of log response time, over realistic response times: a response
+    outside ``realistic_min`` counts as its nearer end (the only cap). ``reference_min``
+    is the response time at which the call type's ``p_familiar`` / ``p_unfamiliar`` hold.
     """
 
     pp_per_10pct: float = Field(default=4.7, ge=0)
-    reference_min: float = Field(default=10.0, gt=0)  # ASSUMPTION
-    max_pp: float = Field(default=15.0, ge=0)  # ASSUMPTION
+    reference_min: float = Field(default=10.0, gt=0)  # ASSUMPTION: where the base p's hold
+    realistic_min: tuple[float, float] = (2.0, 60.0)  # ASSUMPTION: the slope holds in here
+    max_pp: float | None = Field(default=None, ge=0)  # optional cap either way (None: none)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Lateness:
+        lo, hi = self.realistic_min
+        if not 0 < lo < hi:
+            raise ValueError("realistic_min: [low, high] with 0 < low < high was expected")
+        return self
 
 
 class FollowThrough(Frozen):
