@@ -457,6 +457,10 @@ class PatrolModel(mesa.Model):
             return  # re-dispatched from the road meanwhile
         self._arrive_home(unit)
 
+    def unit_available(self, unit: Unit) -> None:
+        """A unit at its post is done with other work (e.g. community work): as if home."""
+        self._arrive_home(unit)
+
     def _arrive_home(self, unit: Unit) -> None:
         unit.trip = None
         if unit.off_shift_pending:

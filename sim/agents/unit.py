@@ -28,6 +28,7 @@ class UnitState(IntEnum):
     FOLLOW_UP = 4  # case or problem work after the scene, unavailable
     OTHER_DUTY = 5  # pulled away to other duties, unavailable
     OFF_SHIFT = 6
+    COMMUNITY_WORK = 7  # visits, chat-group work, four-party meetings: unavailable
 
 
 STATE_NAMES = tuple(s.name.lower() for s in UnitState)

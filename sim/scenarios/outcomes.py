@@ -132,6 +132,12 @@ class CommunityWork(Frozen):
         default_factory=lambda: {"dist": "lognormal", "median": 14.0, "p90": 24.0}
     )
     undetected_fix_days: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 60.0})
+    # Officer time (office units only; 0: community work costs no time, the older model).
+    # Visits start at random (Poisson) while the unit is free at its post, so that an idle
+    # unit spends ``visit_min_per_day`` on them; a visit due while it is busy is skipped.
+    visit_min_per_day: float = Field(default=0.0, ge=0, lt=1440)  # ASSUMPTION
+    visit_block_min: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 60})
+    meeting_min: float = Field(default=0.0, ge=0)  # officer time at the four-party meeting
 
 
 class Bulletins(Frozen):
