@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "sim.cli.main_job",
     "sim.cli.run",
     "sim.cli.compare",
+    "sim.cli.decompose",
     "sim.cli.scenarios",
     "sim.cli.bulletin",
     "sim.cli.network",
