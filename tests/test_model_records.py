@@ -51,7 +51,14 @@ CALL_KEYS = {
 }  # fmt: skip
 META_KEYS = {"scenario", "seed", "days", "replications", "scenario_hash", "network_hash"}
 EXTRA_SUMMARY_KEYS = {"problems"}  # community work (DESIGN 3.8), beyond 4.3
-RUN_KEYS = CALL_KEYS | META_KEYS | EXTRA_SUMMARY_KEYS | {"utilization", "by_community", "by_type"}
+HEALTH_KEYS = {  # issue 11: censoring, load, overload, time budget
+    "response_km", "offered_load", "overloaded", "overloaded_pools", "queue_growing",
+    "unanswered_at_end", "time_budget",
+}  # fmt: skip
+RUN_KEYS = (
+    CALL_KEYS | META_KEYS | EXTRA_SUMMARY_KEYS | HEALTH_KEYS
+    | {"utilization", "by_community", "by_type"}
+)  # fmt: skip
 
 
 def test_record_columns_are_pinned():
@@ -90,6 +97,7 @@ def test_summary_has_the_design_keys(embedded_run):
     assert set(summary["utilization"]) == {"mean", "by_state"}
     assert set(summary["utilization"]["by_state"]) == {
         "idle", "en_route", "on_scene", "returning", "follow_up", "other_duty", "off_shift",
+        "community_work",
     }  # fmt: skip
     assert sum(summary["utilization"]["by_state"].values()) == pytest.approx(1.0)
     assert set(summary["by_community"]) == {c.name for c in sc.communities}
@@ -117,7 +125,7 @@ def test_summary_is_plain_json(embedded_run):
 def test_replication_summary_means_with_ci(embedded_run, tmp_path):
     _, _, result = embedded_run
     summary = result.summary
-    assert set(summary) == RUN_KEYS | {"ci95"}
+    assert set(summary) == RUN_KEYS | {"ci95", "warmup_check"}
     assert summary["replications"] == 3 == len(result.summaries)
     means = np.mean([s["response_min"]["mean"] for s in result.summaries])
     assert summary["response_min"]["mean"] == pytest.approx(means)
