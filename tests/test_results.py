@@ -269,3 +269,45 @@ def test_decomposition_adds_up_to_the_paired_difference():
         assert parts == pytest.approx(total.difference, abs=1e-9)
     resolution = d.totals.set_index("metric").loc["resolution rate", "difference"]
     assert resolution == pytest.approx(direct.loc["resolution rate", "difference"], abs=1e-12)
+
+
+# -- parameter uncertainty -------------------------------------------------------------------
+def test_assumptions_carry_range_and_source_and_the_value_stays_in_place():
+    sc = load_scenario("central")
+    share = sc.assumptions["units.0.other_duty.share"]
+    assert sc.units[0].other_duty.share == share.value == 0.30
+    assert share.range == (0.15, 0.45) and "ASSUMPTION" in share.source
+    lateness = load_scenario("embedded").assumptions["outcomes.lateness.pp_per_10pct"]
+    assert "Blanes i Vidal" in lateness.source
+    with pytest.raises(Exception, match="outside its range"):
+        load_scenario("central", set={"days": {"value": 5, "range": [6, 7]}})
+
+
+def test_latin_hypercube_draws_are_stratified_shared_and_applied():
+    from sim.analysis.uncertainty import design, with_draw
+
+    central, embedded = load_scenario("central"), load_scenario("embedded")
+    n = 16
+    paths, values = design([central, embedded], n)
+    assert "units.0.other_duty.share" in paths and "outcomes.follow_through.p_boost" in paths
+    for j, path in enumerate(paths):
+        a = (central.assumptions | embedded.assumptions)[path]
+        lo, hi = a.range
+        assert ((values[:, j] >= lo) & (values[:, j] <= hi)).all()
+        if not a.integer:  # one draw in each of n equal strata
+            strata = np.floor((values[:, j] - lo) / (hi - lo) * n).astype(int)
+            assert sorted(strata) == list(range(n))
+    drawn = with_draw(central, paths, values[3])
+    j = paths.index("units.0.other_duty.share")
+    assert drawn.units[0].other_duty.share == pytest.approx(values[3, j])
+    assert drawn.assumptions == central.assumptions
+
+
+def test_intervals_with_parameter_uncertainty_are_wider_and_say_so(capsys, tmp_path):
+    argv = ["compare", "central", "embedded", "--days", "14", "--reps", "4", "--uncertainty",
+            "8", "--quiet", "--out", str(tmp_path / "o")]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "95% CI, random noise only" in out
+    assert "95% interval incl. parameter uncertainty" in out
+    assert (tmp_path / "o" / "uncertainty.csv").exists()

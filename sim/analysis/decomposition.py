@@ -53,7 +53,7 @@ _OUTCOME_KEYS = {
     "follow-through": ("follow_through",),
 }
 _COVERED = {"posts", "units", "dispatch", "outcomes", "community_work", "patrol", "name",
-            "description"}  # fmt: skip
+            "description", "assumptions"}  # fmt: skip
 
 
 def _has_offices(raw: dict) -> bool:

@@ -8,12 +8,14 @@ import time
 from pathlib import Path
 
 from sim.analysis.comparison import (
+    WITH_PARAMETERS,
     comparison_table,
     format_table,
     interval_kind,
     paired_differences,
 )
 from sim.analysis.replications import RunResult, run_replications
+from sim.analysis.uncertainty import difference_intervals, run_uncertain, uncertainty_table
 from sim.errors import SimInputError
 from sim.reporting.folders import results_folder, write_json, write_results
 from sim.scenarios.load import load_scenario
@@ -34,6 +36,14 @@ def add_run_options(parser: argparse.ArgumentParser, out_default: str | None) ->
     parser.add_argument("--out", default=out_default, help="results folder")
     parser.add_argument("--json", help="also write the summary JSON here")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--uncertainty",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also draw the assumptions that carry a range, N Latin-hypercube draws (one "
+        "replication each), and report 95%% intervals incl. parameter uncertainty",
+    )
 
 
 def overrides(args: argparse.Namespace) -> list[str]:
@@ -102,13 +112,41 @@ def finish(results: list[RunResult], args: argparse.Namespace, default_out: str)
     if len(results) == 2:
         print()
         print(differences_text(results[0], results[1]))
+    uncertain = uncertainty_report(results, args.uncertainty) if args.uncertainty else None
     out = Path(args.out or default_out)
     with results_folder(out) as folder:
         write_results(results, folder)
+        if uncertain is not None:
+            uncertain.to_csv(folder / "uncertainty.csv")
     if args.json:
         summaries = {r.scenario.name: r.summary for r in results}
         write_json(summaries if len(results) > 1 else results[0].summary, Path(args.json))
     print(f"\nresults: {out}/ (records, summary.json, comparison.csv, figures, bulletins)")
+
+
+def uncertainty_report(results: list[RunResult], n: int):
+    """Run ``n`` draws of the assumptions; print and return the table of intervals."""
+    uncertain = run_uncertain([r.scenario for r in results], n)
+    drawn = sorted({p for u in uncertain for p in u.summary["assumptions_drawn"]})
+    print(f"\n{WITH_PARAMETERS}: mean [2.5%, 97.5%] over {n} Latin-hypercube draws of "
+          f"{len(drawn)} assumptions ({', '.join(drawn) or 'none has a range'}), one "
+          "replication each; the share column is the part of the variance the parameters add "
+          "to random noise")  # fmt: skip
+    table = uncertainty_table(uncertain, results)
+    print(format_table(table))
+    if len(uncertain) == 2:
+        print()
+        print(f"{uncertain[1].scenario.name} - {uncertain[0].scenario.name} "
+              f"(paired by draw, {WITH_PARAMETERS}):")  # fmt: skip
+        for row in difference_intervals(*uncertain).itertuples():
+            if row.difference is None:
+                continue
+            share = "%" in row.format
+            fmt, scale = ("{:+.1f}", 100) if share else ("{:+.2f}", 1)
+            unit = " pp" if share else (" min" if "(min)" in row.metric else "")
+            lo, hi = fmt.format(row.lo * scale), fmt.format(row.hi * scale)
+            print(f"  {row.metric:<24}{fmt.format(row.difference * scale):>9} [{lo}, {hi}]{unit}")
+    return table
 
 
 def differences_text(first: RunResult, second: RunResult) -> str:

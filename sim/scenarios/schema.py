@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from sim.clock import MIN_PER_DAY
+from sim.scenarios.assumptions import Assumption, unwrap
 from sim.scenarios.distributions import Distribution, as_distribution_input
 from sim.scenarios.frozen import FromFile, Frozen
 from sim.scenarios.network_spec import NetworkSpec
@@ -252,6 +253,18 @@ class Scenario(FromFile):
     outcomes: Outcomes = Outcomes()
     community_work: CommunityWork = CommunityWork()
     bulletins: Bulletins = Bulletins()
+    # numbers given as {value, range, source}, by dotted path (filled in by validation)
+    assumptions: dict[str, Assumption] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap_assumptions(cls, data):
+        """Numbers written ``{value, range, source}``: the value in place, the rest kept."""
+        if not isinstance(data, dict):
+            return data
+        known = data.get("assumptions") or {}
+        data, found = unwrap({k: v for k, v in data.items() if k != "assumptions"})
+        return {**data, "assumptions": {**known, **found}} if (known or found) else data
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
