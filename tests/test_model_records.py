@@ -53,7 +53,7 @@ META_KEYS = {"scenario", "seed", "days", "replications", "scenario_hash", "netwo
 EXTRA_SUMMARY_KEYS = {"problems"}  # community work (DESIGN 3.8), beyond 4.3
 HEALTH_KEYS = {  # issue 11: censoring, load, overload, time budget
     "response_km", "offered_load", "overloaded", "overloaded_pools", "queue_growing",
-    "unanswered_at_end", "time_budget",
+    "unanswered_at_end", "time_budget", "abandoned", "by_phone",
 }  # fmt: skip
 RUN_KEYS = (
     CALL_KEYS | META_KEYS | EXTRA_SUMMARY_KEYS | HEALTH_KEYS

@@ -17,6 +17,7 @@ from sim.analysis.decomposition import (
     hybrid,
     shapley_per_replication,
 )
+from sim.analysis.metrics import mean_ci
 from sim.analysis.replications import run_once, run_replications
 from sim.analysis.warmup import mser, warmup_check
 from sim.cli import main
@@ -311,3 +312,62 @@ def test_intervals_with_parameter_uncertainty_are_wider_and_say_so(capsys, tmp_p
     assert "95% CI, random noise only" in out
     assert "95% interval incl. parameter uncertainty" in out
     assert (tmp_path / "o" / "uncertainty.csv").exists()
+
+
+# -- queue realism: abandonment, pre-emption, the command room ------------------------------
+def erlang_a_abandonment(c: int, lam: float, mu: float, theta: float, n_max: int = 400) -> float:
+    """P(abandon) of M/M/c+M from its birth-death chain (exact up to truncation)."""
+    weights = [1.0]
+    for n in range(1, n_max):
+        weights.append(weights[-1] * lam / (min(n, c) * mu + max(n - c, 0) * theta))
+    pi = np.array(weights) / sum(weights)
+    queue = sum(max(n - c, 0) * p for n, p in enumerate(pi))
+    return theta * queue / lam
+
+
+def test_abandonment_matches_erlang_a():
+    raw = point_raw(units=3, rate_per_hour=4.0, days=150, replications=6)
+    raw["calls"]["patience_min"] = {"dist": "exponential", "mean": 20.0}
+    result = run_replications(scenario(raw), progress=False)
+    truth = erlang_a_abandonment(3, 4 / 60, 1 / 45, 1 / 20)
+    assert 0.1 < truth < 0.3  # a queue that only abandonment keeps stable (rho = 1)
+    shares = [s["abandoned"] / s["calls"] for s in result.summaries]
+    mean, half = mean_ci(shares)
+    assert abs(mean - truth) <= half and half < 0.01, (mean, half, truth)
+    records = result.records
+    hung_up = records[records["abandoned"]]
+    assert hung_up["t_arrive"].isna().all() and hung_up["t_assigned"].isna().all()
+
+
+@pytest.mark.parametrize(("preempt", "wait_min"), [(1, 10.0), (None, 25.0)])
+def test_top_priority_waits_as_if_alone_under_preemption(preempt, wait_min):
+    """One unit, two classes, S = 30 min each. Pre-emptive: class 1 is an M/M/1 queue of its
+    own, Wq = rho1 S / (1 - rho1) = 10 min; non-pre-emptive: R / (1 - rho1) = 25 min."""
+    raw = point_raw(units=1, rate_per_hour=1.25, days=200, replications=8)
+    service = {"dist": "exponential", "mean": 30.0}
+    raw["calls"]["types"] = [
+        {"name": "urgent", "share": 0.4, "priority": 1, "service_min": service},
+        {"name": "routine", "share": 0.6, "priority": 2, "service_min": service},
+    ]
+    raw["dispatch"]["preempt_priority"] = preempt
+    result = run_replications(scenario(raw), progress=False)
+    waits = [s["by_type"]["urgent"]["queue_min"]["mean"] for s in result.summaries]
+    mean, half = mean_ci(waits)
+    assert abs(mean - wait_min) <= half and half < 0.25 * wait_min, (mean, half)
+    if preempt:  # every routine call still gets its whole service time, in pieces
+        records = result.records
+        routine = records[(records["type"] == "routine") & records["t_clear"].notna()]
+        assert len(routine) > 1000
+
+
+def test_the_command_room_resolves_a_share_by_phone():
+    raw = point_raw(units=3, rate_per_hour=2.0, days=100, replications=1)
+    raw["calls"]["types"][0]["p_command_room"] = 0.3
+    _, records, summary = run_once(scenario(raw))
+    phone = records[records["by_phone"]]
+    share = len(phone) / len(records)
+    assert share == pytest.approx(0.3, abs=3 * math.sqrt(0.21 / len(records)))
+    assert phone["unit"].isna().all() and phone["resolved"].all()
+    assert (phone["t_clear"] == phone["t_ready"]).all()
+    # fewer calls reach the units: the offered load falls by the same share
+    assert summary["offered_load"]["all units"] == pytest.approx(0.7 * 2 / 60 * 45 / 3, rel=0.08)

@@ -68,7 +68,12 @@ def health(model: PatrolModel, records: pd.DataFrame, state_min: np.ndarray) -> 
     """Censored response times, open calls at the end, offered load, overload, time budget."""
     scenario = model.scenario
     counted = records[~records["in_warmup"]]
-    t_call, t_arrive = counted["t_call"].to_numpy(), counted["t_arrive"].to_numpy()
+    closed = np.zeros(len(counted), dtype=bool)  # without a unit: hung up, or by phone
+    for column in ("abandoned", "by_phone"):
+        if column in counted:
+            closed |= counted[column].to_numpy(dtype=bool)
+    waiting = counted[~closed]
+    t_call, t_arrive = waiting["t_call"].to_numpy(), waiting["t_arrive"].to_numpy()
     window = model.horizon_min - model.warmup_min
     loads = {}
     posts = np.array([u.post.name for u in model.units])
@@ -83,6 +88,8 @@ def health(model: PatrolModel, records: pd.DataFrame, state_min: np.ndarray) -> 
     by_day = open_calls_by_day(t_call, t_arrive, model.warmup_min, model.horizon_min)
     unanswered = int(np.isnan(t_arrive).sum())
     out = {
+        "abandoned": int(counted["abandoned"].sum()) if "abandoned" in counted else 0,
+        "by_phone": int(counted["by_phone"].sum()) if "by_phone" in counted else 0,
         "response_km": response_km(t_call, t_arrive, model.horizon_min),
         "offered_load": loads,
         **overload_flags(loads, by_day, unanswered),

@@ -43,6 +43,9 @@ class Call:
     clear_due: float = math.nan  # when the scene will be cleared (first arrival + service)
     mobilise_min: float = 0.0  # what a unit at its post needs before it leaves for it
     units: list[Any] = field(default_factory=list)  # every unit assigned, primary first
+    abandoned: bool = False  # the caller hung up before a unit was sent (patience)
+    by_phone: bool = False  # resolved by the command room without dispatch
+    remaining_min: float = math.nan  # on-scene time left when a unit was pre-empted
 
     @property
     def missing_units(self) -> int:

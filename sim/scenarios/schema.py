@@ -128,6 +128,8 @@ class CallType(Frozen):
     p_familiar: float = Field(default=1.0, ge=0, le=1)
     p_unfamiliar: float = Field(default=1.0, ge=0, le=1)
     lateness: bool | None = None  # does lateness lower resolution? None: if criminal
+    # share of these calls the command room resolves by phone, sending no unit (0: none)
+    p_command_room: float = Field(default=0.0, ge=0, le=1)
     repeat: Repeat | None = None  # None: unresolved calls do not call again
     escalation: Escalation | None = None
 
@@ -156,6 +158,8 @@ class Calls(Frozen):
     hourly_profile: Literal["default", "flat"] | tuple[float, ...] = "default"
     day_of_week: tuple[float, ...] | None = None  # Monday first; None: every day alike
     types: tuple[CallType, ...] = Field(min_length=1)
+    # callers hang up if no unit is sent within a drawn patience (None: nobody hangs up)
+    patience_min: Dist | None = None
 
     @model_validator(mode="after")
     def _one_rate(self) -> Calls:
@@ -216,6 +220,9 @@ class Dispatch(Frozen):
     delay_min: Dist = 0.0
     mobilisation_min: Dist = 0.0  # from a post only; units already on the road are mobile
     borrow_after_min: float | None = Field(default=0.0, ge=0)  # community_first; None: never
+    # calls of this priority or more urgent (lower number) may divert a unit from a less
+    # urgent single-unit job, which waits again and resumes its scene (None: no pre-emption)
+    preempt_priority: int | None = Field(default=None, ge=1)
 
     @field_validator("policy")
     @classmethod
