@@ -258,7 +258,9 @@ def format_decomposition(d: Decomposition) -> str:
     )
     lines = [
         f"{d.after} - {d.before}, taken apart ({how}; {d.replications} replications per "
-        f"subset, {d.runs} subsets run; ± 95% CI, random noise only, paired by replication):"
+        f"subset, {d.runs} subsets run; ± 95% CI, random noise only, paired by replication;"
+        " last column: the change's share of the whole difference, shown only where that"
+        " difference is told apart from 0):"
     ]
     for total in d.totals.itertuples():
         pct = "(min)" not in total.metric
