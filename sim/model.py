@@ -308,6 +308,7 @@ class PatrolModel(mesa.Model):
             first_type=type_index,
             problem=problem,
             units_needed=self.call_types[type_index].units_needed,
+            officers_needed=self.call_types[type_index].officers_needed,
         )
         if repeat_of is not None:
             first = repeat_of if repeat_of.repeat_of < 0 else self.calls[repeat_of.repeat_of]
@@ -338,6 +339,7 @@ class PatrolModel(mesa.Model):
         call.priority = self.call_types[new_type].priority
         call.escalated = True
         call.units_needed = max(call.units_needed, self.call_types[new_type].units_needed)
+        call.officers_needed = max(call.officers_needed, self.call_types[new_type].officers_needed)
         if math.isnan(call.t_ready):
             return  # not yet with the dispatcher, who will see its new type
         self.dispatcher.reprioritise(call, self.free_units())
@@ -412,7 +414,8 @@ class PatrolModel(mesa.Model):
         busy = (UnitState.EN_ROUTE, UnitState.ON_SCENE)
         victims = [
             u for u in self.units
-            if u.state in busy and u.call.priority > call.priority and u.call.units_needed == 1
+            if u.state in busy and u.call.priority > call.priority
+            and len(u.call.units) == 1 and u.call.missing_units == 0  # one unit, not waiting
         ]  # fmt: skip
         if not victims:
             return
@@ -459,7 +462,7 @@ class PatrolModel(mesa.Model):
             return
         call.t_clear = now
         if self.dispatcher.queue.discard(call):  # backups still awaited are not needed now
-            call.units_needed = len(call.units)
+            call.units_needed, call.officers_needed = len(call.units), 0
         p = resolution_probability(self, call, unit)
         call.resolved = bool(call.draws[_D["resolution"]] < p)
         self.familiarity.handled_call(unit.index, call.community, now)

@@ -371,3 +371,23 @@ def test_the_command_room_resolves_a_share_by_phone():
     assert (phone["t_clear"] == phone["t_ready"]).all()
     # fewer calls reach the units: the offered load falls by the same share
     assert summary["offered_load"]["all units"] == pytest.approx(0.7 * 2 / 60 * 45 / 3, rel=0.08)
+
+
+# -- crew size ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("officers_per_crew", "units_sent"), [(1, 2), (2, 1), (3, 1)])
+def test_officers_needed_sends_units_until_their_crews_suffice(officers_per_crew, units_sent):
+    raw = point_raw(units=8, rate_per_hour=0.5, days=20, replications=1)
+    raw["units"][0]["crew"] = {"officers": officers_per_crew, "auxiliaries": 0}
+    raw["calls"]["types"][0]["officers_needed"] = 2
+    records = run_once(scenario(raw))[1]
+    answered = records[records["t_arrive"].notna()]
+    # a backup still waiting when the scene clears is called off: fewer, never more
+    assert len(answered) > 100 and (answered["units"] <= units_sent).all()
+    assert (answered["units"] == units_sent).mean() > 0.97
+
+
+def test_a_call_cannot_need_more_officers_than_exist():
+    raw = point_raw(units=2)
+    raw["calls"]["types"][0]["officers_needed"] = 3
+    with pytest.raises(Exception, match="officers needed"):
+        validate(raw)

@@ -123,6 +123,9 @@ class CallType(Frozen):
     service_min: Dist
     criminal: bool = False
     units_needed: int = Field(default=1, ge=1)  # crews sent (response: the first on scene)
+    # officers the call needs on scene: units are sent until their crews' officers reach it
+    # (so crew size matters: one 2-officer crew, or two 1-officer crews). 0: not used.
+    officers_needed: int = Field(default=0, ge=0)
     label_zh: str | None = None  # for the weekly bulletin
     # Resolution at first attendance: p_unfamiliar + (p_familiar - p_unfamiliar) x familiarity
     p_familiar: float = Field(default=1.0, ge=0, le=1)
@@ -297,7 +300,13 @@ class Scenario(FromFile):
             if name not in types:
                 raise ValueError(f"bulletins.prevention: unknown call type {name!r}")
         total_units = sum(group.count for group in self.units)
+        total_officers = sum(group.count * group.crew.officers for group in self.units)
         for i, call_type in enumerate(self.calls.types):
+            if call_type.officers_needed > total_officers:
+                raise ValueError(
+                    f"calls.types.{i}.officers_needed: {call_type.officers_needed} officers "
+                    f"needed but the scenario's units have {total_officers}"
+                )
             if call_type.units_needed > total_units:
                 raise ValueError(
                     f"calls.types.{i}.units_needed: {call_type.units_needed} units needed but "
