@@ -91,7 +91,7 @@ class PatrolModel(mesa.Model):
         self.scenario = scenario
         self.world = world if world is not None else build_world(scenario)
         self.router = self.world.router
-        self.travel = Travel(self.router, scenario.congestion_by_hour)
+        self.travel = Travel(self.router, scenario.congestion_by_hour, scenario.travel)
         self.warmup_min = scenario.warmup_min
         self.horizon_min = scenario.horizon_min
         self.events = EventQueue()

@@ -235,6 +235,23 @@ class Dispatch(Frozen):
         return value
 
 
+class TravelModel(Frozen):
+    """Travel realism beyond free-flow speeds (``sim.travel_models``); off by default.
+
+    ``accel_m_s2``: Kolesar et al. (1975) acceleration to ``cruise_kph`` (None: off);
+    ``intersection_delay_s``: added for every intersection a trip passes. ASSUMPTIONS.
+    """
+
+    accel_m_s2: float | None = Field(default=None, gt=0)
+    cruise_kph: float = Field(default=40.0, gt=0)
+    intersection_delay_s: float = Field(default=0.0, ge=0)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any of it is on."""
+        return self.accel_m_s2 is not None or self.intersection_delay_s > 0
+
+
 class Residents(Frozen):
     """Resident agents: each stands for a block of ``people_per_agent`` residents at a node."""
 
@@ -254,6 +271,7 @@ class Scenario(FromFile):
     snap_tolerance_m: float = Field(default=500.0, gt=0)  # posts/anchors farther: an error
     # 24 travel-time multipliers by hour of day (congestion; 1 = free flow). None: none.
     congestion_by_hour: tuple[float, ...] | None = None
+    travel: TravelModel = TravelModel()
     communities: tuple[Community, ...] = Field(min_length=1)
     posts: tuple[Post, ...] = Field(min_length=1)
     units: tuple[UnitGroup, ...] = Field(min_length=1)
