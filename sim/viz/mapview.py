@@ -30,6 +30,7 @@ STATE_COLORS = {
     UnitState.FOLLOW_UP: "#9467bd",
     UnitState.OTHER_DUTY: "#7f7f7f",
     UnitState.OFF_SHIFT: "#c7c7c7",
+    UnitState.COMMUNITY_WORK: "#17becf",
 }
 COMMUNITY_TINTS = (
     "#8dd3c7",
