@@ -249,8 +249,9 @@ def test_the_hybrid_of_every_factor_is_after_and_of_none_is_before():
     every = hybrid(before, after, frozenset(factors))
     assert {k for k in after if after[k] != every.get(k)} == {"name", "description"}
     nothing = hybrid(before, after, frozenset())
-    # only community work is written out as "none" (central has no office to do any) ...
-    assert {k for k in before if before[k] != nothing.get(k)} <= {"community_work"}
+    # only community work is written out as "none" (central has no office to do any), and
+    # its assumptions go with it ...
+    assert {k for k in before if before[k] != nothing.get(k)} <= {"community_work", "assumptions"}
     # ... which changes nothing at all
     short = {"days": 14}
     a = run_once(validate({**before, **short}))[1]

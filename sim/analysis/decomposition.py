@@ -18,6 +18,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -97,7 +98,30 @@ def hybrid(before: dict, after: dict, switched: frozenset[str]) -> dict:
         raw["patrol"] = copy.deepcopy(pick["patrol"]["patrol"])
     else:
         raw.pop("patrol", None)
+    raw["assumptions"] = _assumptions(raw, after, before)
     return raw
+
+
+def _assumptions(raw: dict, *sources: dict) -> dict:
+    """The sources' assumptions whose value the hybrid holds at their path."""
+    out = {}
+    for source in sources:
+        for path, assumption in source.get("assumptions", {}).items():
+            if path not in out and _at(raw, path) == assumption["value"]:
+                out[path] = copy.deepcopy(assumption)
+    return dict(sorted(out.items()))
+
+
+def _at(raw: Any, path: str) -> Any:
+    node = raw
+    for key in path.split("."):
+        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        elif isinstance(node, dict) and key in node:
+            node = node[key]
+        else:
+            return None
+    return node
 
 
 def _uncovered(raw: dict) -> dict:
