@@ -12,7 +12,7 @@ from pathlib import Path
 from sim.errors import SimInputError
 from sim.scenarios.load import find_scenario
 
-APP_FILE = Path(__file__).parent / "viz" / "app.py"
+APP_FILE = Path(__file__).parents[1] / "viz" / "app.py"
 DEFAULT_PORT = 8765
 
 
