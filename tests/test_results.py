@@ -439,3 +439,18 @@ def test_one_and_a_half_km_on_the_wuhan_extract():
     assert np.median(free) < 3 and np.median(real) < 3 and (real >= free).all()
     _, delayed = one_point_five_km(150, accel=2.0, cruise=40.0, delay_s=6.0)
     assert np.median(delayed) > 3
+
+
+def test_decompose_command_and_main_job_write_the_decomposition(capsys, tmp_path):
+    argv = ["decompose", "central", "embedded", "--days", "7", "--reps", "2", "--orders", "2",
+            "--quiet", "--out", str(tmp_path / "d")]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "taken apart" in out and "random noise only" in out and "placement" in out
+    for name in ("decomposition.csv", "decomposition_totals.csv", "decomposition_waterfall.png"):
+        assert (tmp_path / "d" / name).stat().st_size > 100
+    assert main(["--days", "1", "--reps", "2", "--quiet", "--out", str(tmp_path / "m")]) == 0
+    out = capsys.readouterr().out
+    assert "exact Shapley values over all 128 subsets; 2 replications" in out
+    assert (tmp_path / "m" / "decomposition" / "decomposition_waterfall.png").exists()
+    assert "interval" in (tmp_path / "m" / "comparison.csv").read_text()

@@ -13,7 +13,6 @@ with ``c`` the units a pool has on shift and not away on other duties or communi
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -22,10 +21,6 @@ import numpy as np
 COMMITTED_STATES = ("en_route", "on_scene", "follow_up")
 #: Unit states during which a unit cannot be sent to calls for reasons other than calls.
 AWAY_STATES = ("off_shift", "other_duty", "community_work")
-
-
-class OverloadWarning(UserWarning):
-    """A run's offered load reached 1, or its queue kept growing."""
 
 
 def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,23 +121,6 @@ def overload_flags(
         "queue_growing": growing,
         "unanswered_at_end": unanswered,
     }
-
-
-def warn_if_overloaded(summary: dict[str, Any]) -> str | None:
-    """A clear warning (also returned as text) when a summary says ``overloaded``."""
-    if not summary.get("overloaded"):
-        return None
-    loads = ", ".join(
-        f"{pool} {rho:.2f}" for pool, rho in summary.get("offered_load", {}).items() if rho
-    )
-    text = (
-        f"OVERLOADED: {summary.get('scenario')}: offered load per pool of units {loads} "
-        f"(>= 1 means the queue cannot settle); {summary.get('unanswered_at_end')} calls "
-        "still unanswered at the end; response statistics of answered calls are biased "
-        "down (see response_km, with open calls censored)"
-    )
-    warnings.warn(text, OverloadWarning, stacklevel=2)
-    return text
 
 
 def unit_pools(scenario) -> dict[str, tuple[list[str], list[str] | None]]:

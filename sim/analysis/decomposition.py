@@ -160,9 +160,14 @@ class Decomposition:
     values: dict[frozenset, list[dict]] = field(default_factory=dict, repr=False)
 
 
+#: Sampled orders when there are too many factors for the exact formula and none are asked.
+DEFAULT_ORDERS = 16
+
+
 def _orders(factors: list[str], n_orders: int, seed: int) -> list[tuple[str, ...]]:
     if len(factors) <= EXACT_MAX and n_orders <= 0:
         return list(itertools.permutations(factors))
+    n_orders = n_orders if n_orders > 0 else DEFAULT_ORDERS
     rng = np.random.default_rng(seed)  # a local generator: analysis, not the model
     orders = []
     for _ in range(max(1, n_orders // 2)):
