@@ -454,3 +454,16 @@ def test_decompose_command_and_main_job_write_the_decomposition(capsys, tmp_path
     assert "exact Shapley values over all 128 subsets; 2 replications" in out
     assert (tmp_path / "m" / "decomposition" / "decomposition_waterfall.png").exists()
     assert "interval" in (tmp_path / "m" / "comparison.csv").read_text()
+
+
+@pytest.mark.parametrize(("start", "ok"), [("tenure", False), ("steady_state", True)])
+def test_the_warmup_check_catches_the_old_familiarity_start(start, ok):
+    """MSER-5 on central's daily resolution: the older start's slow climb needs a warm-up
+    of weeks; from the steady state, 2 days do."""
+    sc = load_scenario("central", ["days=150", "replications=6",
+                                   f"outcomes.familiarity.start={start}"])  # fmt: skip
+    check = run_replications(sc, progress=False).summary["warmup_check"]
+    assert check["warmup_ok"] is ok
+    if not ok:
+        assert check["biased_series"] == ["resolution_rate"]
+        assert check["mser5_days"]["resolution_rate"] >= 20
