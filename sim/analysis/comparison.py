@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.metrics import flatten, mean_ci
+from sim.analysis.metrics import NUMBER, flatten, mean_ci
 from sim.analysis.replications import RunResult
 
 
@@ -49,6 +49,7 @@ TABLE_ROWS = (
     ("response p90 KM (min)", "response_km.p90", "{:.2f}"),
     ("unanswered at end", "unanswered_at_end", "{:.1f}"),
     ("offered load", "offered_load.all units", "{:.2f}"),
+    ("overloaded", "overloaded", "{}"),
     ("within 3 min", "within_target.3", "{:.1%}"),
     ("within 5 min", "within_target.5", "{:.1%}"),
     ("within 10 min", "within_target.10", "{:.1%}"),
@@ -135,7 +136,8 @@ def paired_differences(first: RunResult, second: RunResult) -> pd.DataFrame:
         diffs = []
         for a, b in zip(first.summaries, second.summaries, strict=True):
             va, vb = flatten(a).get(key), flatten(b).get(key)
-            diffs.append(None if va is None or vb is None else vb - va)
+            numbers = all(isinstance(v, NUMBER) and not isinstance(v, bool) for v in (va, vb))
+            diffs.append(vb - va if numbers else None)
         mean, half = mean_ci(diffs)
         rows.append({"metric": label, "difference": mean, "ci95": half, "format": fmt})
     return pd.DataFrame(rows)

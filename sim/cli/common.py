@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from sim.analysis.comparison import (
     WITH_PARAMETERS,
     comparison_table,
@@ -139,7 +141,7 @@ def uncertainty_report(results: list[RunResult], n: int):
         print(f"{uncertain[1].scenario.name} - {uncertain[0].scenario.name} "
               f"(paired by draw, {WITH_PARAMETERS}):")  # fmt: skip
         for row in difference_intervals(*uncertain).itertuples():
-            if row.difference is None:
+            if row.difference is None or pd.isna(row.difference):
                 continue
             share = "%" in row.format
             fmt, scale = ("{:+.1f}", 100) if share else ("{:+.2f}", 1)
@@ -155,7 +157,7 @@ def differences_text(first: RunResult, second: RunResult) -> str:
     kind = interval_kind(second)
     lines = [f"{second.scenario.name} - {first.scenario.name} (paired by replication, {kind}):"]
     for row in diffs.itertuples():
-        if row.difference is None:
+        if row.difference is None or pd.isna(row.difference):
             continue
         share = "%" in row.format
         fmt, scale, unit = ("{:+.1f}", 100, " pp") if share else ("{:+.2f}", 1, "")
