@@ -33,6 +33,7 @@ from sim.clock import MIN_PER_WEEK
 from sim.dispatch.dispatcher import Dispatcher
 from sim.dispatch.policies import POLICIES
 from sim.events import EventQueue, Priority
+from sim.measures.health import health
 from sim.measures.metrics import summarize
 from sim.measures.records import call_records
 from sim.network.world import World, build_world
@@ -40,6 +41,7 @@ from sim.outcomes.community_work import CommunityWork
 from sim.outcomes.resolution import (
     Familiarity,
     escalation_delay_min,
+    expected_calls_per_day,
     follow_up_min,
     repeat_delay_min,
     resolution_probability,
@@ -96,7 +98,9 @@ class PatrolModel(mesa.Model):
         self.scenario = scenario
         self.world = world if world is not None else build_world(scenario)
         self.router = self.world.router
-        self.travel = Travel(self.router, scenario.congestion_by_hour, scenario.dispatch.locate)
+        self.travel = Travel(
+            self.router, scenario.congestion_by_hour, scenario.dispatch.locate, scenario.travel
+        )
         self.warmup_min = scenario.warmup_min
         self.horizon_min = scenario.horizon_min
         self.events = EventQueue()
@@ -111,6 +115,8 @@ class PatrolModel(mesa.Model):
         self._build_agents()
         self._load_base_calls()
         self._repeat_rng = self.streams.generator("repeats")
+        self._patience_rng = self.streams.generator("patience")  # new streams shift no other
+        self._phone_rng = self.streams.generator("command_room")
         self.roster = Roster(
             self,
             self.schedule,
@@ -139,7 +145,10 @@ class PatrolModel(mesa.Model):
             if unit.state == UnitState.IDLE:
                 self.patroller.on_idle(unit)
         self.familiarity = Familiarity(
-            scenario.outcomes.familiarity, self.units, len(scenario.communities)
+            scenario.outcomes.familiarity,
+            self.units,
+            len(scenario.communities),
+            expected_calls_per_day(scenario),
         )
         self.community_work = CommunityWork(self)
 
@@ -318,15 +327,17 @@ class PatrolModel(mesa.Model):
             "scenario_hash": scenario.digest(),
             "network_hash": self.world.network.digest,
         }
+        state_min = np.array([u.state_min for u in self.units])
         summary = summarize(
             records,
-            np.array([u.state_min for u in self.units]),
+            state_min,
             [c.name for c in scenario.communities],
             [t.name for t in scenario.calls.types],
             meta,
         )
         summary["problems"] = self.community_work.summary()
         summary["patrol"] = self.patroller.summary()
+        summary.update(health(self, records, state_min))
         return summary
 
     # -- calls --------------------------------------------------------------------------
@@ -410,6 +421,7 @@ class PatrolModel(mesa.Model):
             problem=problem,
             units_needed=self.call_types[type_index].units_needed,
             found_by=found_by,
+            officers_needed=self.call_types[type_index].officers_needed,
         )
         if repeat_of is not None:
             first = repeat_of if repeat_of.repeat_of < 0 else self.calls[repeat_of.repeat_of]
@@ -422,6 +434,8 @@ class PatrolModel(mesa.Model):
         delay = dispatch.delay_min.quantile(draws[_D["dispatch_delay"]])
         if dispatch_it:
             self.events.schedule(now + delay, Priority.CALL, self._on_ready, call)
+            if self.scenario.calls.patience_min is not None:
+                self._schedule_patience(call)
         if self.call_types[type_index].escalation is not None:
             escalate_after = escalation_delay_min(
                 self, call, draws[_D["escalation"]], draws[_D["escalation_time"]]
@@ -432,20 +446,27 @@ class PatrolModel(mesa.Model):
 
     def _on_escalate(self, call: Call) -> None:
         """Nobody arrived in time: the dispute escalates (e.g. to assault)."""
-        if not math.isnan(call.t_arrive):
+        if not math.isnan(call.t_arrive) or call.abandoned or call.by_phone:
             return
         new_type = self.scenario.calls.type_index(self.call_types[call.type_index].escalation.to)
         call.type_index = new_type
         call.priority = self.call_types[new_type].priority
         call.escalated = True
         call.units_needed = max(call.units_needed, self.call_types[new_type].units_needed)
+        call.officers_needed = max(call.officers_needed, self.call_types[new_type].officers_needed)
         if math.isnan(call.t_ready):
             return  # not yet with the dispatcher, who will see its new type
         self.dispatcher.reprioritise(call, self.free_units())
 
     def _on_ready(self, call: Call) -> None:
+        if call.abandoned:
+            return
         call.t_ready = self.time
+        if self.call_types[call.type_index].p_command_room > 0 and self._by_phone(call):
+            return
         self.dispatcher.ready(call, self.free_units())
+        if call.missing_units > 0 and self.scenario.dispatch.preempt_priority is not None:
+            self._preempt_for(call)
 
     def _schedule_borrow(self, call: Call, after_min: float) -> None:
         self.events.schedule(self.time + after_min, Priority.CALL, self._on_borrow_due, call)
@@ -463,7 +484,8 @@ class PatrolModel(mesa.Model):
         if unit.state == UnitState.PATROL:
             self.patroller.interrupted(unit)
         if not call.units:
-            call.t_assigned = now
+            if math.isnan(call.t_assigned):  # (a pre-empted call keeps its first)
+                call.t_assigned = now
             call.unit = unit
         call.units.append(unit)
         plan = self.travel.trip(unit, call, now)
@@ -479,10 +501,58 @@ class PatrolModel(mesa.Model):
         unit.set_state(UnitState.EN_ROUTE, now)
         self.events.schedule(t_arrive, Priority.UNIT, self._on_arrive, (unit, unit.trip_id))
 
+    # -- queue realism (issue 11; each off by default) --------------------------------------
+    def _schedule_patience(self, call: Call) -> None:
+        """The caller hangs up after a patience drawn now (stream ``patience``)."""
+        patience = self.scenario.calls.patience_min.quantile(self._patience_rng.random())
+        self.events.schedule(self.time + patience, Priority.CALL, self._on_patience_out, call)
+
+    def _on_patience_out(self, call: Call) -> None:
+        if call.units or call.by_phone or not math.isnan(call.t_arrive):
+            return  # a unit is on its way (or the call is closed): nobody hangs up
+        call.abandoned = True
+        self.dispatcher.queue.discard(call)
+        self.open_calls.pop(call.id, None)
+
+    def _by_phone(self, call: Call) -> bool:
+        """The command room resolves the call by phone (stream ``command_room``)."""
+        if self._phone_rng.random() >= self.call_types[call.type_index].p_command_room:
+            return False
+        call.by_phone = call.resolved = True
+        call.t_clear = self.time
+        self.open_calls.pop(call.id, None)
+        return True
+
+    def _preempt_for(self, call: Call) -> None:
+        """Divert a unit from the least urgent single-unit job to this urgent call."""
+        if call.priority > self.scenario.dispatch.preempt_priority:
+            return
+        busy = (UnitState.EN_ROUTE, UnitState.ON_SCENE)
+        victims = [
+            u for u in self.units
+            if u.state in busy and u.call.priority > call.priority
+            and len(u.call.units) == 1 and u.call.missing_units == 0  # one unit, not waiting
+        ]  # fmt: skip
+        if not victims:
+            return
+        unit = max(victims, key=lambda u: (u.call.priority, u.call.t_ready))
+        old, now = unit.call, self.time
+        if unit.state == UnitState.ON_SCENE:
+            old.remaining_min = max(0.0, old.clear_due - now)
+        old.units.remove(unit)
+        unit.call = None
+        self.dispatcher.queue.add(old)  # it waits again, in its place
+        unit.set_state(UnitState.RETURNING, now)  # zero time: routed from where it is
+        self.dispatcher.queue.discard(call)
+        self._assign(call, unit)
+        if call.missing_units > 0:
+            self.dispatcher.queue.add(call)
+
     # -- unit events --------------------------------------------------------------------
     def _on_arrive(self, arg: tuple[Unit, int]) -> None:
         unit, trip_id = arg
-        assert trip_id == unit.trip_id and unit.state == UnitState.EN_ROUTE
+        if trip_id != unit.trip_id or unit.state != UnitState.EN_ROUTE:
+            return  # diverted meanwhile (pre-emption)
         call, now = unit.call, self.time
         if math.isnan(call.t_arrive):  # the first unit on scene leads it, for service_min
             call.t_arrive = now
@@ -490,13 +560,16 @@ class PatrolModel(mesa.Model):
             self.open_calls.pop(call.id, None)
             draw = call.draws[_D["service"]]
             call.clear_due = now + self.call_types[call.type_index].service_min.quantile(draw)
+        elif not math.isnan(call.remaining_min):  # a pre-empted scene resumes
+            call.clear_due, call.remaining_min = now + call.remaining_min, math.nan
         unit.set_state(UnitState.ON_SCENE, now)
         self.events.schedule(max(now, call.clear_due), Priority.UNIT, self._on_clear, unit)
 
     def _on_clear(self, unit: Unit) -> None:
-        assert unit.state == UnitState.ON_SCENE
         call = unit.call
         now = self.time
+        if unit.state != UnitState.ON_SCENE or now < call.clear_due:
+            return  # pre-empted meanwhile: this clearing is stale
         if unit is not call.unit:  # a backup unit leaves; the lead unit decides the outcome
             self.familiarity.handled_call(unit.index, call.community, now)
             unit.call = None
@@ -505,7 +578,7 @@ class PatrolModel(mesa.Model):
             return
         call.t_clear = now
         if self.dispatcher.queue.discard(call):  # backups still awaited are not needed now
-            call.units_needed = len(call.units)
+            call.units_needed, call.officers_needed = len(call.units), 0
         p = resolution_probability(self, call, unit)
         call.resolved = bool(call.draws[_D["resolution"]] < p)
         self.familiarity.handled_call(unit.index, call.community, now)
@@ -580,6 +653,10 @@ class PatrolModel(mesa.Model):
         unit, trip_id = arg
         if trip_id != unit.trip_id or unit.state != UnitState.RETURNING:
             return  # re-dispatched from the road meanwhile
+        self._arrive_home(unit)
+
+    def unit_available(self, unit: Unit) -> None:
+        """A unit at its post is done with other work (e.g. community work): as if home."""
         self._arrive_home(unit)
 
     def _arrive_home(self, unit: Unit) -> None:

@@ -8,11 +8,14 @@ With ``dispatch.locate: post`` the command room ranks free units as if they were
 posts (no live positions); the chosen unit still drives from where it really is. Dispatch policies
 rank units with ``Travel.fastest``; the model plans the chosen unit's trip with
 ``Travel.trip``, which reuses the ranking's exact figure, so a policy cannot change a travel
-time, only choose who goes.
+time, only choose who goes. Optional travel realism (``scenario.travel``: acceleration after
+Kolesar et al. 1975, a delay per intersection; off by default) is added to the chosen unit's
+trip only; the ranking stays on free-flow times, and map positions along the route too.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from sim.agents.unit import Unit
     from sim.calls.call import Call
     from sim.network.routing import Router
+    from sim.scenarios.schema import TravelModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +49,17 @@ class Travel:
         router: Router,
         congestion_by_hour: Sequence[float] | None = None,
         locate: str = "avl",
+        realism: TravelModel | None = None,
     ):
+        """Arrival times on ``router``.
+
+        ``locate``: 'post' ranks units as if at their posts; ``realism``: acceleration and
+        intersection delays for trips (None or off: none).
+        """
         self.router = router
         self.congestion_by_hour = congestion_by_hour
         self.at_posts = locate == "post"
+        self.realism = realism if realism is not None and realism.enabled else None
         self._ranked: tuple[int, float, Unit, float] | None = None  # (call id, t, unit, min)
 
     def slowdown_at(self, t_min: float) -> float:
@@ -129,8 +140,39 @@ class Travel:
         mobilise = self.mobilise_min(unit, call)
         slowdown = self.slowdown_of(unit, now_min)
         free_flow_min = (total_min - lead_min - mobilise) / slowdown
+        if self.realism is not None:
+            inner = len(self.router.path(source, call.node)) - 2
+            free_flow_min = realistic_min(self.realism, free_flow_min, inner)
         return TripPlan(source, lead_min, mobilise, free_flow_min, slowdown)
 
     def home_min(self, unit: Unit) -> float:
         """Free-flow car minutes from where ``unit`` is (its last node) back to its post."""
         return self.router.time(unit.node, unit.post.node)
+
+
+# -- travel realism (optional) -------------------------------------------------------
+# Travel realism beyond free-flow speeds, optional (``travel:`` in a scenario; off by default).
+#
+# Kolesar et al. (1975, "A model for predicting average fire engine travel times", Operations
+# Research 23(4)) found that a vehicle accelerating at ``a`` to a cruising speed ``v`` covers a
+# distance ``D`` in ``2 sqrt(D / a)`` below the critical distance ``v^2 / a`` and in
+# ``D / v + v / a`` above it: a square root for short trips, linear for long ones. Here ``D`` is
+# taken as ``v`` times the path's free-flow time (so the network's own speeds decide the linear
+# part), and a fixed delay is added for every intersection passed (the path's inner nodes).
+#
+# Dispatch still ranks units by free-flow time; the chosen unit's trip gets the realism.
+def kolesar_min(free_flow_min: float, cruise_kph: float, accel_m_s2: float) -> float:
+    """Minutes for a trip of free-flow ``free_flow_min`` with acceleration (Kolesar 1975)."""
+    v = cruise_kph / 3.6  # m/s
+    distance_m = v * free_flow_min * 60.0
+    if distance_m <= v * v / accel_m_s2:
+        return 2.0 * math.sqrt(distance_m / accel_m_s2) / 60.0
+    return free_flow_min + v / accel_m_s2 / 60.0
+
+
+def realistic_min(spec: TravelModel, free_flow_min: float, inner_nodes: int) -> float:
+    """Free-flow minutes turned into minutes with acceleration and intersection delays."""
+    minutes = free_flow_min
+    if spec.accel_m_s2 is not None and free_flow_min > 0:
+        minutes = kolesar_min(free_flow_min, spec.cruise_kph, spec.accel_m_s2)
+    return minutes + spec.intersection_delay_s * max(inner_nodes, 0) / 60.0

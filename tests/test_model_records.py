@@ -51,8 +51,15 @@ CALL_KEYS = {
     "within_target", "resolution_rate", "repeat_rate", "escalations",
 }  # fmt: skip
 META_KEYS = {"scenario", "seed", "days", "replications", "scenario_hash", "network_hash"}
-EXTRA_SUMMARY_KEYS = {"problems"}  # community work (DESIGN 3.8), beyond 4.3
-RUN_KEYS = CALL_KEYS | META_KEYS | EXTRA_SUMMARY_KEYS | {"utilization", "by_community", "by_type"}
+EXTRA_SUMMARY_KEYS = {"problems", "patrol"}  # community work (3.8) and patrol (3.9), beyond 4.3
+HEALTH_KEYS = {  # issue 11: censoring, load, overload, time budget
+    "response_km", "offered_load", "overloaded", "overloaded_pools", "queue_growing",
+    "unanswered_at_end", "time_budget", "abandoned", "by_phone",
+}  # fmt: skip
+RUN_KEYS = (
+    CALL_KEYS | META_KEYS | EXTRA_SUMMARY_KEYS | HEALTH_KEYS
+    | {"utilization", "by_community", "by_type"}
+)  # fmt: skip
 
 
 def test_record_columns_are_pinned():
@@ -92,6 +99,7 @@ def test_summary_has_the_design_keys(embedded_run):
     assert set(summary["utilization"]["by_state"]) == {
         "idle", "en_route", "on_scene", "returning", "follow_up", "other_duty", "off_shift",
         "patrol",
+        "community_work",
     }  # fmt: skip
     assert sum(summary["utilization"]["by_state"].values()) == pytest.approx(1.0)
     assert set(summary["by_community"]) == {c.name for c in sc.communities}
@@ -119,7 +127,7 @@ def test_summary_is_plain_json(embedded_run):
 def test_replication_summary_means_with_ci(embedded_run, tmp_path):
     _, _, result = embedded_run
     summary = result.summary
-    assert set(summary) == RUN_KEYS | {"ci95"}
+    assert set(summary) == RUN_KEYS | {"ci95", "warmup_check"}
     assert summary["replications"] == 3 == len(result.summaries)
     means = np.mean([s["response_min"]["mean"] for s in result.summaries])
     assert summary["response_min"]["mean"] == pytest.approx(means)
@@ -129,6 +137,7 @@ def test_replication_summary_means_with_ci(embedded_run, tmp_path):
         k for k, v in flat.items()
         if not k.startswith("ci95.") and isinstance(v, int | float) and not isinstance(v, bool)
         and k not in {"seed", "days", "replications"}
+        and not k.startswith("warmup_check.")  # of all replications together: no CI
     }  # fmt: skip
     assert set(ci) == numeric
     assert all(v is None or v >= 0 for v in ci.values())

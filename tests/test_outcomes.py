@@ -122,13 +122,14 @@ def test_full_and_zero_familiarity_give_p_familiar_and_p_unfamiliar(tenure_years
 def test_familiarity_grows_with_calls_handled_and_time_posted():
     raw = one_office_raw(days=60, p_familiar=0.8, p_unfamiliar=0.3)
     raw["units"][0]["tenure_years"] = 0.1
+    raw["outcomes"] = {"familiarity": {"start": "tenure"}}
     records = run_records(raw)
     first, last = records["familiarity"].iloc[:50].mean(), records["familiarity"].iloc[-50:].mean()
     assert 0.05 < first < last < 1
 
 
-def test_station_units_start_spread_thin():
-    scenario = load_scenario("central")
+def test_station_units_start_spread_thin_with_the_tenure_start():
+    scenario = load_scenario("central", ["outcomes.familiarity.start=tenure"])
     _, records, _ = run_once(scenario)
     start = 1 - math.exp(-1.0 / 1.5)
     first = records.dropna(subset=["familiarity"]).iloc[0]
@@ -141,7 +142,10 @@ def test_lateness_follows_the_published_estimate():
     assert lateness_adjustment(10.0, spec) == 0
     assert lateness_adjustment(11.0, spec) == pytest.approx(-0.047)  # 10% later: -4.7 pp
     assert lateness_adjustment(10.0 / 1.1, spec) == pytest.approx(0.047)
-    assert lateness_adjustment(1e6, spec) == pytest.approx(-0.15)  # capped
+    # no cap inside realistic times (2-60 min); outside, the nearer end counts
+    assert lateness_adjustment(60.0, spec) == pytest.approx(-0.047 * math.log(6) / math.log(1.1))
+    assert lateness_adjustment(1e6, spec) == lateness_adjustment(60.0, spec)
+    assert lateness_adjustment(15.0, Lateness(max_pp=1.0)) == pytest.approx(-0.01)  # a cap
     assert lateness_adjustment(15.0, Lateness(pp_per_10pct=0)) == 0
 
 
@@ -328,6 +332,8 @@ def test_congestion_stretches_travel_by_the_hour_of_departure():
     raw = district_raw("embedded")
     raw["days"] = 84
     raw["dispatch"]["mobilisation_min"] = 0
+    for group in raw["units"]:  # from the post: no patrol (units patrol on e-bike)
+        group["patrol"] = {"policy": "stay"}
     raw["congestion_by_hour"] = [2.0 if 7 <= h < 10 else 1.0 for h in range(24)]
     model, jam, _ = run_once(validate(raw))
     router, posts = model.router, model.world.post_nodes

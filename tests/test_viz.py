@@ -146,8 +146,12 @@ def test_side_by_side_models_face_the_same_calls():
     model = AppModel(Controls(scenario_name="central", compare="embedded", seed="4"))
     model.advance(1440)
     central, embedded = model.sims
-    first = [(c.t_call, c.node, c.type_index) for c in central.calls if c.repeat_of == -1][:10]
-    second = [(c.t_call, c.node, c.type_index) for c in embedded.calls if c.repeat_of == -1][:10]
+    # base calls (not repeats, nor calls of latent problems, which embedded units may have
+    # fixed before the run starts: problems have a pre-history)
+    first = [(c.t_call, c.node, c.type_index) for c in central.calls
+             if c.repeat_of == -1 and c.problem == -1][:10]  # fmt: skip
+    second = [(c.t_call, c.node, c.type_index) for c in embedded.calls
+              if c.repeat_of == -1 and c.problem == -1][:10]  # fmt: skip
     assert len(first) == 10 and first == second
 
 

@@ -31,6 +31,7 @@ class UnitState(IntEnum):
     OTHER_DUTY = 5  # pulled away to other duties, unavailable
     OFF_SHIFT = 6
     PATROL = 7  # free and dispatchable, moving along its beat (or dwelling at a hot spot)
+    COMMUNITY_WORK = 8  # visits, chat-group work, four-party meetings: unavailable
 
 
 STATE_NAMES = tuple(s.name.lower() for s in UnitState)

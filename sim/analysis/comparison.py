@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.replications import RunResult
-from sim.measures.metrics import flatten, mean_ci
+from sim.measures.metrics import NUMBER, flatten, mean_ci
 
 
 @dataclass
@@ -45,6 +45,11 @@ TABLE_ROWS = (
     ("response mean (min)", "response_min.mean", "{:.2f}"),
     ("response median (min)", "response_min.median", "{:.2f}"),
     ("response p90 (min)", "response_min.p90", "{:.2f}"),
+    ("response median KM (min)", "response_km.median", "{:.2f}"),
+    ("response p90 KM (min)", "response_km.p90", "{:.2f}"),
+    ("unanswered at end", "unanswered_at_end", "{:.1f}"),
+    ("offered load", "offered_load.all units", "{:.2f}"),
+    ("overloaded", "overloaded", "{}"),
     ("within 3 min", "within_target.3", "{:.1%}"),
     ("within 5 min", "within_target.5", "{:.1%}"),
     ("within 10 min", "within_target.10", "{:.1%}"),
@@ -56,8 +61,19 @@ TABLE_ROWS = (
     ("repeat rate", "repeat_rate", "{:.1%}"),
     ("escalations", "escalations", "{:.1f}"),
     ("problems fixed", "problems.fixed", "{:.1f}"),
-    ("utilisation", "utilization.mean", "{:.1%}"),
+    ("utilisation (committed to calls)", "utilization.mean", "{:.1%}"),
+    ("time: committed to calls", "time_budget.overall.committed_to_calls", "{:.1%}"),
+    ("time: patrol", "time_budget.overall.patrol", "{:.1%}"),
+    ("time: community work", "time_budget.overall.community_work", "{:.1%}"),
+    ("time: other duties", "time_budget.overall.other_duties", "{:.1%}"),
+    ("time: returning", "time_budget.overall.returning", "{:.1%}"),
+    ("time: available", "time_budget.overall.available", "{:.1%}"),
+    ("time: off shift", "time_budget.overall.off_shift", "{:.1%}"),
 )
+
+#: What the intervals printed from replications cover (say it wherever one is printed).
+NOISE_ONLY = "95% CI, random noise only"
+WITH_PARAMETERS = "95% interval incl. parameter uncertainty"
 
 
 def lookup(tree: dict, dotted: str) -> Any:
@@ -101,7 +117,14 @@ def comparison_table(results: list[RunResult]) -> pd.DataFrame:
         r.scenario.name: [cell(s, key, fmt) for _, key, fmt in TABLE_ROWS]
         for r, s in zip(results, summaries, strict=True)
     }
-    return pd.DataFrame(data, index=[label for label, _, _ in TABLE_ROWS])
+    table = pd.DataFrame(data, index=[label for label, _, _ in TABLE_ROWS])
+    table.loc["interval"] = [interval_kind(r) for r in results]
+    return table
+
+
+def interval_kind(result: RunResult) -> str:
+    """Which kind of interval a result's ± covers."""
+    return WITH_PARAMETERS if result.summary.get("parameter_draws") else NOISE_ONLY
 
 
 def paired_differences(first: RunResult, second: RunResult) -> pd.DataFrame:
@@ -113,7 +136,8 @@ def paired_differences(first: RunResult, second: RunResult) -> pd.DataFrame:
         diffs = []
         for a, b in zip(first.summaries, second.summaries, strict=True):
             va, vb = flatten(a).get(key), flatten(b).get(key)
-            diffs.append(None if va is None or vb is None else vb - va)
+            numbers = all(isinstance(v, NUMBER) and not isinstance(v, bool) for v in (va, vb))
+            diffs.append(vb - va if numbers else None)
         mean, half = mean_ci(diffs)
         rows.append({"metric": label, "difference": mean, "ci95": half, "format": fmt})
     return pd.DataFrame(rows)

@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 
 from sim.measures.metrics import combine
 from sim.measures.records import call_records
+from sim.measures.warmup import check_records
 from sim.model import PatrolModel
 from sim.network.world import build_world
 
@@ -57,5 +58,12 @@ def combine_replications(
     summary["replications"] = len(summaries)
     summary.pop("replication", None)
     summary["ci95"].pop("replication", None)
+    for flag in ("overloaded", "queue_growing"):
+        summary[flag] = any(s.get(flag) for s in summaries)
+    summary["overloaded_pools"] = sorted(
+        {p for s in summaries for p in s.get("overloaded_pools", [])}
+    )
     records = pd.concat(frames, ignore_index=True)
+    total_days = scenario.warmup_days + scenario.days
+    summary["warmup_check"] = check_records(records, scenario.warmup_days, total_days)
     return RunResult(scenario, records, summaries, summary)

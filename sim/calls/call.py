@@ -44,11 +44,22 @@ class Call:
     mobilise_min: float = 0.0  # what a unit at its post needs before it leaves for it
     found_by: str = "call"  # how it became known: call, patrol (on view), report (later)
     units: list[Any] = field(default_factory=list)  # every unit assigned, primary first
+    officers_needed: int = 0  # officers on scene the call needs, over its units' crews
+    abandoned: bool = False  # the caller hung up before a unit was sent (patience)
+    by_phone: bool = False  # resolved by the command room without dispatch
+    remaining_min: float = math.nan  # on-scene time left when a unit was pre-empted
 
     @property
     def missing_units(self) -> int:
-        """Units still to assign."""
-        return self.units_needed - len(self.units)
+        """Units still to assign, for ``units_needed`` and then ``officers_needed``.
+
+        For officers, the crews of the units assigned so far count; if short, one more.
+        """
+        missing = self.units_needed - len(self.units)
+        if self.officers_needed and missing <= 0:
+            officers = sum(unit.officers for unit in self.units)
+            return 1 if officers < self.officers_needed else 0
+        return missing
 
     @property
     def queue_key(self) -> tuple[int, float, int]:

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "main": ("sim.cli.main_job", "compare 'central' and 'embedded' (the default)"),
     "run": ("sim.cli.run", "run one scenario with replications"),
     "compare": ("sim.cli.compare", "run scenarios side by side on the same calls"),
+    "decompose": ("sim.cli.decompose", "take a reform apart: each change's share (Shapley)"),
     "scenarios": ("sim.cli.scenarios", "list the shipped scenarios"),
     "bulletin": ("sim.cli.bulletin", "print an office's weekly bulletin"),
     "network": ("sim.cli.network", "load or generate a street network and describe it"),

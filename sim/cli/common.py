@@ -7,8 +7,17 @@ import sys
 import time
 from pathlib import Path
 
-from sim.analysis.comparison import comparison_table, format_table, paired_differences
+import pandas as pd
+
+from sim.analysis.comparison import (
+    WITH_PARAMETERS,
+    comparison_table,
+    format_table,
+    interval_kind,
+    paired_differences,
+)
 from sim.analysis.replications import RunResult, run_replications
+from sim.analysis.uncertainty import difference_intervals, run_uncertain, uncertainty_table
 from sim.errors import SimInputError
 from sim.reporting.folders import results_folder, write_json, write_results
 from sim.scenarios.load import load_scenario
@@ -30,6 +39,14 @@ def add_run_options(parser: argparse.ArgumentParser, out_default: str | None) ->
     parser.add_argument("--json", help="also write the summary JSON here")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--gis", metavar="OUT.gpkg", help="also write GIS layers (GeoPackage)")
+    parser.add_argument(
+        "--uncertainty",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also draw the assumptions that carry a range, N Latin-hypercube draws (one "
+        "replication each), and report 95%% intervals incl. parameter uncertainty",
+    )
 
 
 def overrides(args: argparse.Namespace) -> list[str]:
@@ -65,16 +82,45 @@ def run_scenarios(names: list[str], args: argparse.Namespace) -> list[RunResult]
             file=sys.stderr,
         )
         results.append(result)
+        report_health(result)
     return results
+
+
+def report_health(result: RunResult) -> None:
+    """Warn (stderr) when a run is overloaded or its warm-up looks too short; exit code 0."""
+    summary = result.summary
+    if summary.get("overloaded"):
+        loads = ", ".join(
+            f"{pool} {rho:.2f}" for pool, rho in summary["offered_load"].items() if rho is not None
+        )
+        grew = "; it grew all run" if summary["queue_growing"] else ""
+        print(
+            f"WARNING: {result.scenario.name} is OVERLOADED: offered load {loads} "
+            f"(>= 1: the queue cannot settle{grew}); "
+            f"{summary['unanswered_at_end']:.0f} calls unanswered at the end (mean per "
+            "replication). Response means of answered calls are biased down; see the "
+            "Kaplan-Meier rows (open calls censored).",
+            file=sys.stderr,
+        )
+    check = summary.get("warmup_check", {})
+    if check and not check.get("warmup_ok", True):
+        print(
+            f"WARNING: {result.scenario.name}: warm-up of {check['warmup_days']:g} days looks too "
+            f"short (MSER-5 truncation {check['mser5_days']} days; biased: "
+            f"{', '.join(check['biased_series'])}); try --set warmup_days=N",
+            file=sys.stderr,
+        )
 
 
 def finish(results: list[RunResult], args: argparse.Namespace, default_out: str) -> None:
     """Print the table (and paired differences), write the results folder and JSON."""
     print()
+    print("mean ± half-width over replications; the interval row says which kind")
     print(format_table(comparison_table(results)))
     if len(results) == 2:
         print()
         print(differences_text(results[0], results[1]))
+    uncertain = uncertainty_report(results, args.uncertainty) if args.uncertainty else None
     out = Path(args.out or default_out)
     with results_folder(out) as folder:
         write_results(results, folder)
@@ -82,6 +128,8 @@ def finish(results: list[RunResult], args: argparse.Namespace, default_out: str)
             from sim.reporting.replay import replay_outputs
 
             print("\n" + "\n".join(replay_outputs(results, folder)))
+        if uncertain is not None:
+            uncertain.to_csv(folder / "uncertainty.csv")
     if getattr(args, "gis", None):
         from sim.reporting.layers import write_layers
 
@@ -92,12 +140,38 @@ def finish(results: list[RunResult], args: argparse.Namespace, default_out: str)
     print(f"\nresults: {out}/ (records, summary.json, comparison.csv, figures, bulletins)")
 
 
+def uncertainty_report(results: list[RunResult], n: int):
+    """Run ``n`` draws of the assumptions; print and return the table of intervals."""
+    uncertain = run_uncertain([r.scenario for r in results], n)
+    drawn = sorted({p for u in uncertain for p in u.summary["assumptions_drawn"]})
+    print(f"\n{WITH_PARAMETERS}: mean [2.5%, 97.5%] over {n} Latin-hypercube draws of "
+          f"{len(drawn)} assumptions ({', '.join(drawn) or 'none has a range'}), one "
+          "replication each; the share column is the part of the variance the parameters add "
+          "to random noise")  # fmt: skip
+    table = uncertainty_table(uncertain, results)
+    print(format_table(table))
+    if len(uncertain) == 2:
+        print()
+        print(f"{uncertain[1].scenario.name} - {uncertain[0].scenario.name} "
+              f"(paired by draw, {WITH_PARAMETERS}):")  # fmt: skip
+        for row in difference_intervals(*uncertain).itertuples():
+            if row.difference is None or pd.isna(row.difference):
+                continue
+            share = "%" in row.format
+            fmt, scale = ("{:+.1f}", 100) if share else ("{:+.2f}", 1)
+            unit = " pp" if share else (" min" if "(min)" in row.metric else "")
+            lo, hi = fmt.format(row.lo * scale), fmt.format(row.hi * scale)
+            print(f"  {row.metric:<24}{fmt.format(row.difference * scale):>9} [{lo}, {hi}]{unit}")
+    return table
+
+
 def differences_text(first: RunResult, second: RunResult) -> str:
     """The paired differences of two scenarios, as lines of text."""
     diffs = paired_differences(first, second)
-    lines = [f"{second.scenario.name} - {first.scenario.name} (paired by replication, 95% CI):"]
+    kind = interval_kind(second)
+    lines = [f"{second.scenario.name} - {first.scenario.name} (paired by replication, {kind}):"]
     for row in diffs.itertuples():
-        if row.difference is None:
+        if row.difference is None or pd.isna(row.difference):
             continue
         share = "%" in row.format
         fmt, scale, unit = ("{:+.1f}", 100, " pp") if share else ("{:+.2f}", 1, "")

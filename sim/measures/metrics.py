@@ -9,6 +9,7 @@ import pandas as pd
 from scipy.special import stdtrit
 
 from sim.agents.unit import STATE_NAMES, UnitState
+from sim.measures.censoring import COMMITTED_STATES
 
 TARGETS_MIN = (3, 5, 10, 15)
 
@@ -70,10 +71,14 @@ def call_figures(c: CallColumns, rows: np.ndarray | slice = slice(None)) -> dict
 
 
 def utilization(state_min: np.ndarray) -> dict[str, Any]:
-    """From time per state (units x states): busy share of on-shift time, and shares by state."""
+    """Utilisation: the share of on-shift time committed to calls; and shares by state.
+
+    Committed: en route, on scene, follow-up. Not other duties, community work, patrol or
+    driving back to the post (time per unit state, units x states).
+    """
     total = state_min.sum(axis=1)
     on_shift = total - state_min[:, UnitState.OFF_SHIFT]
-    busy = on_shift - state_min[:, UnitState.IDLE]
+    busy = sum(state_min[:, STATE_NAMES.index(s)] for s in COMMITTED_STATES)
     per_unit = np.divide(busy, on_shift, out=np.zeros_like(busy), where=on_shift > 0)
     all_time = state_min.sum()
     by_state = {

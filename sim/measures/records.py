@@ -104,7 +104,20 @@ def call_records(model: RecordsSource) -> pd.DataFrame:
             "found_by": [c.found_by for c in calls],
         }
     )
-    return _typed(frame)
+    frame = _typed(frame)
+    for column in optional_columns(model.scenario):  # only where the feature is on
+        frame[column] = np.fromiter(map(attrgetter(column), calls), bool, len(calls))
+    return frame
+
+
+def optional_columns(scenario) -> list[str]:
+    """Columns of features that are off by default: ``abandoned``, ``by_phone``."""
+    columns = []
+    if scenario.calls.patience_min is not None:
+        columns.append("abandoned")
+    if any(t.p_command_room > 0 for t in scenario.calls.types):
+        columns.append("by_phone")
+    return columns
 
 
 def empty_records() -> pd.DataFrame:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from sim.agents.unit import UnitState
 from sim.calls.stream import DRAWS
 from sim.clock import MIN_PER_DAY
 from sim.events import Priority
@@ -41,6 +42,7 @@ class CommunityWorkHost(Protocol):
     residents: Sequence[Resident]
     schedule: Callable[[float, Priority, Callable[[Any], None], Any], None]
     receive_call: Callable[..., Call]
+    unit_available: Callable[[Unit], None]
 
 
 @dataclass
@@ -75,15 +77,28 @@ class CommunityWork:
         self.watched = {unit.post.community for unit in model.units if unit.post.kind == "office"}
         for community in range(len(model.scenario.communities)):
             self._create_problems(community)
+        self._visit_rng = model.streams.generator("community_visits")
+        self.office_units = {
+            unit.post.community: unit for unit in model.units if unit.post.kind == "office"
+        }
+        if self.spec.visit_min_per_day > 0:
+            for unit in self.office_units.values():
+                self._schedule_visit(unit)
 
     def _create_problems(self, community: int) -> None:
+        """Problems from 3 mean natural lifetimes before minute 0 (no start-up bias).
+
+        The run starts with the stock of open problems it would have in the long run.
+        """
         spec, rng, horizon = self.spec, self._rng, self.model.horizon_min
         week = 7 * MIN_PER_DAY
-        n = rng.poisson(spec.problems_per_community_per_week * horizon / week)
+        before = 3 * spec.undetected_fix_days.mean_value * MIN_PER_DAY
+        n = rng.poisson(spec.problems_per_community_per_week * (horizon + before) / week)
         residents = [r for r in self.model.residents if r.community == community]
-        for t_appear in np.sort(rng.random(n) * horizon):
-            k = rng.poisson(spec.calls_per_problem_per_week * (horizon - t_appear) / week)
-            call_times = np.sort(t_appear + rng.random(k) * (horizon - t_appear))
+        for t_appear in np.sort(rng.random(n) * (horizon + before) - before):
+            t_first = max(t_appear, 0.0)  # calls made before minute 0 are not simulated
+            k = rng.poisson(spec.calls_per_problem_per_week * (horizon - t_first) / week)
+            call_times = np.sort(t_first + rng.random(k) * (horizon - t_first))
             u_notice, u_meet, u_repair, u_end = rng.random(4)
             problem = Problem(
                 id=len(self.problems),
@@ -99,7 +114,14 @@ class CommunityWork:
             )
             self.problems.append(problem)
             self._schedule_call(problem, 0)
-            if community in self.watched and problem.t_noticed < horizon:
+            if community not in self.watched or problem.t_noticed >= horizon:
+                continue
+            if problem.t_noticed < 0:  # noticed in the pre-history: met and repaired then
+                problem.t_detected = problem.t_noticed
+                problem.t_fixed = min(
+                    problem.t_fixed, problem.t_noticed + problem.meeting_repair_min
+                )
+            else:
                 self.model.schedule(problem.t_noticed, Priority.CALL, self._on_noticed, problem)
 
     def _schedule_call(self, problem: Problem, k: int) -> None:
@@ -138,6 +160,49 @@ class CommunityWork:
             return
         problem.t_detected = now
         problem.t_fixed = min(problem.t_fixed, now + problem.meeting_repair_min)
+        meeting_at = now + self.spec.meeting_days.quantile(0.5) * MIN_PER_DAY
+        if self.spec.meeting_min > 0 and meeting_at < self.model.horizon_min:
+            self.model.schedule(meeting_at, Priority.UNIT, self._on_meeting_due, problem)
+
+    # -- officer time ------------------------------------------------------------------
+    def _schedule_visit(self, unit: Unit) -> None:
+        spec = self.spec
+        mean_gap = spec.visit_block_min.mean_value * (1440 - spec.visit_min_per_day)
+        due = self.model.time + self._visit_rng.exponential(mean_gap / spec.visit_min_per_day)
+        if due < self.model.horizon_min:
+            self.model.schedule(due, Priority.UNIT, self._on_visit_due, unit)
+
+    def _on_visit_due(self, unit: Unit) -> None:
+        block = self.spec.visit_block_min.quantile(self._visit_rng.random())
+        if not self._occupy(unit, block, self._on_work_done):
+            self._schedule_visit(unit)  # busy: this visit is skipped
+
+    def _occupy(self, unit: Unit, minutes: float, done: Callable[[Unit], None]) -> bool:
+        """Take a unit free at its post into community work for ``minutes`` (False: busy)."""
+        if unit.state != UnitState.IDLE or unit.duty_pending or unit.off_shift_pending:
+            return False
+        unit.set_state(UnitState.COMMUNITY_WORK, self.model.time)
+        self.model.schedule(self.model.time + minutes, Priority.UNIT, done, unit)
+        return True
+
+    def _on_work_done(self, unit: Unit) -> None:
+        unit.set_state(UnitState.IDLE, self.model.time)
+        if self.spec.visit_min_per_day > 0:
+            self._schedule_visit(unit)
+        self.model.unit_available(unit)
+
+    def _on_meeting_due(self, problem: Problem) -> None:
+        unit = self.office_units.get(problem.community)
+        if unit is None:
+            return
+        if self._occupy(unit, self.spec.meeting_min, self._on_meeting_done):
+            return
+        if self.model.time + 30 < self.model.horizon_min:  # busy: try again in half an hour
+            self.model.schedule(self.model.time + 30, Priority.UNIT, self._on_meeting_due, problem)
+
+    def _on_meeting_done(self, unit: Unit) -> None:
+        unit.set_state(UnitState.IDLE, self.model.time)
+        self.model.unit_available(unit)
 
     def is_fixed(self, problem_id: int) -> bool:
         """Whether that latent problem (-1: none) is fixed by now."""

@@ -36,6 +36,7 @@ class OutcomeContext(Protocol):
 
 
 _LN_1_1 = math.log(1.1)
+DAYS_PER_YEAR = 365.25
 
 
 class Familiarity:
@@ -45,22 +46,61 @@ class Familiarity:
     first applies the growth (the unit's own community) or decay (elsewhere) since then.
     """
 
-    def __init__(self, spec: FamiliaritySpec, units: list[Unit], n_communities: int):
+    def __init__(
+        self,
+        spec: FamiliaritySpec,
+        units: list[Unit],
+        n_communities: int,
+        calls_per_day: Sequence[float] | None = None,
+    ):
+        """``calls_per_day``: expected calls per community (for the steady-state start)."""
         self.spec = spec
         self._log_grow = (
             math.log1p(-spec.gain_per_day_posted) if spec.gain_per_day_posted < 1 else -math.inf
         )
         self._log_decay = math.log1p(-spec.decay_per_day) if spec.decay_per_day < 1 else -math.inf
         self.home = [-1] * len(units)
-        self._level = [[0.0] * n_communities for _ in units]
         self._updated_min = [[0.0] * n_communities for _ in units]
         for i, unit in enumerate(units):
-            start = 1.0 - math.exp(-unit.group.tenure_years / spec.tau_years)
             if unit.post.kind == "office":
                 self.home[i] = unit.post.community
-                self._level[i][unit.post.community] = start
-            else:  # station units cover every community: spread thin
-                self._level[i] = [start / n_communities] * n_communities
+        if spec.start == "steady_state" and calls_per_day is not None:
+            rates = handled_per_day(units, calls_per_day)
+            self._level = [
+                [
+                    self.after_tenure(u.group.tenure_years, r, c == self.home[i])
+                    for c, r in enumerate(row)
+                ]
+                for i, (u, row) in enumerate(zip(units, rates, strict=True))
+            ]
+        else:
+            self._level = [self._tenure_start(u, n_communities) for u in units]
+
+    def _tenure_start(self, unit: Unit, n_communities: int) -> list[float]:
+        """The older rule: ``1 - exp(-tenure / tau)`` at home, shared out for station units."""
+        start = 1.0 - math.exp(-unit.group.tenure_years / self.spec.tau_years)
+        if unit.post.kind == "office":
+            level = [0.0] * n_communities
+            level[unit.post.community] = start
+            return level
+        return [start / n_communities] * n_communities
+
+    def after_tenure(self, tenure_years: float, calls_per_day: float, home: bool) -> float:
+        """Expected familiarity after ``tenure_years`` of the dynamics, from 0.
+
+        With calls handled there as a Poisson process of rate ``r`` a day, each closing
+        ``g`` of the gap to 1, the expected gap closes at ``r g`` a day; posted there, also
+        at ``k_d = -ln(1 - gain_per_day_posted)``; elsewhere the level fades at
+        ``k_x = -ln(1 - decay_per_day)``. So ``df/dt = a (1 - f) - b f`` with
+        ``a = r g (+ k_d at home)`` and ``b = k_x`` (0 at home), whose solution from 0 is
+        ``f(T) = a / (a + b) * (1 - exp(-(a + b) T))``: the long-run value ``a / (a + b)``
+        approached with time constant ``1 / (a + b)`` days.
+        """
+        a = calls_per_day * self.spec.gain_per_call + (-self._log_grow if home else 0.0)
+        b = 0.0 if home else -self._log_decay
+        if a + b <= 0 or not math.isfinite(a + b):
+            return 0.0 if a <= 0 else 1.0
+        return a / (a + b) * (1.0 - _exp(-(a + b) * tenure_years * DAYS_PER_YEAR))
 
     def of(self, unit_index: int, community: int, now_min: float) -> float:
         """Familiarity of a unit with a community now."""
@@ -79,6 +119,34 @@ class Familiarity:
         """A call handled there closes ``gain_per_call`` of the gap to 1."""
         level = self.of(unit_index, community, now_min)
         self._level[unit_index][community] = level + self.spec.gain_per_call * (1.0 - level)
+
+
+def handled_per_day(units: list[Unit], calls_per_day: Sequence[float]) -> list[list[float]]:
+    """Expected calls a day each unit handles in each community (the steady-state start).
+
+    A community's calls go to the units of its own office if it has any, else shared
+    equally among units not based at an office (the station), else among all units.
+    Repeats and latent-problem calls are left out (the base rate only).
+    """
+    n = len(calls_per_day)
+    rates = [[0.0] * n for _ in units]
+    unposted = [i for i, u in enumerate(units) if u.post.kind != "office"]
+    for c, per_day in enumerate(calls_per_day):
+        own = [i for i, u in enumerate(units) if u.post.kind == "office" and u.post.community == c]
+        takers = own or unposted or list(range(len(units)))
+        for i in takers:
+            rates[i][c] = per_day / len(takers)
+    return rates
+
+
+def expected_calls_per_day(scenario: Scenario) -> list[float]:
+    """Base calls a day in each community (call rate and populations, no repeats)."""
+    calls = scenario.calls
+    people = [c.population for c in scenario.communities]
+    if calls.rate_per_1000_residents_per_week is not None:
+        return [calls.rate_per_1000_residents_per_week * p / 1000 / 7 for p in people]
+    total = sum(people)
+    return [calls.rate_per_hour * 24 * p / total for p in people]
 
 
 def _exp(x: float) -> float:
@@ -103,9 +171,12 @@ def lateness_adjustment(response_min: float, lateness) -> float:
     """Change in resolution probability for this response time (negative when late)."""
     if lateness.pp_per_10pct == 0:
         return 0.0
-    ratio = max(response_min, 1e-6) / lateness.reference_min
+    lo, hi = lateness.realistic_min
+    ratio = min(hi, max(lo, response_min)) / lateness.reference_min
     pp = -lateness.pp_per_10pct / _LN_1_1 * math.log(ratio)
-    return max(-lateness.max_pp, min(lateness.max_pp, pp)) / 100.0
+    if lateness.max_pp is not None:
+        pp = max(-lateness.max_pp, min(lateness.max_pp, pp))
+    return pp / 100.0
 
 
 def follows_through(model: OutcomeContext, unit: Unit) -> bool:

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from sim.travel import Travel
 
 
+NO_INCIDENTS = {"incidents": 0, "found_on_view": 0, "reported": 0, "never_known": 0,
+                "share_on_view": None}  # fmt: skip
+
+
 class PatrolHost(Protocol):
     """What patrol needs from the model."""
 
@@ -300,7 +304,7 @@ class Patroller:
         host = self.host
         names = [c.name for c in host.scenario.communities]
         observed_min = max(0.0, host.time - host.warmup_min)
-        on_view = self.incidents.summary() if self.incidents is not None else None
+        on_view = self.incidents.summary() if self.incidents is not None else NO_INCIDENTS
         patrol_min = np.zeros(len(names) + 1)  # by the community of the unit's post; last: all
         for unit in host.units:
             minutes = float(unit.state_min[UnitState.PATROL])

@@ -106,7 +106,7 @@ def outcome_rates(results: list[RunResult], path: Path) -> None:
             label=result.scenario.name,
         )
     ax.set_xticks(np.arange(len(keys)) + width * (len(results) - 1) / 2, list(keys.values()))
-    ax.set(ylabel="share of calls", ylim=(0, 1))
+    ax.set(ylabel="share of calls", ylim=(0, 1), title="error bars: 95% CI, random noise only")
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     _save(fig, path, data)

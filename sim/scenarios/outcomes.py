@@ -7,9 +7,9 @@ Every default here that is not from the source is an ASSUMPTION and says so.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from sim.scenarios.distributions import Distribution, as_distribution_input
 from sim.scenarios.frozen import Frozen
@@ -42,15 +42,21 @@ class Escalation(Frozen):
 class Familiarity(Frozen):
     """How well a unit knows a community (人熟、地熟、情况熟), in [0, 1].
 
-    Starts at ``1 - exp(-tenure_years / tau_years)`` in the unit's own community (an office's
-    community). Station units cover every community: that start is shared out equally
-    among them ("spread thin"). Then it grows towards 1 with each call handled there
-    (``gain_per_call`` of the gap) and, for the community a unit is posted in, with every
-    day posted there (``gain_per_day_posted``); elsewhere it decays (``decay_per_day``).
+    It grows towards 1 with each call handled there (``gain_per_call`` of the gap) and, for
+    the community a unit is posted in, with every day posted there (``gain_per_day_posted``);
+    elsewhere it decays (``decay_per_day``).
+
+    ``start: steady_state`` (default): each unit starts where these dynamics would have
+    taken it after ``tenure_years`` in its posting at the scenario's call rates (the
+    derivation is in ``sim.outcomes.resolution.Familiarity.after_tenure``), so a run has no
+    start-up bias. ``start: tenure``: the older rule, ``1 - exp(-tenure_years / tau_years)``
+    in an office's own community, shared out equally over every community for station
+    units; it then drifts up for months (time constant ~85 days for ``central``).
     All rates are ASSUMPTIONS; the source's officer had 3 years on the same beat.
     """
 
-    tau_years: float = Field(default=1.5, gt=0)
+    start: Literal["steady_state", "tenure"] = "steady_state"
+    tau_years: float = Field(default=1.5, gt=0)  # only for start: tenure
     gain_per_call: float = Field(default=0.02, ge=0, le=1)
     gain_per_day_posted: float = Field(default=0.002, ge=0, le=1)
     decay_per_day: float = Field(default=0.0005, ge=0, le=1)
@@ -59,15 +65,26 @@ class Familiarity(Frozen):
 class Lateness(Frozen):
     """Arriving later lowers the chance of a good outcome (criminal calls by default).
 
-    Default: a 10% longer response lowers the chance of clearing the crime by 4.7 percentage
-    points (Blanes i Vidal & Kirchmaier, Review of Economic Studies, 2018), applied as
-    ``-pp_per_10pct / ln(1.1) * ln(response / reference_min)`` percentage points, capped at
-    ``max_pp`` either way (ASSUMPTION: the estimate is local; the cap stops extrapolation).
+    A slope, not a bonus: a 10% longer response lowers the chance of clearing the crime by
+    4.7 percentage points (Blanes i Vidal & Kirchmaier, "The Effect of Police Response Time on
+    Crime Clearance Rates", Review of Economic Studies 85(2), 2018), applied as
+    ``-pp_per_10pct / ln(1.1) * ln(response / reference_min)`` percentage points, i.e.
+    -49.3 pp per unit of log response time, over realistic response times: a response
+    outside ``realistic_min`` counts as its nearer end (the only cap). ``reference_min``
+    is the response time at which the call type's ``p_familiar`` / ``p_unfamiliar`` hold.
     """
 
     pp_per_10pct: float = Field(default=4.7, ge=0)
-    reference_min: float = Field(default=10.0, gt=0)  # ASSUMPTION
-    max_pp: float = Field(default=15.0, ge=0)  # ASSUMPTION
+    reference_min: float = Field(default=10.0, gt=0)  # ASSUMPTION: where the base p's hold
+    realistic_min: tuple[float, float] = (2.0, 60.0)  # ASSUMPTION: the slope holds in here
+    max_pp: float | None = Field(default=None, ge=0)  # optional cap either way (None: none)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Lateness:
+        lo, hi = self.realistic_min
+        if not 0 < lo < hi:
+            raise ValueError("realistic_min: [low, high] with 0 < low < high was expected")
+        return self
 
 
 class FollowThrough(Frozen):
@@ -115,6 +132,12 @@ class CommunityWork(Frozen):
         default_factory=lambda: {"dist": "lognormal", "median": 14.0, "p90": 24.0}
     )
     undetected_fix_days: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 60.0})
+    # Officer time (office units only; 0: community work costs no time, the older model).
+    # Visits start at random (Poisson) while the unit is free at its post, so that an idle
+    # unit spends ``visit_min_per_day`` on them; a visit due while it is busy is skipped.
+    visit_min_per_day: float = Field(default=0.0, ge=0, lt=1440)  # ASSUMPTION
+    visit_block_min: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 60})
+    meeting_min: float = Field(default=0.0, ge=0)  # officer time at the four-party meeting
 
 
 class Bulletins(Frozen):

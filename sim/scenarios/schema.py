@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from sim.clock import MIN_PER_DAY
+from sim.scenarios.assumptions import Assumption, unwrap
 from sim.scenarios.distributions import Distribution, as_distribution_input
 from sim.scenarios.frozen import FromFile, Frozen
 from sim.scenarios.network_spec import NetworkSpec
@@ -134,11 +135,16 @@ class CallType(Frozen):
     service_min: Dist
     criminal: bool = False
     units_needed: int = Field(default=1, ge=1)  # crews sent (response: the first on scene)
+    # officers the call needs on scene: units are sent until their crews' officers reach it
+    # (so crew size matters: one 2-officer crew, or two 1-officer crews). 0: not used.
+    officers_needed: int = Field(default=0, ge=0)
     label_zh: str | None = None  # for the weekly bulletin
     # Resolution at first attendance: p_unfamiliar + (p_familiar - p_unfamiliar) x familiarity
     p_familiar: float = Field(default=1.0, ge=0, le=1)
     p_unfamiliar: float = Field(default=1.0, ge=0, le=1)
     lateness: bool | None = None  # does lateness lower resolution? None: if criminal
+    # share of these calls the command room resolves by phone, sending no unit (0: none)
+    p_command_room: float = Field(default=0.0, ge=0, le=1)
     repeat: Repeat | None = None  # None: unresolved calls do not call again
     escalation: Escalation | None = None
     on_view: OnView | None = None  # None: only ever known from a call
@@ -175,6 +181,8 @@ class Calls(Frozen):
     trace_timezone: str | None = None  # None: the table's own zone, else wall-clock as written
     trace_columns: dict[str, str] = Field(default_factory=dict)
     trace_start: str | None = None  # None: midnight before the first usable call
+    # callers hang up if no unit is sent within a drawn patience (None: nobody hangs up)
+    patience_min: Dist | None = None
 
     @model_validator(mode="after")
     def _one_rate(self) -> Calls:
@@ -241,6 +249,9 @@ class Dispatch(Frozen):
     delay_min: Dist = 0.0
     mobilisation_min: Dist = 0.0  # from a post only; units already on the road are mobile
     borrow_after_min: float | None = Field(default=0.0, ge=0)  # community_first; None: never
+    # calls of this priority or more urgent (lower number) may divert a unit from a less
+    # urgent single-unit job, which waits again and resumes its scene (None: no pre-emption)
+    preempt_priority: int | None = Field(default=None, ge=1)
 
     @field_validator("policy")
     @classmethod
@@ -248,6 +259,23 @@ class Dispatch(Frozen):
         if value not in POLICY_NAMES:
             raise ValueError(f"unknown policy {value!r}; known: {', '.join(sorted(POLICY_NAMES))}")
         return value
+
+
+class TravelModel(Frozen):
+    """Travel realism beyond free-flow speeds (``sim.travel_models``); off by default.
+
+    ``accel_m_s2``: Kolesar et al. (1975) acceleration to ``cruise_kph`` (None: off);
+    ``intersection_delay_s``: added for every intersection a trip passes. ASSUMPTIONS.
+    """
+
+    accel_m_s2: float | None = Field(default=None, gt=0)
+    cruise_kph: float = Field(default=40.0, gt=0)
+    intersection_delay_s: float = Field(default=0.0, ge=0)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any of it is on."""
+        return self.accel_m_s2 is not None or self.intersection_delay_s > 0
 
 
 class Residents(Frozen):
@@ -269,6 +297,7 @@ class Scenario(FromFile):
     snap_tolerance_m: float = Field(default=500.0, gt=0)  # posts/anchors farther: an error
     # 24 travel-time multipliers by hour of day (congestion; 1 = free flow). None: none.
     congestion_by_hour: tuple[float, ...] | None = None
+    travel: TravelModel = TravelModel()
     communities: tuple[Community, ...] = Field(min_length=1)
     posts: tuple[Post, ...] = Field(min_length=1)
     units: tuple[UnitGroup, ...] = Field(min_length=1)
@@ -280,6 +309,18 @@ class Scenario(FromFile):
     bulletins: Bulletins = Bulletins()
     hot_spots: HotSpots = HotSpots()
     deterrence: Deterrence = Deterrence()
+    # numbers given as {value, range, source}, by dotted path (filled in by validation)
+    assumptions: dict[str, Assumption] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap_assumptions(cls, data):
+        """Numbers written ``{value, range, source}``: the value in place, the rest kept."""
+        if not isinstance(data, dict):
+            return data
+        known = data.get("assumptions") or {}
+        data, found = unwrap({k: v for k, v in data.items() if k != "assumptions"})
+        return {**data, "assumptions": {**known, **found}} if (known or found) else data
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -305,7 +346,13 @@ class Scenario(FromFile):
             if name not in types:
                 raise ValueError(f"bulletins.prevention: unknown call type {name!r}")
         total_units = sum(group.count for group in self.units)
+        total_officers = sum(group.count * group.crew.officers for group in self.units)
         for i, call_type in enumerate(self.calls.types):
+            if call_type.officers_needed > total_officers:
+                raise ValueError(
+                    f"calls.types.{i}.officers_needed: {call_type.officers_needed} officers "
+                    f"needed but the scenario's units have {total_officers}"
+                )
             if call_type.units_needed > total_units:
                 raise ValueError(
                     f"calls.types.{i}.units_needed: {call_type.units_needed} units needed but "

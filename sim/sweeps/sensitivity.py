@@ -84,7 +84,10 @@ def analyze(spec: SweepSpec, table: pd.DataFrame, metrics: list[str] | None = No
 def format_indices(frame: pd.DataFrame) -> str:
     """The table as text: value ± half-width."""
     value, other = ("S1", "ST") if "S1" in frame else ("mu_star", "sigma")
-    lines = [f"{'metric':<24}{'parameter':<36}{value:>16}{other:>16}"]
+    lines = [
+        "± : SALib's 95% confidence of each index (over the design's sample, random noise only)",
+        f"{'metric':<24}{'parameter':<36}{value:>16}{other:>16}",
+    ]
     for row in frame.itertuples(index=False):
         first = _pm(getattr(row, value), getattr(row, f"{value}_conf"))
         second = _pm(getattr(row, other), getattr(row, f"{other}_conf", None))

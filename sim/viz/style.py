@@ -19,6 +19,7 @@ STATE_COLORS = {  # by UnitState name
     "OTHER_DUTY": "#a65628",
     "OFF_SHIFT": "#c8c8c8",
     "PATROL": "#17becf",
+    "COMMUNITY_WORK": "#bc80bd",
 }
 STATE_FALLBACK = ("#e6ab02", "#666666", "#fdbf6f", "#b15928")
 #: States in which a unit moves along the streets (drawn with a route when followed).

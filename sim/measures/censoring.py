@@ -1,0 +1,148 @@
+"""Calls still open at the horizon, response times with censoring, offered load, overload.
+
+A call still waiting (or on its way to a unit) when the run stops has a response time of
+*at least* ``horizon - t_call``: leaving it out biases every response statistic down, and
+badly so when the system is overloaded. Here such calls are right-censored and the response
+distribution is the Kaplan-Meier estimate; a quantile the estimate never reaches is given
+as a lower bound (the longest time observed) and flagged as such.
+
+Offered load per pool of units is ``rho = lambda * E[committed unit-minutes per call] / c``,
+with ``c`` the units a pool has on shift and not away on other duties or community work
+(time averages). ``rho >= 1`` means the queue cannot settle: the run is ``overloaded``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: Unit states whose time is committed to calls (the numerator of utilisation).
+COMMITTED_STATES = ("en_route", "on_scene", "follow_up")
+#: Unit states during which a unit cannot be sent to calls for reasons other than calls.
+AWAY_STATES = ("off_shift", "other_duty", "community_work")
+
+
+def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Event times and the survival function just after each (right-censored data)."""
+    order = np.lexsort((~observed, times))  # at ties, events before censorings
+    t, event = times[order], observed[order]
+    at_risk = len(t) - np.arange(len(t))
+    unique_t, first = np.unique(t[event], return_index=True)
+    if len(unique_t) == 0:
+        return unique_t, np.ones(0)
+    deaths = np.add.reduceat(np.ones(event.sum()), first)
+    risk = at_risk[event][first]
+    return unique_t, np.cumprod(1.0 - deaths / risk)
+
+
+def km_quantile(times: np.ndarray, observed: np.ndarray, q: float) -> tuple[float | None, bool]:
+    """(the q-quantile of the Kaplan-Meier distribution, whether it is only a lower bound)."""
+    if len(times) == 0:
+        return None, False
+    t, survival = kaplan_meier(times, observed)
+    reached = np.nonzero(1.0 - survival >= q - 1e-12)[0]
+    if len(reached):
+        return float(t[reached[0]]), False
+    return float(times.max()), True
+
+
+def response_km(t_call: np.ndarray, t_arrive: np.ndarray, horizon_min: float) -> dict[str, Any]:
+    """Median and p90 of response time with calls open at the horizon censored."""
+    observed = ~np.isnan(t_arrive)
+    times = np.where(observed, t_arrive - t_call, horizon_min - t_call)
+    median, median_lb = km_quantile(times, observed, 0.5)
+    p90, p90_lb = km_quantile(times, observed, 0.9)
+    return {
+        "median": median,
+        "p90": p90,
+        "median_is_lower_bound": median_lb,
+        "p90_is_lower_bound": p90_lb,
+        "censored": int((~observed).sum()),
+    }
+
+
+def open_calls_by_day(
+    t_call: np.ndarray, t_arrive: np.ndarray, start_min: float, end_min: float
+) -> np.ndarray:
+    """Calls made but not yet reached at the end of each whole day of [start, end)."""
+    ends = np.arange(start_min + 1440.0, end_min + 1e-9, 1440.0)
+    reached = np.where(np.isnan(t_arrive), np.inf, t_arrive)
+    made = np.searchsorted(np.sort(t_call), ends, side="right")
+    done = np.searchsorted(np.sort(reached), ends, side="right")
+    return made - done
+
+
+def queue_grows(open_by_day: np.ndarray) -> bool:
+    """Open calls trend up through the run (slope > 3 standard errors, >= 10 open at the end)."""
+    n = len(open_by_day)
+    if n < 5 or open_by_day[-1] < 10:
+        return False
+    x = np.arange(n, dtype=float)
+    slope, intercept = np.polyfit(x, open_by_day, 1)
+    resid = open_by_day - (slope * x + intercept)
+    se = np.sqrt(resid.var(ddof=2) / ((x - x.mean()) ** 2).sum()) if n > 2 else np.inf
+    return bool(slope > 0 and slope > 3 * se)
+
+
+def offered_load(
+    state_min: np.ndarray,
+    state_names: tuple[str, ...],
+    calls: int,
+    cleared: int,
+    window_min: float,
+) -> float | None:
+    """Rho = calls per minute x committed unit-minutes per call / units available to calls.
+
+    ``state_min``: minutes per state (units x states) over the window of length
+    ``window_min``; ``calls``: calls made in the window; ``cleared``: calls cleared in it.
+    Committed time per call (travel, scene, follow-up; backups included) is measured on the
+    calls served, so the load holds under overload too, where many calls are never served.
+    """
+    index = {name: i for i, name in enumerate(state_names)}
+    committed = sum(state_min[:, index[s]].sum() for s in COMMITTED_STATES if s in index)
+    away = sum(state_min[:, index[s]].sum() for s in AWAY_STATES if s in index)
+    available_units = (state_min.sum() - away) / window_min
+    if calls == 0 or cleared == 0 or available_units <= 0 or committed == 0:
+        return None
+    per_call = committed / cleared
+    return float(calls / window_min * per_call / available_units)
+
+
+def overload_flags(
+    loads: dict[str, float | None], open_by_day: np.ndarray, unanswered: int
+) -> dict[str, Any]:
+    """``overloaded`` when a pool's load reaches 1 or the open calls keep growing."""
+    too_high = [name for name, rho in loads.items() if rho is not None and rho >= 1.0]
+    growing = queue_grows(open_by_day)
+    return {
+        "overloaded": bool(too_high or growing),
+        "overloaded_pools": too_high,
+        "queue_growing": growing,
+        "unanswered_at_end": unanswered,
+    }
+
+
+def unit_pools(scenario) -> dict[str, tuple[list[str], list[str] | None]]:
+    """Pools of units that serve the same calls: {name: (unit posts, communities or None)}.
+
+    One pool of every unit, unless ``community_first`` never borrows: then each office's
+    units serve their community alone, and the other units (the station) the rest.
+    """
+    posts = {p.name: p for p in scenario.posts}
+    dispatch = scenario.dispatch
+    separate = dispatch.policy == "community_first" and dispatch.borrow_after_min is None
+    if not separate:
+        return {"all units": ([g.post for g in scenario.units], None)}
+    pools: dict[str, tuple[list[str], list[str] | None]] = {}
+    served = set()
+    for group in scenario.units:
+        post = posts[group.post]
+        if post.kind == "office":
+            pools[post.name] = ([post.name], [post.community])
+            served.add(post.community)
+    rest = [g.post for g in scenario.units if posts[g.post].kind != "office"]
+    if rest:
+        others = [c.name for c in scenario.communities if c.name not in served]
+        pools["other units"] = (rest, others)
+    return pools
