@@ -95,8 +95,15 @@ def summarize(
     types: list[str],
     meta: dict[str, Any],
 ) -> dict[str, Any]:
-    """The summary of one run (DESIGN 4.3)."""
-    columns = CallColumns(records[~records["in_warmup"]])
+    """The summary of one run (DESIGN 4.3).
+
+    Incidents a patrol found on view are not calls the command room received: they are
+    counted under ``patrol.on_view``, not in the call figures.
+    """
+    counted = ~records["in_warmup"]
+    if "found_by" in records:
+        counted &= records["found_by"] != "patrol"
+    columns = CallColumns(records[counted])
     summary = call_figures(columns)
     summary["utilization"] = utilization(state_min)
     summary["by_community"] = {

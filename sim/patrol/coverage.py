@@ -54,6 +54,7 @@ class Leg:
     place: int = -1  # the hot spot or route stop it heads for (-1: none)
     tour: Tour | None = None
     start: int = 0  # position in the tour of its first node
+    joins: int = -1  # a path to a tour: the tour position it leads to (-1: none)
 
 
 class Coverage:

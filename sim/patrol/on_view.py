@@ -151,5 +151,5 @@ class OnViewIncidents:
             "found_on_view": found,
             "reported": reported,
             "never_known": total - found - reported,
-            "share_on_view": found / total if total else None,
+            "share_on_view": found / total if total else 0.0,
         }

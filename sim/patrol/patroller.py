@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 NO_INCIDENTS = {"incidents": 0, "found_on_view": 0, "reported": 0, "never_known": 0,
-                "share_on_view": None}  # fmt: skip
+                "share_on_view": 0.0}  # fmt: skip
 
 
 class PatrolHost(Protocol):
@@ -80,7 +80,8 @@ class Patroller:
         self._coverage: Coverage | None = None
         self._beats: dict[int, list[bool]] = {}
         self._tours: dict[int, Tour | None] = {}
-        self._hot_spots: tuple[int, ...] | None = None
+        self._tour_times: dict[int, np.ndarray] = {}  # tour -> last planned pass per position
+        self._top: dict[int, tuple[int, ...]] = {}  # beat -> its top nodes by residents
 
     # -- what the policies use ---------------------------------------------------------
     @property
@@ -117,10 +118,24 @@ class Patroller:
         in_beat = self.beat_of(unit)
         key = id(in_beat)
         if key not in self._tours:
-            self._tours[key] = build_tour(
+            tour = build_tour(
                 self.coverage, self.router, in_beat, self.rng, start_at=unit.post.node
             )
+            self._tours[key] = tour
+            if tour is not None:
+                self._tour_times[id(tour)] = np.full(tour.length, -np.inf)
         return self._tours[key]
+
+    def join_position(self, tour: Tour) -> int:
+        """Where a unit joining ``tour`` starts: the stretch covered least recently."""
+        return int(np.argmin(self._tour_times[id(tour)]))
+
+    def mark(self, leg: Leg) -> None:
+        """Note when a tour leg will pass each position of the lap (for joining units)."""
+        tour = leg.tour
+        lap = tour.length
+        positions = (leg.start + np.arange(len(leg.entries))) % lap
+        self._tour_times[id(tour)][positions] = leg.route.t_depart_min + leg.route.cum_min[1:]
 
     def path_to(self, unit: Unit, target: int, now_min: float, dwell_min: float = 0.0) -> Leg:
         """The fastest path of ``unit`` to ``target`` at its patrol pace (then a dwell)."""
@@ -128,24 +143,36 @@ class Patroller:
         return path_leg(self.router, self.coverage, unit.node, target, now_min, slowdown,
                         dwell_min)  # fmt: skip
 
-    def hot_spots(self) -> tuple[int, ...]:
-        """The listed hot spots, else the ``top_k`` nodes with the most residents."""
-        if self._hot_spots is None:
-            listed = self.host.world.hot_spot_nodes
-            if listed:
-                self._hot_spots = listed
-            else:
-                people = np.zeros(self.router.n_nodes)
-                for resident in self.host.residents:
-                    people[resident.node] += resident.people
-                top = np.argsort(-people, kind="stable")[: self.host.scenario.hot_spots.top_k]
-                self._hot_spots = tuple(int(n) for n in top if people[n] > 0)
-        return self._hot_spots
+    def hot_spots(self, in_beat: list[bool] | None = None) -> tuple[int, ...]:
+        """The listed hot spots, else the ``top_k`` nodes with the most residents (expected
+        calls), of the whole district or, given ``in_beat``, of that beat.
+        """
+        listed = self.host.world.hot_spot_nodes
+        if listed:
+            return listed
+        key = -1 if in_beat is None else id(in_beat)
+        if key not in self._top:
+            people = np.zeros(self.router.n_nodes)
+            for resident in self.host.residents:
+                people[resident.node] += resident.people
+            if in_beat is not None:
+                people[~np.asarray(in_beat)] = 0.0
+            top = np.argsort(-people, kind="stable")[: self.host.scenario.hot_spots.top_k]
+            self._top[key] = tuple(int(n) for n in top if people[n] > 0)
+        return self._top[key]
 
     def next_hot_spot(self, unit: Unit) -> int:
-        """The unit's beat's hot spot visited least recently (-1: none)."""
+        """The unit's beat's hot spot visited least recently (-1: none).
+
+        Listed spots outside the beat are visited only when none is inside; without a list,
+        each beat has its own ``top_k``.
+        """
         in_beat = self.beat_of(unit)
-        spots = [s for s in self.hot_spots() if in_beat[s]] or list(self.hot_spots())
+        listed = self.host.world.hot_spot_nodes
+        if listed:
+            spots = [s for s in listed if in_beat[s]] or list(listed)
+        else:
+            spots = list(self.hot_spots(in_beat))
         if not spots:
             return -1
         visited = self.coverage.last_visit
@@ -252,7 +279,10 @@ class Patroller:
         now = self.host.time
         self.coverage.record(leg, now)
         unit.leg = None
-        unit.tour_position = leg.start + len(leg.entries)
+        if leg.tour is not None:
+            unit.tour_position = leg.start + len(leg.entries)
+        elif leg.joins >= 0:
+            unit.tour_position = leg.joins
         unit.stop_at(int(leg.route.nodes[-1]))
         if self.incidents is not None and self._look_on_arrival(unit, unit.node):
             return

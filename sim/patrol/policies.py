@@ -8,6 +8,7 @@ patrols. Register new ones with ``@register_patrol("name")``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -37,6 +38,12 @@ class Patroller(Protocol):
 
     def route_of(self, unit: Unit) -> tuple[int, ...]:
         """The stops of the unit's route."""
+
+    def join_position(self, tour: Tour) -> int:
+        """Where a unit joining ``tour`` starts."""
+
+    def mark(self, leg: Leg) -> None:
+        """Note when a tour leg will pass each position."""
 
     def path_to(self, unit: Unit, target: int, now_min: float, dwell_min: float = 0.0) -> Leg:
         """The fastest path of the unit to ``target`` (then a dwell)."""
@@ -70,12 +77,15 @@ def random_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | Non
     if tour is None:
         return None
     position = unit.tour_position % tour.length  # where its last stretch ended ...
-    if tour.nodes[position] != unit.node:  # ... unless it left the tour since
-        position = tour.position_of.get(unit.node)
-    if position is None:  # off its beat's tour (after a call, or a post off it): join it
-        return patroller.path_to(unit, int(tour.nodes[0]), now_min)
+    if tour.nodes[position] != unit.node:  # ... unless it left the tour since: it joins
+        position = patroller.join_position(tour)  # where the tour was covered least recently
+        if tour.nodes[position] != unit.node:
+            leg = patroller.path_to(unit, int(tour.nodes[position]), now_min)
+            return replace(leg, joins=position)
     duration = min(unit.group.patrol.leg_min, unit.patrol_until - now_min)
-    return tour_leg(tour, position, now_min, duration, patroller.slowdown(unit, now_min))
+    leg = tour_leg(tour, position, now_min, duration, patroller.slowdown(unit, now_min))
+    patroller.mark(leg)
+    return leg
 
 
 @register_patrol("hot_spots")
