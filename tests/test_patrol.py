@@ -130,7 +130,9 @@ def test_deterrence_only_removes_calls_near_where_units_stay():
     deterred.run()
     before, after = _first_calls(stay), _first_calls(deterred)
     assert after < before  # a strict subset: thinned, never added
-    spots_at = {str(deterred.router.node_ids[n]) for n in deterred.patroller.hot_spots()}
+    patroller = deterred.patroller
+    spots = {n for u in deterred.units for n in patroller.hot_spots(patroller.beat_of(u))}
+    spots_at = {str(deterred.router.node_ids[n]) for n in spots}
     assert {node for _, _, node in before - after} <= spots_at
 
 

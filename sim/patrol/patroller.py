@@ -144,8 +144,10 @@ class Patroller:
                         dwell_min)  # fmt: skip
 
     def hot_spots(self, in_beat: list[bool] | None = None) -> tuple[int, ...]:
-        """The listed hot spots, else the ``top_k`` nodes with the most residents (expected
-        calls), of the whole district or, given ``in_beat``, of that beat.
+        """The listed hot spots, else the ``top_k`` nodes with the most residents.
+
+        Residents stand for expected calls; the top nodes are the whole district's or,
+        given ``in_beat``, that beat's.
         """
         listed = self.host.world.hot_spot_nodes
         if listed:
