@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import (
+from patrol_common import (
     bars,
     markdown,
     options,

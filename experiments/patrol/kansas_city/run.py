@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import (
+from patrol_common import (
     ON_VIEW,
     THEFT,
     bars,
