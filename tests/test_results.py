@@ -142,18 +142,7 @@ def test_station_familiarity_starts_steady_and_does_not_drift():
     )
 
 
-DRIFT = pytest.mark.xfail(
-    strict=True,
-    reason="known: familiarity keeps growing with tenure during the run, so the resolution "
-    "gap with a 120-day warm-up is about 2.5 pp larger than with 2 days (9.7 vs 12.2 pp, "
-    "embedded patrolling; 9.5 vs 11.6 pp without patrol, just inside the CIs): a trend of "
-    "the model's learning, not start-up bias; to be settled (open in the closing note)",
-)
-
-
-@pytest.mark.parametrize(
-    "key", [pytest.param("resolution_rate", marks=DRIFT), "response_min.mean", "repeat_rate"]
-)
+@pytest.mark.parametrize("key", ["resolution_rate", "response_min.mean", "repeat_rate"])
 def test_shipped_headline_gaps_do_not_move_with_the_warmup(key, warmup_gaps):
     (short_mean, short_ci), (long_mean, long_ci) = warmup_gaps[key]
     assert abs(short_mean - long_mean) <= math.hypot(short_ci, long_ci), warmup_gaps[key]
