@@ -35,6 +35,7 @@ from sim.calls.table import (
 )
 from sim.clock import MIN_PER_DAY
 from sim.errors import SimInputError
+from sim.scenarios.files import find_file
 
 if TYPE_CHECKING:
     from sim.network.world import World
@@ -55,16 +56,7 @@ _CACHE_SIZE = 4
 
 def resolve_trace_path(path: Path, base_dir: Path | None) -> Path:
     """``path`` as given if absolute, else in the scenario's folder, then in the cwd."""
-    path = Path(path).expanduser()
-    candidates = [path] if path.is_absolute() else []
-    if not path.is_absolute():
-        candidates = [Path(base_dir) / path] if base_dir is not None else []
-        candidates.append(Path.cwd() / path)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate.resolve()
-    where = " or ".join(f"'{c}'" for c in dict.fromkeys(candidates))
-    raise SimInputError(f"calls.trace: calls table not found: {where}")
+    return find_file(path, base_dir, "calls.trace", "calls table")
 
 
 def load_trace(scenario: Scenario, world: World) -> Trace:

@@ -35,6 +35,7 @@ from scipy.sparse.csgraph import connected_components
 
 from sim.errors import SimInputError
 from sim.network.synthetic import SYNTHETIC_CRS, GridParams, synthetic_graph
+from sim.scenarios.files import find_file
 from sim.scenarios.network_spec import (
     GraphmlNetworkSpec,
     NetworkSpec,
@@ -147,20 +148,8 @@ def load_network(spec: NetworkSpec, base_dir: Path | None = None) -> Network:
 
 def resolve_path(path: Path, base_dir: Path | None, what: str) -> Path:
     """Find ``path``: as given if absolute, else in ``base_dir``, then in the cwd."""
-    path = Path(path).expanduser()
-    if path.is_absolute():
-        candidates = [path]
-    else:
-        candidates = [Path(base_dir) / path] if base_dir is not None else []
-        candidates.append(Path.cwd() / path)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate.resolve()
-    where = " or ".join(f"'{c}'" for c in dict.fromkeys(candidates))
-    raise SimInputError(
-        f"network: {what} not found: {where} "
-        f"(point the scenario at a file with --set network.path=FILE)"
-    )
+    hint = " (point the scenario at a file with --set network.path=FILE)"
+    return find_file(path, base_dir, "network", what, hint)
 
 
 def _read_osm_xml(path: Path) -> nx.MultiDiGraph:

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from sim.scenarios.distributions import Distribution, as_distribution_input
 from sim.scenarios.frozen import Frozen
+from sim.scenarios.location import Location
 
 Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]
 
@@ -23,24 +24,10 @@ MODE_SPEED_FACTOR = {"car": 1.0, "ebike": 0.6, "foot": 0.17}
 Mode = Literal["car", "ebike", "foot"]
 
 
-class Place(Frozen):
-    """A point for patrol (a hot spot, a stop on a route): a node, x/y metres or lat/lon."""
+class Place(Location):
+    """A named point for patrol (a hot spot, a stop on a route)."""
 
     name: str = ""
-    node: int | str | None = None
-    x: float | None = None
-    y: float | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-
-    @model_validator(mode="after")
-    def _one_form(self) -> Place:
-        forms = [self.node is not None, self.x is not None, self.lat is not None]
-        if sum(forms) != 1 or (self.x is None) != (self.y is None):
-            raise ValueError("give exactly one of node, {x, y} or {lat, lon}")
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat needs lon")
-        return self
 
     def location(self) -> dict:
         """The point without its name (as the snapping functions take it)."""

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import SimInputError
+from sim.scenarios.files import find_file
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -41,15 +42,7 @@ WGS84 = "EPSG:4326"
 
 def resolve(path: str | Path, base_dir: Path | None, key: str) -> Path:
     """The file ``path``: absolute, in the scenario's folder, else in the cwd."""
-    path = Path(path).expanduser()
-    candidates = [path] if path.is_absolute() else []
-    if not path.is_absolute():
-        candidates = ([Path(base_dir) / path] if base_dir is not None else []) + [Path.cwd() / path]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate.resolve()
-    where = " or ".join(f"'{c}'" for c in dict.fromkeys(candidates))
-    raise SimInputError(f"{key}: GIS file not found: {where}")
+    return find_file(path, base_dir, key, "GIS file")
 
 
 def read_features(spec: dict, base_dir: Path | None, key: str) -> gpd.GeoDataFrame:

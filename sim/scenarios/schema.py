@@ -22,6 +22,7 @@ from sim.clock import MIN_PER_DAY
 from sim.scenarios.assumptions import Assumption, unwrap
 from sim.scenarios.distributions import Distribution, as_distribution_input
 from sim.scenarios.frozen import FromFile, Frozen
+from sim.scenarios.location import Location
 from sim.scenarios.network_spec import NetworkSpec
 from sim.scenarios.outcomes import Bulletins, CommunityWork, Escalation, Outcomes, Repeat
 from sim.scenarios.patrol import Deterrence, HotSpots, Mode, OnView, Patrol
@@ -38,29 +39,6 @@ DEFAULT_HOURLY_PROFILE = (
     0.62, 0.50, 0.42, 0.36, 0.32, 0.33, 0.45, 0.70, 0.95, 1.10, 1.20, 1.25,
     1.25, 1.25, 1.25, 1.30, 1.35, 1.40, 1.45, 1.45, 1.40, 1.25, 1.00, 0.80,
 )  # fmt: skip
-
-
-class Location(Frozen):
-    """A point: a node id, projected x/y in metres, or lat/lon."""
-
-    node: int | str | None = None
-    x: float | None = None
-    y: float | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-
-    @model_validator(mode="after")
-    def _one_form(self) -> Location:
-        forms = [
-            self.node is not None,
-            self.x is not None or self.y is not None,
-            self.lat is not None or self.lon is not None,
-        ]
-        if sum(forms) != 1:
-            raise ValueError("give exactly one of {node}, {x, y} or {lat, lon}")
-        if (self.x is None) != (self.y is None) or (self.lat is None) != (self.lon is None):
-            raise ValueError("x needs y and lat needs lon")
-        return self
 
 
 class Area(Frozen):
