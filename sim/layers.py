@@ -9,7 +9,8 @@ from __future__ import annotations
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),
     ("viz",),
-    ("reporting", "planning", "sweeps", "fitting"),
+    ("planning", "sweeps", "fitting"),
+    ("reporting",),
     ("analysis",),
     ("model",),
     ("measures",),
@@ -23,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 
 #: Layers whose code cannot change a run's results (left out of the sweep code version).
-CLIENT_LAYERS = LAYERS[:3]
+CLIENT_LAYERS = LAYERS[:4]
 
 
 def result_modules() -> tuple[str, ...]:

@@ -20,10 +20,9 @@ import yaml
 
 from sim.network.sources import resolve_path
 from sim.network.world import World, build_world
+from sim.reporting.maps import add_attribution, add_scale_bar, draw_streets, street_segments
 from sim.scenarios.load import SCENARIO_DIR, deep_merge, find_scenario, load_scenario, validate
 from sim.scenarios.schema import Scenario
-
-OSM_ATTRIBUTION = "Map data © OpenStreetMap contributors, ODbL"
 
 
 @dataclass
@@ -170,15 +169,12 @@ def draw_plan(plan: Plan, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
 
     router = plan.world.router
     x, y = router.x, router.y
-    coo = router.forward.tocoo()
-    segments = np.stack([np.column_stack([x[coo.row], y[coo.row]]),
-                         np.column_stack([x[coo.col], y[coo.col]])], axis=1)  # fmt: skip
+    segments, _, _ = street_segments(plan.world.network.graph, router.index, x, y)
     fig, ax = plt.subplots(figsize=(8, 7))
-    ax.add_collection(LineCollection(segments, colors="0.75", linewidths=0.6, zorder=1))
+    draw_streets(ax, segments, colors="0.75", linewidths=0.6, zorder=1)
     if plan.area_of_node is not None:
         ax.scatter(x, y, c=plan.area_of_node % 20, cmap="tab20", s=6, zorder=2, vmin=0, vmax=19)
     posts = [n for n in plan.world.post_nodes.values()]
@@ -190,8 +186,8 @@ def draw_plan(plan: Plan, path: Path) -> None:
     ax.autoscale()
     ax.set_title(plan.description, fontsize=9)
     ax.legend(loc="upper right", fontsize=8)
-    if plan.world.network.is_osm_data:
-        fig.text(0.01, 0.01, OSM_ATTRIBUTION, fontsize=7)
+    add_scale_bar(ax)
+    add_attribution(fig, plan.world.network.is_osm_data)
     fig.savefig(path, dpi=110, bbox_inches="tight", format="png")
     plt.close(fig)
 
