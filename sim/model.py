@@ -57,6 +57,12 @@ from sim.travel import Travel
 _D = {name: i for i, name in enumerate(DRAWS)}
 
 
+def _car_only(group) -> bool:
+    """Whether a unit group always moves at car speed (vehicle and patrol mode)."""
+    patrol = group.patrol
+    return group.vehicle == "car" and (not patrol.patrols or patrol.mode == "car")
+
+
 @contextmanager
 def _gc_paused():
     was_enabled = gc.isenabled()
@@ -99,7 +105,11 @@ class PatrolModel(mesa.Model):
         self.world = world if world is not None else build_world(scenario)
         self.router = self.world.router
         self.travel = Travel(
-            self.router, scenario.congestion_by_hour, scenario.dispatch.locate, scenario.travel
+            self.router,
+            scenario.congestion_by_hour,
+            scenario.dispatch.locate,
+            scenario.travel,
+            all_cars=all(_car_only(group) for group in scenario.units),
         )
         self.warmup_min = scenario.warmup_min
         self.horizon_min = scenario.horizon_min

@@ -50,15 +50,18 @@ class Travel:
         congestion_by_hour: Sequence[float] | None = None,
         locate: str = "avl",
         realism: TravelModel | None = None,
+        all_cars: bool = True,
     ):
         """Arrival times on ``router``.
 
         ``locate``: 'post' ranks units as if at their posts; ``realism``: acceleration and
-        intersection delays for trips (None or off: none).
+        intersection delays for trips (None or off: none); ``all_cars``: every unit always
+        moves at car speed (no unit's speed factor ever differs from 1).
         """
         self.router = router
         self.congestion_by_hour = congestion_by_hour
         self.at_posts = locate == "post"
+        self.all_cars = all_cars
         self.realism = realism if realism is not None and realism.enabled else None
         self._ranked: tuple[int, float, Unit, float] | None = None  # (call id, t, unit, min)
 
@@ -84,7 +87,7 @@ class Travel:
         """The unit that reaches ``call`` first (exact; ties to the first listed), or None."""
         if not units:
             return None
-        if self.at_posts or any(u.speed_factor != 1.0 for u in units):
+        if self.at_posts or not (self.all_cars or all(u.speed_factor == 1.0 for u in units)):
             return self._fastest_by_row(units, call, now_min)
         slowdown = self.slowdown_at(now_min)
         mobilise = call.mobilise_min

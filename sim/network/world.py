@@ -106,9 +106,9 @@ def _place_snapper(network: Network, router: Router, scenario: Scenario):
     def snap(place, what: str) -> int:
         if router.n_nodes == 1:
             return 0
-        label = f"{what} {place.name!r}" if place.name else what
-        node_id = snap_point(network, place.location(), scenario.snap_tolerance_m, what=label)
-        return router.index[node_id]
+        return _snap(
+            network, router, place, scenario, f"{what} {place.name!r}" if place.name else what
+        )
 
     return snap
 
@@ -136,7 +136,5 @@ def _anchor_nodes(scenario: Scenario, network: Network, router: Router) -> tuple
 
 
 def _snap(network: Network, router: Router, at: Location, scenario: Scenario, what: str) -> int:
-    node_id = snap_point(
-        network, at.model_dump(exclude_none=True), scenario.snap_tolerance_m, what=what
-    )
+    node_id = snap_point(network, at.location(), scenario.snap_tolerance_m, what=what)
     return router.index[node_id]

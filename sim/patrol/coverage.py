@@ -51,7 +51,6 @@ class Leg:
     route: Route
     entries: np.ndarray  # index into the router's CSR arrays of each edge, in order
     dwell_min: float = 0.0  # stay at the last node afterwards (hot spots)
-    place: int = -1  # the hot spot or route stop it heads for (-1: none)
     tour: Tour | None = None
     start: int = 0  # position in the tour of its first node
     joins: int = -1  # a path to a tour: the tour position it leads to (-1: none)
@@ -76,7 +75,6 @@ class Coverage:
         self.n_communities = int(community_of_node.max(initial=0)) + 1
         self.segment_m = _segment_lengths(router, graph, self.segment_tail, self.segment_head)
         self.warmup_min = warmup_min
-        self.last_planned = [-np.inf] * self.n_segments  # for "least recently covered"
         self.presence_min: dict[int, float] = {}  # place node -> minutes present
         self.last_visit: dict[int, float] = {}  # place node -> when a unit last got there
         self._adjacency: list[list[tuple[int, int, float, int]]] | None = None
@@ -108,13 +106,6 @@ class Coverage:
                         dtype=np.int64)  # fmt: skip
 
     # -- recording ---------------------------------------------------------------------
-    def plan(self, leg: Leg) -> None:
-        """Mark a path leg's segments as covered when it will pass them (for route choice)."""
-        times = (leg.route.t_depart_min + leg.route.cum_min[1:]).tolist()
-        last = self.last_planned
-        for segment, t in zip(self.segment_of[leg.entries].tolist(), times, strict=True):
-            last[segment] = max(last[segment], t)
-
     def record(self, leg: Leg, until_min: float) -> None:
         """Count the passes of the part of ``leg`` driven by ``until_min``."""
         route = leg.route

@@ -47,4 +47,4 @@ def path_leg(
     """The fastest path from ``source`` to ``target`` (then a dwell there)."""
     route = router.route(source, target, t_depart_min)
     route = Route(route.nodes, route.cum_min * slowdown, t_depart_min)
-    return Leg(route, coverage.entries_of(route.nodes), dwell_min, target)
+    return Leg(route, coverage.entries_of(route.nodes), dwell_min)

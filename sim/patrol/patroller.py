@@ -228,8 +228,6 @@ class Patroller:
             self.go_home(unit)
             return
         unit.patrol_token += 1
-        if leg.place >= 0:  # a path to a place (walks mark their streets as they go)
-            self.coverage.plan(leg)
         if len(leg.entries) == 0:  # already there: dwell
             self._dwell(unit, leg)
             return

@@ -55,8 +55,7 @@ def load_base(
 ) -> tuple[Scenario, Path | None, Path | None]:
     """(scenario, its file or None, the folder its relative paths resolve against)."""
     if isinstance(scenario, Scenario):
-        if base_dir is not None:
-            scenario = scenario.model_copy().located(base_dir)
+        scenario = located(scenario, base_dir)
         return scenario, None, scenario.source_dir
     path = find_scenario(scenario)
     return load_scenario(path), path, path.parent
@@ -201,6 +200,4 @@ def located(scenario: Scenario, base_dir: Path | None) -> Scenario:
 
 def world_of(base: Scenario, base_dir: Path | None) -> World:
     """The base scenario's world (cached by ``build_world``)."""
-    if base_dir is not None and base.source_dir != Path(base_dir):
-        base = base.model_copy().located(base_dir)
-    return build_world(base)
+    return build_world(located(base, base_dir))

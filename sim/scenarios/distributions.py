@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 from scipy.special import ndtri
 
 from sim.scenarios.frozen import Frozen
@@ -128,3 +128,7 @@ Distribution = Annotated[
 def as_distribution_input(value: object) -> object:
     """Accept a bare number as a fixed distribution (used as a pydantic before-validator)."""
     return _number_to_fixed(value)
+
+
+#: A distribution field in a scenario: a number (fixed), or a mapping with ``dist``.
+Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]

@@ -28,3 +28,7 @@ class Location(Frozen):
         if (self.x is None) != (self.y is None) or (self.lat is None) != (self.lon is None):
             raise ValueError("x needs y and lat needs lon")
         return self
+
+    def location(self) -> dict:
+        """The point as the snapping functions take it (its given coordinates only)."""
+        return self.model_dump(exclude_none=True)

@@ -7,14 +7,12 @@ Every default here that is not from the source is an ASSUMPTION and says so.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 
-from sim.scenarios.distributions import Distribution, as_distribution_input
+from sim.scenarios.distributions import Dist
 from sim.scenarios.frozen import Frozen
-
-Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]
 
 
 class Repeat(Frozen):

@@ -5,15 +5,13 @@ Every default that is an assumption says so, with its source and a plausible ran
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from sim.scenarios.distributions import Distribution, as_distribution_input
+from sim.scenarios.distributions import Dist
 from sim.scenarios.frozen import Frozen
 from sim.scenarios.location import Location
-
-Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]
 
 #: Travel speed of a mode over the car's speed on the same street (the drivable graph is
 #: used for every mode: a stated simplification; footpaths and bike lanes are not modelled).

@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
-    BeforeValidator,
     Field,
     field_validator,
     model_validator,
@@ -20,7 +19,7 @@ from pydantic import (
 
 from sim.clock import MIN_PER_DAY
 from sim.scenarios.assumptions import Assumption, unwrap
-from sim.scenarios.distributions import Distribution, as_distribution_input
+from sim.scenarios.distributions import Dist
 from sim.scenarios.frozen import FromFile, Frozen
 from sim.scenarios.location import Location
 from sim.scenarios.network_spec import NetworkSpec
@@ -31,7 +30,6 @@ from sim.scenarios.patrol import Deterrence, HotSpots, Mode, OnView, Patrol
 #: registered with ``sim.dispatch.policies.register_policy`` (which adds its name here).
 POLICY_NAMES: set[str] = {"nearest", "community_first", "station_only"}
 
-Dist = Annotated[Distribution, BeforeValidator(as_distribution_input)]
 
 #: Assumption: calls lowest around 04:00-05:00 at about a quarter of the evening peak, high
 #: from late morning to evening (US CAD data: 2.4 calls/h at 04:00 vs 8-10/h in daytime).
