@@ -1,16 +1,24 @@
-"""Benchmark of the patrol model: simulated calls per wall-second and peak memory.
+"""Benchmark of the patrol model against Ciw: simulated calls per wall-second and peak memory.
 
-Cases, each measured in a fresh subprocess (so peak RSS is the case's own), repeated and
-reported as medians:
+Cases, each run in fresh processes (so peak RSS is the case's own), repeated, as medians:
 
-- ``erlang_c``: the shipped M/M/3 queue run long enough for ~100,000 calls;
-- ``ciw``: the Ciw library simulating the same M/M/3 queue for the same number of customers;
-- ``city``: a large synthetic city (~10,000 nodes), 40 community offices with a unit each,
-  community_first dispatch, one simulated year, ~100,000 calls.
+- ``ciw``: the Ciw library simulating an M/M/3 queue (2 calls/h, 45 min service), N customers;
+- ``erlang_c``: the shipped M/M/3 scenario through the command line, ~N calls;
+- ``city``: a ~10,000-node synthetic city, 40 community offices with a unit each,
+  community_first dispatch, one simulated year, ~N calls, through the command line;
+- ``city_patrol``: the same city with every unit on random patrol of its community when free;
+- ``metro``: a ~100,000-node synthetic metropolitan district, 100 offices with 4 units each
+  (400 units), community_first, one year, ~10 N calls, through the command line.
 
-Targets: erlang_c at least as many calls/s as Ciw; city >= 10,000 calls/s and <= 1.5 GB peak.
+Command-line cases run ``run_sim.py run ... --reps 1 --quiet --out DIR --json F`` in a child
+process that times the command itself: a long run minus a short one (a few hours of
+simulated time), so imports, loading and building the network (start-up) are left out, while
+running, the records and the results folder are counted. Ratios are against Ciw's calls per
+second measured in the same session. Targets (issue 15): erlang_c >= 1.5x Ciw; city >= 0.5x;
+city_patrol >= 0.35x; metro >= 0.25x and peak below 2 GB.
 
-    python experiments/bench_model.py [--repeats 3] [--calls 100000] [--profile city]
+    python experiments/bench_model.py [--repeats 3] [--calls 100000] [--cases city,ciw]
+    python experiments/bench_model.py --profile city [--calls 20000]   # cProfile, in-process
 """
 
 from __future__ import annotations
@@ -21,11 +29,18 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 CALLS_PER_DAY_ERLANG = 48.0  # 2 per hour
+SHORT_DAYS = 0.125  # the short run whose time is start-up
+CASES = ("ciw", "erlang_c", "city", "city_patrol", "metro")
+TARGETS = {"erlang_c": 1.5, "city": 0.5, "city_patrol": 0.35, "metro": 0.25}
+METRO_PEAK_MB = 2048
 
 
 def city_scenario(calls: int) -> dict:
@@ -72,29 +87,101 @@ def city_patrol_scenario(calls: int) -> dict:
     return raw
 
 
+def metro_scenario(calls: int) -> dict:
+    """~100,000-node district, 100 offices with 4 units each (400 units), a year, ``calls``."""
+    raw = city_scenario(calls)
+    n = 100
+    raw["name"] = "bench_metro"
+    raw["network"] = {"kind": "synthetic", "width_km": 64.0, "height_km": 50.0, "seed": 5}
+    raw["communities"] = [{"name": f"c{i:03d}", "population": 100000} for i in range(n)]
+    raw["posts"] = [
+        {"name": f"office {i:03d}", "kind": "office", "community": f"c{i:03d}"} for i in range(n)
+    ]
+    raw["units"] = [{"post": f"office {i:03d}", "count": 4, "tenure_years": 3.0} for i in range(n)]
+    return raw
+
+
+SCENARIOS = {"city": city_scenario, "city_patrol": city_patrol_scenario, "metro": metro_scenario}
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def child(case: str, calls: int, profile: bool) -> dict:
-    """Run one case in this process; return its measurements."""
+def ciw_child(calls: int) -> dict:
+    """Ciw's M/M/3 queue for ``calls`` customers, timed in this process."""
+    import ciw
+
+    ciw.seed(1)
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=2 / 60)],
+        service_distributions=[ciw.dists.Exponential(rate=1 / 45)],
+        number_of_servers=[3],
+    )
+    started = time.perf_counter()
+    sim = ciw.Simulation(network)
+    sim.simulate_until_max_customers(calls, method="Arrive")
+    n = len(sim.get_all_records())
+    return {"calls": n, "seconds": time.perf_counter() - started, "peak_mb": _peak_mb()}
+
+
+def cli_child(argv: list[str]) -> dict:
+    """Run one ``run_sim.py`` command in this process; its wall time, calls and peak RSS."""
+    started = time.perf_counter()
+    from sim.cli import main
+
+    code = main(argv)
+    seconds = time.perf_counter() - started
+    out = Path(argv[argv.index("--json") + 1])
+    summary = json.loads(out.read_text())
+    return {"code": code, "calls": summary["calls"], "seconds": seconds, "peak_mb": _peak_mb()}
+
+
+def cli_args(case: str, calls: int, days: float | None, folder: Path) -> list[str]:
+    """The command line of a case; ``days`` None: the case's full length."""
+    if case == "erlang_c":
+        scenario = "erlang_c"
+        days = days if days is not None else calls / CALLS_PER_DAY_ERLANG
+    else:
+        scenario = str(folder / f"{case}.yaml")
+        raw = SCENARIOS[case](calls * 10 if case == "metro" else calls)
+        Path(scenario).write_text(yaml.safe_dump(raw, sort_keys=False))
+        days = days if days is not None else raw["days"]
+    out = folder / f"out-{days:g}"
+    return ["run", "--scenario", scenario, "--days", f"{days:g}", "--reps", "1",
+            "--set", "warmup_days=0", "--quiet", "--out", str(out),
+            "--json", str(folder / f"summary-{days:g}.json")]  # fmt: skip
+
+
+def _child(args: list[str]) -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, *args], cwd=ROOT, capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(case: str, calls: int) -> dict:
+    """One repeat of a case: calls, seconds (start-up excluded), peak MB."""
     if case == "ciw":
-        import ciw
+        return _child(["--ciw", str(calls)])
+    with tempfile.TemporaryDirectory() as tmp:
+        short = _child(["--cli", "--", *cli_args(case, calls, SHORT_DAYS, Path(tmp))])
+        full = _child(["--cli", "--", *cli_args(case, calls, None, Path(tmp))])
+    return {
+        "calls": full["calls"] - short["calls"],
+        "seconds": full["seconds"] - short["seconds"],
+        "startup_s": short["seconds"],
+        "peak_mb": full["peak_mb"],
+    }
 
-        ciw.seed(1)
-        network = ciw.create_network(
-            arrival_distributions=[ciw.dists.Exponential(rate=2 / 60)],
-            service_distributions=[ciw.dists.Exponential(rate=1 / 45)],
-            number_of_servers=[3],
-        )
-        started = time.perf_counter()
-        sim = ciw.Simulation(network)
-        sim.simulate_until_max_customers(calls, method="Arrive")
-        n = len(sim.get_all_records())
-        seconds = time.perf_counter() - started
-        return {"case": case, "calls": n, "seconds": seconds, "build_s": 0.0, "peak_mb": _peak_mb()}
 
-    from sim.measures.records import call_records
+def profile(case: str, calls: int) -> None:
+    """cProfile of one case's model run, in this process (no results folder)."""
+    import cProfile
+    import pstats
+
     from sim.model import PatrolModel
     from sim.network.world import build_world
     from sim.scenarios.load import load_scenario, validate
@@ -102,91 +189,64 @@ def child(case: str, calls: int, profile: bool) -> dict:
     if case == "erlang_c":
         days = calls / CALLS_PER_DAY_ERLANG
         sc = load_scenario("erlang_c", [f"days={days:.3f}", "warmup_days=0"])
-    elif case == "city":
-        sc = validate(city_scenario(calls), "<bench city>")
-    elif case == "city_patrol":
-        sc = validate(city_patrol_scenario(calls), "<bench city with patrol>")
     else:
-        raise SystemExit(f"unknown case {case}")
-    t0 = time.perf_counter()
+        sc = validate(SCENARIOS[case](calls), f"<bench {case}>")
     world = build_world(sc)
-    t1 = time.perf_counter()
     model = PatrolModel(sc, 0, world)
-    if profile:
-        import cProfile
-        import pstats
-
-        prof = cProfile.Profile()
-        prof.runcall(model.run)
-        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(18)
-    else:
-        model.run()
-    records = call_records(model)
-    t2 = time.perf_counter()
-    return {
-        "case": case,
-        "calls": len(records),
-        "nodes": world.router.n_nodes,
-        "units": len(model.units),
-        "seconds": t2 - t1,  # model set-up, run and records (the world is built once per sweep)
-        "build_s": t1 - t0,
-        "peak_mb": _peak_mb(),
-        "events_per_call": model.events.scheduled / max(len(records), 1),
-    }
-
-
-def run_case(case: str, calls: int, repeats: int) -> list[dict]:
-    out = []
-    for _ in range(repeats):
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", case, "--calls", str(calls)],
-            cwd=ROOT, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    return out
+    prof = cProfile.Profile()
+    prof.runcall(model.run)
+    pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    print(f"events per call: {model.events.scheduled / max(len(model.calls), 1):.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--calls", type=int, default=100_000)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--profile", help="profile one case (cProfile, top functions)")
+    parser.add_argument("--calls", type=int, default=100_000, help="per case (metro: 10x)")
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--profile", help="profile one case's model run (cProfile)")
+    parser.add_argument("--ciw", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--cli", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        print(json.dumps(child(args.child, args.calls, profile=False)))
+    if args.ciw:
+        print(json.dumps(ciw_child(args.ciw)))
+        return
+    if args.cli:
+        print(json.dumps(cli_child(args.rest)))
         return
     if args.profile:
-        print(json.dumps(child(args.profile, args.calls, profile=True)))
+        profile(args.profile, args.calls)
         return
+    cases = args.cases.split(",")
+    runs: dict[str, list[dict]] = {case: [] for case in cases}
+    for _ in range(args.repeats):  # interleaved, so a slow spell hits every case alike
+        for case in cases:
+            runs[case].append(measure(case, args.calls))
+    report(runs, args.repeats)
 
-    rows = {}
-    for case in ("erlang_c", "ciw", "city"):
-        runs = run_case(case, args.calls, args.repeats)
-        med = {
-            k: statistics.median(r[k] for r in runs)
-            for k in ("calls", "seconds", "build_s", "peak_mb")
-        }
-        med["calls_per_s"] = statistics.median(r["calls"] / r["seconds"] for r in runs)
-        med["extra"] = {k: runs[0][k] for k in ("nodes", "units") if k in runs[0]}
-        rows[case] = med
-    print(
-        f"median of {args.repeats} runs, each in a fresh process (peak = max RSS of that process)"
-    )
-    print(f"{'case':<10}{'calls':>9}{'run s':>9}{'build s':>9}{'calls/s':>11}{'peak MB':>9}  notes")
-    for case, m in rows.items():
-        extra = ", ".join(f"{k} {v}" for k, v in m["extra"].items())
-        print(
-            f"{case:<10}{m['calls']:>9.0f}{m['seconds']:>9.2f}{m['build_s']:>9.2f}"
-            f"{m['calls_per_s']:>11,.0f}{m['peak_mb']:>9.0f}  {extra}"
-        )
-    ratio = rows["erlang_c"]["calls_per_s"] / rows["ciw"]["calls_per_s"]
-    city = rows["city"]
-    print(f"\n(a) erlang_c / Ciw calls per second: {ratio:.2f}x  (target >= 1): "
-          f"{'met' if ratio >= 1 else 'MISSED'}")  # fmt: skip
-    print(f"(b) city: {city['calls_per_s']:,.0f} calls/s (target >= 10,000): "
-          f"{'met' if city['calls_per_s'] >= 10_000 else 'MISSED'}; peak {city['peak_mb']:.0f} MB "
-          f"(target <= 1536): {'met' if city['peak_mb'] <= 1536 else 'MISSED'}")  # fmt: skip
+
+def report(runs: dict[str, list[dict]], repeats: int) -> None:
+    """Print medians, ratios to Ciw and the targets."""
+    print(f"median of {repeats} runs, each in fresh processes; start-up excluded "
+          "(a short run's time subtracted); peak = max RSS of the full run's process")  # fmt: skip
+    print(f"{'case':<13}{'calls':>10}{'run s':>9}{'start s':>9}{'calls/s':>11}"
+          f"{'peak MB':>9}{'x Ciw':>8}  target")  # fmt: skip
+    ciw = statistics.median(r["calls"] / r["seconds"] for r in runs["ciw"]) if "ciw" in runs else 0
+    for case, rs in runs.items():
+        rate = statistics.median(r["calls"] / r["seconds"] for r in rs)
+        ratio = rate / ciw if ciw else float("nan")
+        target = TARGETS.get(case)
+        verdict = ""
+        if target is not None:
+            verdict = f">= {target}x: {'met' if ratio >= target else 'MISSED'}"
+        peak = statistics.median(r["peak_mb"] for r in rs)
+        if case == "metro":
+            verdict += f"; peak < {METRO_PEAK_MB} MB: {'met' if peak < METRO_PEAK_MB else 'MISSED'}"
+        start = statistics.median(r.get("startup_s", 0.0) for r in rs)
+        print(f"{case:<13}{statistics.median(r['calls'] for r in rs):>10.0f}"
+              f"{statistics.median(r['seconds'] for r in rs):>9.2f}{start:>9.2f}{rate:>11,.0f}"
+              f"{peak:>9.0f}{ratio:>8.2f}  {verdict}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim import mesa_adapter
+from sim.agents.availability import FreeUnits
 from sim.agents.post import PostAgent
 from sim.agents.resident import Resident
 from sim.agents.roster import Roster
@@ -195,6 +196,9 @@ class PatrolModel(mesa.Model):
                 )
                 unit.index = len(self.units)
                 self.units.append(unit)
+        self.availability = FreeUnits(self.units)
+        for unit in self.units:
+            unit.availability = self.availability
         self.residents = self._place_residents()
 
     def _place_residents(self) -> list[Resident]:
@@ -484,9 +488,9 @@ class PatrolModel(mesa.Model):
     def _on_borrow_due(self, call: Call) -> None:
         self.dispatcher.borrow_due(call, self.free_units())
 
-    def free_units(self) -> list[Unit]:
-        """Units that can take a call now, in a fixed order."""
-        return [u for u in self.units if u.is_free]
+    def free_units(self) -> Sequence[Unit]:
+        """Units that can take a call now, in a fixed order (read before any changes)."""
+        return self.availability.view()
 
     def _assign(self, call: Call, unit: Unit) -> None:
         """Send ``unit`` to ``call`` now (the dispatcher's choice)."""

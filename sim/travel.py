@@ -104,15 +104,23 @@ class Travel:
 
     def _fastest_by_row(self, units: Sequence[Unit], call: Call, now_min: float) -> Unit | None:
         """Rank with each unit's own speed, or as if at posts: one reverse search to the call."""
-        to_call = self.router.times_to(call.node)
+        if self.at_posts:  # the command room assumes each is at its post, ready to leave
+            sources = [(u.post.node, 0.0) for u in units]
+        else:
+            sources = [u.position_source(now_min) for u in units]
+        scales = [self.slowdown_of(u, now_min) for u in units]
+        offsets = [
+            lead + (call.mobilise_min if self.at_posts else self.mobilise_min(u, call))
+            for u, (_, lead) in zip(units, sources, strict=True)
+        ]
+        to_call = self.router.minutes_to(call.node, [n for n, _ in sources], scales, offsets)
         best_k, best = -1, float("inf")
         for k, unit in enumerate(units):
-            if self.at_posts:  # the command room assumes it is at its post, ready to leave
-                minutes = to_call[unit.post.node] * self.slowdown_of(unit, now_min)
+            if self.at_posts:
+                minutes = to_call[k] * scales[k]
                 minutes += call.mobilise_min
             else:
-                node, lead = unit.position_source(now_min)
-                minutes = to_call[node] * self.slowdown_of(unit, now_min) + lead
+                minutes = to_call[k] * scales[k] + sources[k][1]
                 minutes += self.mobilise_min(unit, call)
             if minutes < best:
                 best_k, best = k, float(minutes)

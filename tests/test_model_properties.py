@@ -232,5 +232,5 @@ def test_no_call_waits_while_a_unit_that_may_take_it_is_free(raw):
     while (t_next := model.events.next_time_min()) <= model.horizon_min:
         model.run_until(t_next)
         if model.queue:
-            assert model.free_units() == [], (model.time, [u.state for u in model.units])
+            assert list(model.free_units()) == [], (model.time, [u.state for u in model.units])
     assert np.all(np.isfinite([c.t_call for c in model.calls]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import mesa
 import numpy as np
@@ -37,6 +37,13 @@ class UnitState(IntEnum):
 STATE_NAMES = tuple(s.name.lower() for s in UnitState)
 FREE_STATES = (UnitState.IDLE, UnitState.RETURNING, UnitState.PATROL)
 MOVING_STATES = (UnitState.EN_ROUTE, UnitState.RETURNING, UnitState.PATROL)
+
+
+class Availability(Protocol):
+    """What keeps track of free units (``sim.agents.availability.FreeUnits``)."""
+
+    def update(self, unit: Unit) -> None:
+        """Note whether ``unit`` is free now."""
 
 
 @dataclass
@@ -87,8 +94,9 @@ class Unit(mesa.Agent):
         self.trip_id = 0  # bumps on every new trip, so stale arrival events are ignored
         self.call: Call | None = None  # the call it is assigned to
         self.on_shift = True
-        self.duty_pending = False  # an other-duty block waits for the unit to be free
-        self.off_shift_pending = False  # shift ended while busy
+        self.availability: Availability | None = None  # told when it may have become free
+        self._duty_pending = False
+        self._off_shift_pending = False
         self._minutes = [0.0] * len(UnitState)  # time per state after warm-up
         self._warmup_min = warmup_min
         self._since_min = 0.0
@@ -105,9 +113,31 @@ class Unit(mesa.Agent):
         self.dwell_since = math.nan  # when it began to stay at a hot spot (nan: it is not)
 
     @property
+    def duty_pending(self) -> bool:
+        """An other-duty block waits for the unit to be free."""
+        return self._duty_pending
+
+    @duty_pending.setter
+    def duty_pending(self, value: bool) -> None:
+        self._duty_pending = value
+        if self.availability is not None:
+            self.availability.update(self)
+
+    @property
+    def off_shift_pending(self) -> bool:
+        """Its shift ended while it was busy."""
+        return self._off_shift_pending
+
+    @off_shift_pending.setter
+    def off_shift_pending(self, value: bool) -> None:
+        self._off_shift_pending = value
+        if self.availability is not None:
+            self.availability.update(self)
+
+    @property
     def is_free(self) -> bool:
         """Free to take a call (at its post, or on the road back) with nothing pending."""
-        return self.state in FREE_STATES and not (self.duty_pending or self.off_shift_pending)
+        return self.state in FREE_STATES and not (self._duty_pending or self._off_shift_pending)
 
     @property
     def state_min(self) -> np.ndarray:
@@ -124,6 +154,8 @@ class Unit(mesa.Agent):
             call_id = self.call.id if self.call is not None else -1
             self.state_log.append((now_min, self, self.state, state, call_id))
         self.state = state
+        if self.availability is not None:
+            self.availability.update(self)
 
     def close_books(self, now_min: float) -> None:
         """Count time up to ``now_min`` in the current state (at the end of a run)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from sim.agents.availability import of_community
 from sim.agents.unit import UnitState
 from sim.scenarios.schema import POLICY_NAMES
 
@@ -61,7 +62,7 @@ def community_first(model: DispatchContext, call: Call, candidates: Sequence[Uni
     ``dispatch.borrow_after_min``: 0 borrows at once, a positive value waits that long for
     the community's own unit, null never borrows (each community on its own).
     """
-    own = [u for u in candidates if u.post.community == call.community]
+    own = of_community(candidates, call.community)
     choice = model.travel.fastest(own, call, model.time)
     if choice is not None:
         return choice

@@ -12,11 +12,15 @@ them). Queries work on integer node indices (``Router.index`` maps graph node id
   other sources a reverse Dijkstra from the target with an expanding limit;
 - the path itself (``path``) and positions along it (``Route``).
 
-networkx is only read at construction, never in queries.
+Searches between nodes that are not posts use the compiled searches of
+``sim.network.search``, which stop as soon as the answer is known; ``kernel="scipy"`` keeps
+scipy's full searches instead (the reference that tests compare against). networkx is only
+read at construction, never in queries.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections import OrderedDict
@@ -30,7 +34,8 @@ from scipy.sparse.csgraph import dijkstra
 from sim.clock import SECONDS_PER_MIN
 
 _ROW_CACHE_BYTES = 256 * 2**20  # memory for cached one-to-all rows (both directions)
-_FIRST_LIMIT_MIN = 4.0  # first radius of the expanding reverse search
+_FIRST_LIMIT_MIN = 4.0  # first radius of the expanding reverse search (scipy kernel)
+KERNELS = ("numba", "scipy")
 
 
 def edge_arrays(
@@ -120,7 +125,11 @@ class _LRU(OrderedDict):
 class Router:
     """Exact shortest travel times (minutes) between nodes of one network."""
 
-    def __init__(self, graph: nx.MultiDiGraph, weight: str = "travel_time"):
+    def __init__(self, graph: nx.MultiDiGraph, weight: str = "travel_time", kernel: str = "numba"):
+        """Travel times on ``graph`` (edge ``weight`` in seconds); ``kernel``: see KERNELS."""
+        if kernel not in KERNELS:
+            raise ValueError(f"kernel {kernel!r}: one of {', '.join(KERNELS)}")
+        self.kernel = kernel
         nodes, tails, heads, minutes = edge_arrays(graph, weight)
         n = len(nodes)
         self.node_ids: list = nodes
@@ -141,6 +150,16 @@ class Router:
         self._post_to = np.zeros((0, n))
         self._post_from_pred = np.zeros((0, n), dtype=np.int32)
         self._post_to_pred = np.zeros((0, n), dtype=np.int32)
+        self._scratch = None  # per-thread work arrays of the compiled searches
+
+    @property
+    def scratch(self):
+        """The compiled searches' work arrays (per thread; made on first use)."""
+        if self._scratch is None:
+            from sim.network.search import Scratch
+
+            self._scratch = Scratch(self.n_nodes, self.forward.nnz)
+        return self._scratch
 
     # -- rows ---------------------------------------------------------------------------
     def precompute(self, sources: list[int]) -> None:
@@ -182,6 +201,10 @@ class Router:
             return float(self._post_to[self._post_slot[target], source])
         if target in self._to_cache:
             return float(self.times_to(target)[source])
+        if self.kernel == "numba" and source not in self._from_cache:
+            from sim.network.search import path_between
+
+            return path_between(self.forward, self.scratch, source, target)[0]
         return float(self.times_from(source)[target])
 
     # -- nearest ------------------------------------------------------------------------
@@ -220,6 +243,14 @@ class Router:
             totals[unknown] = self.times_to(target)[idx] + off
             return
         best_known = float(totals.min())
+        if self.kernel == "numba":
+            from sim.network.search import nearest_minutes
+
+            found = nearest_minutes(
+                self.reverse, self.scratch, target, idx, np.ones(len(idx)), off, best_known
+            )
+            totals[unknown] = found + off
+            return
         if best_known - float(off.min()) < 0:
             return  # none of them can beat a source already known: leave them at inf
         limit = _FIRST_LIMIT_MIN
@@ -239,6 +270,20 @@ class Router:
                 return
             limit *= 4
 
+    def minutes_to(self, target: int, sources, scales, offsets) -> np.ndarray:
+        """Minutes from each source to ``target``, exact for every source that can arrive first.
+
+        Source k arrives after ``minutes[k] * scales[k] + offsets[k]``; the minutes of sources
+        that cannot arrive first may be inf (with the compiled search, which stops early).
+        """
+        if self.kernel == "numba" and target not in self._to_cache:
+            from sim.network.search import nearest_minutes
+
+            return nearest_minutes(
+                self.reverse, self.scratch, target, sources, scales, offsets, math.inf
+            )
+        return self.times_to(target)[np.asarray(sources, dtype=np.int64)]
+
     def diameter_bound_min(self) -> float:
         """An upper bound of any finite travel time (sum of all edge times)."""
         if not hasattr(self, "_diameter"):
@@ -255,6 +300,12 @@ class Router:
             nodes = _walk(pred, target, source)[::-1]
         elif target in self._post_slot:
             nodes = _walk(self._post_to_pred[self._post_slot[target]], source, target)
+        elif self.kernel == "numba":
+            from sim.network.search import path_between
+
+            _, nodes = path_between(self.forward, self.scratch, source, target)
+            if not nodes:
+                raise ValueError(f"no path between node indices {source} and {target}")
         else:
             limit = self.time(source, target)
             _, pred = dijkstra(
@@ -266,9 +317,30 @@ class Router:
     def route(self, source: int, target: int, t_depart_min: float) -> Route:
         """The fastest path from ``source`` to ``target`` as a timed ``Route``."""
         nodes = self.path(source, target)
+        return Route(nodes=nodes, cum_min=self.cumulative_min(nodes), t_depart_min=t_depart_min)
+
+    def cumulative_min(self, nodes: np.ndarray) -> np.ndarray:
+        """Minutes from the first of ``nodes`` to each, along the edges between them."""
+        if self.kernel == "numba":
+            from sim.network.search import cumulative_minutes
+
+            g = self.forward
+            return cumulative_minutes(g.indptr, g.indices, g.data, nodes.astype(np.int32))
         legs = self.forward[nodes[:-1], nodes[1:]] if len(nodes) > 1 else np.zeros(0)
-        cum = np.concatenate([[0.0], np.cumsum(np.asarray(legs, dtype=float).ravel())])
-        return Route(nodes=nodes, cum_min=cum, t_depart_min=t_depart_min)
+        return np.concatenate([[0.0], np.cumsum(np.asarray(legs, dtype=float).ravel())])
+
+    def edge_entries(self, nodes: np.ndarray) -> np.ndarray:
+        """The index in the CSR arrays (``forward``) of each edge along a path of nodes."""
+        g = self.forward
+        if self.kernel == "numba":
+            from sim.network.search import path_entries
+
+            return path_entries(g.indptr, g.indices, np.asarray(nodes, dtype=np.int32))
+        entries = []
+        for a, b in itertools.pairwise(np.asarray(nodes).tolist()):
+            start = g.indptr[a]
+            entries.append(int(start + np.flatnonzero(g.indices[start : g.indptr[a + 1]] == b)[0]))
+        return np.array(entries, dtype=np.int64)
 
     def nearest_anchor(self, anchors: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """For every node: (minutes from the nearest anchor, that anchor's position in the list)."""

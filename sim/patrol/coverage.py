@@ -11,7 +11,6 @@ after the warm-up, and in the 8-hour shift in which its leg began.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,6 +62,7 @@ class Coverage:
         self, router: Router, graph: nx.MultiDiGraph, community_of_node: np.ndarray,
         warmup_min: float,
     ):  # fmt: skip
+        self.router = router
         forward = router.forward
         self.indptr, self.heads, self.edge_min = forward.indptr, forward.indices, forward.data
         tails = np.repeat(np.arange(router.n_nodes), np.diff(self.indptr))
@@ -102,8 +102,7 @@ class Coverage:
 
     def entries_of(self, nodes: np.ndarray) -> np.ndarray:
         """The CSR entries of the edges along a path of nodes."""
-        return np.array([self.entry(a, b) for a, b in itertools.pairwise(nodes.tolist())],
-                        dtype=np.int64)  # fmt: skip
+        return self.router.edge_entries(nodes)
 
     # -- recording ---------------------------------------------------------------------
     def record(self, leg: Leg, until_min: float) -> None:

@@ -1,0 +1,248 @@
+"""Bounded Dijkstra searches on CSR arrays, compiled with numba: one path, or the nearest source.
+
+scipy's ``dijkstra`` settles every node it can reach (within ``limit``) and checks its
+input on each call, which costs a tenth of a millisecond or more even when the answer lies
+a few streets away. Dispatching and patrolling ask many such small questions: the time and
+path between two nodes, and which of a few units on the road reaches a call first. These
+searches stop as soon as the answer is known and touch only the nodes they settle, on
+scratch arrays kept per thread and reset after each search.
+
+They compute the same recursion as scipy's (``dist[v] = dist[u] + w`` in order of settling),
+so times are equal to the last bit; ``tests/test_search.py`` compares them with scipy on
+random networks. ``Router(kernel="scipy")`` keeps scipy for every query, as the reference.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from numba import njit
+
+_INF = np.inf
+_MARGIN = 1.0 + 1e-12  # stop a nearest search only this far beyond the best
+
+
+@njit(cache=True, inline="always")
+def _push(keys, nodes, size, key, node):
+    """Add (key, node) to the binary heap of ``size`` items; return the new size."""
+    i = size
+    keys[i] = key
+    nodes[i] = node
+    while i > 0:
+        parent = (i - 1) >> 1
+        if keys[parent] <= keys[i]:
+            break
+        keys[i], keys[parent] = keys[parent], keys[i]
+        nodes[i], nodes[parent] = nodes[parent], nodes[i]
+        i = parent
+    return size + 1
+
+
+@njit(cache=True, inline="always")
+def _pop(keys, nodes, size):
+    """Remove the smallest item; return (key, node, new size)."""
+    key, node = keys[0], nodes[0]
+    size -= 1
+    keys[0], nodes[0] = keys[size], nodes[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        child = left
+        if left + 1 < size and keys[left + 1] < keys[left]:
+            child = left + 1
+        if keys[i] <= keys[child]:
+            break
+        keys[i], keys[child] = keys[child], keys[i]
+        nodes[i], nodes[child] = nodes[child], nodes[i]
+        i = child
+    return key, node, size
+
+
+@njit(cache=True)
+def _reset(dist, pred, done, touched, count):
+    for j in range(count):
+        v = touched[j]
+        dist[v] = _INF
+        pred[v] = -1
+        done[v] = False
+
+
+@njit(cache=True)
+def path_search(indptr, indices, data, source, target, dist, pred, done, touched, keys, nodes):
+    """Fastest time from ``source`` to ``target`` (inf: none); ``pred`` holds the path.
+
+    Returns (time, number of touched nodes); the caller reads ``pred`` and then resets.
+    """
+    count = 0
+    dist[source] = 0.0
+    touched[count] = source
+    count += 1
+    size = _push(keys, nodes, 0, 0.0, source)
+    while size > 0:
+        d, u, size = _pop(keys, nodes, size)
+        if done[u]:
+            continue
+        done[u] = True
+        if u == target:
+            return d, count
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            if done[v]:
+                continue
+            nd = d + data[e]
+            if nd < dist[v]:
+                if dist[v] == _INF:
+                    touched[count] = v
+                    count += 1
+                dist[v] = nd
+                pred[v] = u
+                size = _push(keys, nodes, size, nd, v)
+    return _INF, count
+
+
+@njit(cache=True)
+def nearest_search(
+    indptr, indices, data, target, sources, scales, offsets, bound,
+    dist, pred, done, touched, keys, nodes, waiting,
+):  # fmt: skip
+    """Minutes from each source to ``target``, for the sources that can arrive first.
+
+    Source k arrives after ``minutes * scales[k] + offsets[k]``. A search backwards from
+    ``target`` on the reverse graph, stopped once no source left can arrive in ``bound`` or
+    less (the best time already known elsewhere) nor beat a source found. Sources not
+    reached by then get inf: they cannot be the fastest. Ties are kept (with a margin of a
+    few ulps, so the caller may sum in its own order).
+    """
+    k_all = len(sources)
+    minutes = np.full(k_all, _INF)
+    if k_all == 0:
+        return minutes, 0
+    min_scale, min_off = scales[0], offsets[0]
+    for k in range(k_all):
+        waiting[sources[k]] += 1
+        min_scale = min(min_scale, scales[k])
+        min_off = min(min_off, offsets[k])
+    left = k_all
+    best = bound
+    count = 0
+    dist[target] = 0.0
+    touched[count] = target
+    count += 1
+    size = _push(keys, nodes, 0, 0.0, target)
+    while size > 0 and left > 0:
+        d, u, size = _pop(keys, nodes, size)
+        if done[u]:
+            continue
+        if d * min_scale + min_off > best * _MARGIN + _MARGIN:
+            break  # every source still unreached arrives later than the best
+        done[u] = True
+        if waiting[u] > 0:
+            for k in range(k_all):
+                if sources[k] == u:
+                    minutes[k] = d
+                    best = min(best, d * scales[k] + offsets[k])
+                    left -= 1
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            if done[v]:
+                continue
+            nd = d + data[e]
+            if nd < dist[v]:
+                if dist[v] == _INF:
+                    touched[count] = v
+                    count += 1
+                dist[v] = nd
+                size = _push(keys, nodes, size, nd, v)
+    for k in range(k_all):
+        waiting[sources[k]] = 0
+    return minutes, count
+
+
+@njit(cache=True)
+def cumulative_minutes(indptr, indices, data, path):
+    """Minutes from the path's first node to each of its nodes (edge by edge, in order)."""
+    cum = np.zeros(len(path))
+    total = 0.0
+    for i in range(len(path) - 1):
+        u, v = path[i], path[i + 1]
+        w = _INF
+        for e in range(indptr[u], indptr[u + 1]):
+            if indices[e] == v:
+                w = data[e]
+                break
+        total += w
+        cum[i + 1] = total
+    return cum
+
+
+@njit(cache=True)
+def path_entries(indptr, indices, path):
+    """The CSR entry of each edge along the path (-1 where two nodes are not joined)."""
+    out = np.full(max(len(path) - 1, 0), -1, dtype=np.int64)
+    for i in range(len(path) - 1):
+        u, v = path[i], path[i + 1]
+        for e in range(indptr[u], indptr[u + 1]):
+            if indices[e] == v:
+                out[i] = e
+                break
+    return out
+
+
+class Scratch(threading.local):
+    """Per-thread work arrays for searches on a graph of ``n`` nodes and ``m`` edges."""
+
+    def __init__(self, n: int, m: int):
+        self.dist = np.full(n, _INF)
+        self.pred = np.full(n, -1, dtype=np.int32)
+        self.done = np.zeros(n, dtype=np.bool_)
+        self.waiting = np.zeros(n, dtype=np.int32)
+        self.touched = np.zeros(n, dtype=np.int32)
+        self.keys = np.zeros(m + 1)
+        self.nodes = np.zeros(m + 1, dtype=np.int32)
+
+    def reset(self, count: int) -> None:
+        """Make the arrays clean again after a search that touched ``count`` nodes."""
+        _reset(self.dist, self.pred, self.done, self.touched, count)
+
+
+def path_between(graph, scratch: Scratch, source: int, target: int) -> tuple[float, list[int]]:
+    """(minutes, node indices source..target) of the fastest path; (inf, []) if none.
+
+    ``graph`` is a CSR array of edge minutes (forward).
+    """
+    minutes, count = path_search(
+        graph.indptr, graph.indices, graph.data, source, target,
+        scratch.dist, scratch.pred, scratch.done, scratch.touched, scratch.keys, scratch.nodes,
+    )  # fmt: skip
+    nodes: list[int] = []
+    if minutes < _INF:
+        pred = scratch.pred
+        v = target
+        while v != source:
+            nodes.append(v)
+            v = int(pred[v])
+        nodes.append(source)
+        nodes.reverse()
+    scratch.reset(count)
+    return float(minutes), nodes
+
+
+def nearest_minutes(
+    reverse, scratch: Scratch, target: int, sources, scales, offsets, bound: float
+) -> np.ndarray:
+    """Minutes from each source to ``target``, inf for those that cannot arrive first.
+
+    ``reverse`` is the CSR array of the reversed graph; see ``nearest_search``.
+    """
+    minutes, count = nearest_search(
+        reverse.indptr, reverse.indices, reverse.data, target,
+        np.asarray(sources, dtype=np.int32), np.asarray(scales, dtype=float),
+        np.asarray(offsets, dtype=float), float(bound),
+        scratch.dist, scratch.pred, scratch.done, scratch.touched, scratch.keys, scratch.nodes,
+        scratch.waiting,
+    )  # fmt: skip
+    scratch.reset(count)
+    return minutes
