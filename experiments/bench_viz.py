@@ -83,6 +83,11 @@ def bench_server(controls: Controls, frames: int, coverage: bool = False) -> dic
     first_ms = (time.perf_counter() - started) * 1000
     if coverage:
         rc.find(ipyvuetify.Checkbox, label=COVERAGE_TOGGLE).widget.v_model = True
+        notes = (
+            rc.find(class_="patrol-coverage-note").widgets
+            + rc.find(class_="patrol-no-patrol").widgets
+        )
+        assert len(notes) == len(model.sims), "the coverage layer did not come on"
     before = [w.value for w in rc.find(ipywidgets.Image).widgets]
     times = []
     for _ in range(frames):
