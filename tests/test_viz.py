@@ -12,12 +12,14 @@ import pytest
 pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
 pytest.importorskip("mesa.visualization", reason="the browser app needs the 'viz' extras")
 
+import io
 import threading
 import time
 from enum import IntEnum
 
 import ipyvuetify as vuetify
 import solara
+from PIL import Image
 
 from sim.cli import main as cli_main
 from sim.cli.viz import server_command, server_env
@@ -28,10 +30,20 @@ from sim.viz.app import Guarded, Page, Playback
 from sim.viz.appmodel import AppModel, clock_text
 from sim.viz.charts import ChartRenderer
 from sim.viz.checks import warnings_for
-from sim.viz.controls import Controls, build_scenarios, model_params, parse_seed
+from sim.viz.clickable import Click, ClickableWidget, parse_click
+from sim.viz.controls import Controls, build_scenarios, default_controls, model_params, parse_seed
+from sim.viz.coverage_layer import (
+    CHECK_EVERY_FRAMES,
+    COVERAGE_COLORS,
+    NOT_PASSED_COLOR,
+    bin_colors,
+    bin_labels,
+    coverage_bins,
+    passes_per_day,
+)
 from sim.viz.labels import marker_boxes, overlaps
 from sim.viz.mapview import MapRenderer, nice_length, street_segments
-from sim.viz.panels import panel_title
+from sim.viz.panels import coverage_legend, panel_title
 from sim.viz.player import MIN_INTERVAL_MS, Player, kernel_alive_check, minutes_per_frame
 from sim.viz.readouts import readout
 from sim.viz.series import SERIES
@@ -274,6 +286,12 @@ def _texts(rc, css_class: str) -> list[str]:
     ]
 
 
+def _html(rc, css_class: str) -> list[str]:
+    """The inner HTML of every ``solara.HTML`` with ``css_class``."""
+    found = rc.find(solara.widgets.HTML).widgets
+    return [w.unsafe_innerHTML for w in found if css_class in w.attributes.get("class", "")]
+
+
 def _button(rc, text: str):
     return rc.find(vuetify.Btn, children=[text]).widget
 
@@ -311,6 +329,9 @@ def test_a_failing_part_of_the_page_shows_a_message():
 def test_palettes_share_no_colour():
     states, types, scenarios = set(STATE_COLORS.values()), set(TYPE_COLORS), set(SCENARIO_COLORS)
     assert not states & types and not states & scenarios and not types & scenarios
+    coverage = {*COVERAGE_COLORS, NOT_PASSED_COLOR}
+    assert len(coverage) == len(COVERAGE_COLORS) + 1
+    assert not coverage & (states | types | scenarios)
 
 
 def test_any_unit_state_gets_a_colour():
@@ -444,6 +465,103 @@ def _figure_texts(figure, needle: str) -> list[str]:
 
 
 # -- command line, assets, layering -----------------------------------------------------
+# -- follow a unit by clicking it ---------------------------------------------------------
+def _pixel_rgb(png: bytes, px: float, py: float) -> np.ndarray:
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return np.asarray(image, dtype=int)[round(py), round(px)]
+
+
+def test_a_unit_is_picked_from_its_pixel_and_a_far_click_picks_none():
+    model = AppModel(Controls(scenario_name="embedded", start_hour=0))  # all at their offices
+    sim = model.sims[0]
+    renderer = MapRenderer(sim)
+    png = renderer.render()
+    unit = sim.units[2]
+    x_m, y_m = sim.router.x[unit.post.node], sim.router.y[unit.post.node]
+    assert unit.xy(sim.time) == pytest.approx((x_m, y_m))  # a known place: its office
+    px, py = renderer.pixel_of(x_m, y_m)
+    width, height = renderer.size_px()
+    assert 0 < px < width and 0 < py < height
+    color = np.array([int(state_color(unit.state)[i : i + 2], 16) for i in (1, 3, 5)])
+    assert np.abs(_pixel_rgb(png, px, py) - color).max() <= 16  # its marker is drawn there
+    assert renderer.data_at(px, py) == pytest.approx((x_m, y_m))
+    others = [renderer.pixel_of(x, y) for label, x, y in renderer.shown if label != unit.label]
+    assert min(np.hypot(px - ox, py - oy) for ox, oy in others) > 30
+    assert renderer.unit_at(px, py) == unit.label
+    assert renderer.unit_at(px + 4, py - 4) == unit.label  # a few pixels off still picks it
+    assert renderer.unit_at(px + 25, py) is None  # too far from it (and from the others)
+    assert renderer.unit_at(2, height - 2) is None  # a corner, far from every unit
+
+
+def test_clicks_scale_from_the_shown_size_to_the_png():
+    assert Click(100, 50, 315, 265).to_image_px(630, 530) == (200, 100)
+    data = {"x": 10, "y": 20, "width": 630, "height": 530, "tag": "IMG"}
+    assert parse_click(data) == Click(10, 20, 630, 530)
+    assert parse_click({**data, "tag": "DIV"}) is None  # beside the image
+    assert parse_click({"tag": "IMG", "x": "?"}) is None
+
+
+def test_a_click_on_the_page_follows_the_unit():
+    _, rc = solara.render(Page(), handle_error=False)
+    same = AppModel(default_controls())  # the page's run, at the same moment
+    sim = same.sims[0]
+    renderer = MapRenderer(sim)
+    renderer.render()
+    label, x_m, y_m = renderer.shown[1]
+    px, py = renderer.pixel_of(x_m, y_m)
+    width, height = renderer.size_px()
+    clickable = rc.find(ClickableWidget).widget
+    shown = {"width": width / 2, "height": height / 2, "tag": "IMG"}  # shown at half size
+    clickable.vue_clicked({**shown, "x": px / 2, "y": py / 2})
+    [text] = _html(rc, "patrol-unit")
+    assert f"<strong>{label}</strong>" in text and "state:" in text
+    rc.close()
+
+
+# -- the patrol coverage layer ------------------------------------------------------------
+def test_coverage_is_passes_per_day_in_bins():
+    model = AppModel(Controls(scenario_name="embedded"))
+    sim = model.sims[0]
+    passes, _ = sim.patroller.coverage.passes_and_shifts()
+    days = (sim.time - sim.warmup_min) / 1440
+    assert passes_per_day(sim) == pytest.approx(passes / days)
+    assert passes.sum() > 0
+    per_day = np.array([0.0, 0.5, 2.0, 7.0, 19.9, 25.0])
+    assert coverage_bins(per_day).tolist() == [-1, 0, 1, 2, 3, 4]
+    assert bin_colors(np.array([-1, 0, 4])) == [NOT_PASSED_COLOR, *COVERAGE_COLORS[::4]]
+    assert bin_labels() == ["under 2", "2–5", "5–10", "10–20", "20 or more"]
+
+
+def test_coverage_layer_changes_the_map_and_is_redrawn_only_when_due():
+    model = AppModel(Controls(scenario_name="embedded"))
+    renderer = MapRenderer(model.sims[0])
+    plain = renderer.render()
+    renderer.show_coverage = True
+    covered = renderer.render()
+    assert covered != plain and renderer.coverage_draws == 1
+    assert renderer.render() == covered  # nothing moved: the same frame, not redrawn
+    for _ in range(3 * CHECK_EVERY_FRAMES):
+        model.advance(10)
+        renderer.render()
+    assert 2 <= renderer.coverage_draws <= 1 + 3  # changed, but looked at every N frames only
+    renderer.show_coverage = False
+    assert renderer.render() == MapRenderer(model.sims[0]).render()  # back to the plain map
+
+
+def test_scenarios_without_patrol_say_so():
+    model = AppModel(Controls(scenario_name="central", compare="embedded"))
+    central = MapRenderer(model.sims[0])
+    assert central.coverage is None
+    plain = central.render()
+    central.show_coverage = True
+    assert central.render() == plain
+    legend = coverage_legend(model)
+    assert "central: no unit patrols in this scenario" in legend
+    assert "embedded: no unit" not in legend
+    for label in bin_labels():
+        assert label in legend
+
+
 def test_viz_unknown_scenario_is_one_line_and_exit_2(capsys):
     assert cli_main(["viz", "--scenario", "no_such_scenario"]) == 2
     err = capsys.readouterr().err.strip()

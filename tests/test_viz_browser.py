@@ -18,14 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
+from PIL import Image
 
 pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras")
 
 from sim.cli.viz import server_command, server_env  # noqa: E402
+from sim.viz.app import COVERAGE_TOGGLE  # noqa: E402
 from sim.viz.appmodel import AppModel  # noqa: E402
 from sim.viz.controls import default_controls  # noqa: E402
+from sim.viz.coverage_layer import COVERAGE_COLORS  # noqa: E402
+from sim.viz.mapview import MapRenderer  # noqa: E402
 from sim.viz.readouts import rows  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -261,6 +266,112 @@ def test_watch_step_play_switch_and_reset(browser, server):
     page.button("Reset")
     expect(page.page.locator(".patrol-warning")).to_contain_text("no unit can ever be sent")
     page.shot("05-warning")
+    page.check_clean()
+    context.close()
+
+
+def _shown_units(text: str) -> dict[str, tuple[float, float]]:
+    """The page's hidden positions ('label=x,y; ...') as label -> (x, y) metres."""
+    pairs = (item.rsplit("=", 1) for item in text.split("; ") if item)
+    return {label: tuple(map(float, xy.split(","))) for label, xy in pairs}
+
+
+def _lonely_unit(renderer: MapRenderer, shown: dict) -> tuple[str, tuple[float, float]]:
+    """A unit with no other within 30 pixels, and its pixel on the PNG."""
+    pixels = {label: np.array(renderer.pixel_of(*xy)) for label, xy in shown.items()}
+    for label, here in pixels.items():
+        others = [np.hypot(*(here - p)) for k, p in pixels.items() if k != label]
+        if min(others, default=np.inf) > 30:
+            return label, (float(here[0]), float(here[1]))
+    pytest.fail(f"every unit stands near another: {shown}")
+
+
+def _click_pixel(image, px: float, py: float) -> None:
+    """Click a pixel of the PNG, scaled to the size the image is shown at."""
+    natural = image.evaluate("(i) => [i.naturalWidth, i.naturalHeight]")
+    box = image.bounding_box()
+    image.click(
+        position={"x": px * box["width"] / natural[0], "y": py * box["height"] / natural[1]}
+    )
+
+
+def test_click_a_unit_on_the_map_to_follow_it(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = Watched(context, server.url)
+    page.button("Step +10 min")
+    expect(page.clock).to_have_text(re.compile(r"^Day 1, 09:10"))
+    model = AppModel(default_controls())
+    renderer = MapRenderer(model.sims[0])  # the page's figure: the same pixels
+    image = page.page.locator("img.patrol-map").first
+    size = image.evaluate("(i) => [i.naturalWidth, i.naturalHeight]")
+    assert tuple(size) == renderer.size_px()
+    shown = _shown_units(page.positions())
+    label, (px, py) = _lonely_unit(renderer, shown)
+    _click_pixel(image, 3, size[1] - 3)  # a corner far from every unit: nothing followed
+    page.page.wait_for_timeout(500)
+    expect(page.page.locator(".patrol-unit")).to_contain_text("click one on the map")
+    _click_pixel(image, px + 3, py - 2)  # a few pixels off the marker's centre
+    name = model.sims[0].scenario.name
+    expect(page.page.locator(".patrol-unit")).to_contain_text(label)
+    expect(page.page.locator(".patrol-unit")).to_contain_text("state:")
+    select = page.page.locator(".v-select").filter(has=page.page.locator("label", has_text="Unit"))
+    expect(select).to_contain_text(f"{name}: {label}")  # the list shows the clicked unit
+    page.shot("10-followed-by-click")
+    page.check_clean()
+    context.close()
+
+
+def _coverage_pixels(png: bytes, path: Path) -> int:
+    """Pixels of the map within a few levels of the darker coverage colours.
+
+    (The two lightest also come out of tinted streets blended with white.)
+    """
+    path.write_bytes(png)
+    rgb = np.asarray(Image.open(path).convert("RGB"), dtype=int)
+    colours = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in COVERAGE_COLORS[2:]]
+    near = [np.abs(rgb - np.array(c)).max(axis=2) <= 12 for c in colours]
+    return int(np.logical_or.reduce(near).sum())
+
+
+def test_coverage_layer_colours_the_streets_and_the_legend_explains_it(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = Watched(context, server.url)
+    legend = page.page.locator(".patrol-legend")
+    image = page.page.locator("img.patrol-map").first
+    expect(legend).not_to_contain_text("Patrol coverage")
+    before = image.screenshot()
+    toggle = page.page.get_by_label(COVERAGE_TOGGLE)
+    expect(toggle).not_to_be_checked()  # off by default
+    page.page.get_by_text(COVERAGE_TOGGLE).click()
+    expect(toggle).to_be_checked()
+    expect(legend).to_contain_text("Patrol coverage (street colours): passes per day so far")
+    expect(legend).to_contain_text("20 or more")
+    expect(legend).to_contain_text("not passed yet")
+    expect(page.page.locator(".patrol-coverage-note")).to_contain_text(
+        re.compile(r"Patrol coverage: \d+% of the streets passed so far")
+    )
+    page.page.wait_for_function(  # the new frame has reached the page
+        "() => document.querySelector('.patrol-legend').textContent.includes('Patrol')"
+    )
+    page.page.wait_for_timeout(500)
+    after = image.screenshot()
+    assert after != before
+    plain = _coverage_pixels(before, ARTIFACTS / "11-coverage-off.png")
+    coloured = _coverage_pixels(after, ARTIFACTS / "12-coverage-on.png")
+    assert plain < 50 and coloured > 2000, (plain, coloured)
+    page.choose("Scenario", "central")
+    page.choose("Before vs after", "embedded")
+    page.button("Reset")
+    expect(page.page.locator("img.patrol-map")).to_have_count(2)
+    expect(toggle).to_be_checked()  # kept over Reset
+    notes = page.page.locator(".patrol-no-patrol")
+    expect(notes).to_have_count(1)  # central's units stay at the station; embedded's patrol
+    expect(notes).to_have_text("Patrol coverage: no unit patrols in this scenario.")
+    expect(legend).to_contain_text("central: no unit patrols in this scenario")
+    page.shot("13-coverage-before-vs-after")
+    page.page.get_by_text(COVERAGE_TOGGLE).click()
+    expect(legend).not_to_contain_text("Patrol coverage")
+    expect(notes).to_have_count(0)
     page.check_clean()
     context.close()
 

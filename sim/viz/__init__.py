@@ -5,5 +5,6 @@ It only reads the models (and books units' time up to now for the numbers): the 
 scenarios), ``checks`` (warnings), ``appmodel`` (the per-session models), ``player`` (the play
 loop), ``series`` (chart series, Mesa DataCollector), ``readouts`` (the summary figures so
 far), ``style`` (palettes), ``labels`` (label placement), ``mapview`` and ``charts`` (fast
-matplotlib rendering), ``panels`` and ``app`` (the Solara page), ``info`` (help, en/zh).
+matplotlib rendering), ``coverage_layer`` (streets by patrol passes), ``clickable`` (an image
+that reports clicks), ``panels`` and ``app`` (the Solara page), ``info`` (help, en/zh).
 """

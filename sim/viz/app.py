@@ -36,6 +36,7 @@ from sim.viz.player import (
 log = logging.getLogger(__name__)
 TITLE = "Community patrol simulator"
 MAX_FPS = 1000 // MIN_INTERVAL_MS
+COVERAGE_TOGGLE = "Colour streets by patrol coverage (passes per day so far)"
 CSS = """
 .patrol-row { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .patrol-grid { display: grid; gap: 12px; align-items: start;
@@ -305,6 +306,7 @@ def MainView(
 ):
     """Messages, clock, one panel per scenario, the charts, the legend, follow a unit."""
     tick = frame.value  # passed on: a child re-renders only when an argument changes
+    coverage = solara.use_reactive(False)  # the patrol coverage layer (kept over Reset)
     if model.error:
         solara.Error(model.error, classes=["patrol-error"])
         solara.Text("Fix the value under Settings and press Reset.")
@@ -320,8 +322,10 @@ def MainView(
             classes=["patrol-end"],
         )
     panels.ClockLine(model, playing, player.current, tick)
-    panels.ScenarioPanels(model, followed.value, tick)
-    panels.Legend(model)
+    with solara.Div(classes=["patrol-coverage-toggle"]):
+        solara.Checkbox(label=COVERAGE_TOGGLE, value=coverage)
+    panels.ScenarioPanels(model, followed.value, tick, coverage.value, followed.set)
+    panels.Legend(model, coverage.value)
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         with solara.Div(style={"flex": "1 1 520px", "min-width": "0"}):
             panels.Charts(model, tick // 2 if playing else tick)  # 6 a second are enough

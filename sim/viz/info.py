@@ -15,6 +15,10 @@ WHAT_YOU_SEE = {
   driving back. A number such as **×5** means that many units stand at the same place.
 - **Diamonds are calls** waiting or being handled, coloured by type; a diamond grows while it
   waits and gets a red ring after 10 minutes.
+- **Click a unit** on the map to follow it: its route is drawn, and its state, call and time
+  are shown under "Follow a unit".
+- **Patrol coverage** (the tick box above the maps) colours each street by how often patrols
+  passed it so far, pale (seldom) to dark blue (often); grey streets have not been passed yet.
 - **The numbers** beside each map are that scenario's figures since the start: calls, mean
   response (call received to first unit on scene), the time by which 90% were reached, the
   share reached within 3 and 5 minutes, the share solved at the first visit, and how the units
@@ -34,6 +38,8 @@ WHAT_YOU_SEE = {
 - **圆点是警组**(一警两辅),颜色表示状态(见上方图例):绿色在驻点待命,红色赶往警情,
   橙色在现场处置,蓝色返回驻点。**×5** 表示同一位置有 5 个警组。
 - **菱形是警情**,颜色表示类型;等待越久菱形越大,等待超过 10 分钟加红圈。
+- 在地图上**点击警组**即可跟踪它:显示其路线,并在"Follow a unit"中显示状态、警情和时间分配。
+- **巡逻覆盖**(地图上方的复选框)按巡逻经过的频率给街道着色,浅蓝(少)到深蓝(多);灰色街道尚未巡逻经过。
 - 每张地图旁的**数字**是该方案自开始以来的结果:警情数、平均到场时间(接警到首个警组到场)、
   90% 警情的到场时间、3 分钟和 5 分钟内到场的比例、首次处置即解决的比例,以及警组的时间分配。
 - **图表**按时间画出同样的指标,每个方案一条线,颜色与其面板标题相同。

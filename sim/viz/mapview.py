@@ -5,6 +5,13 @@ bar, attribution) is rasterised once and kept as a pixel buffer; a frame restore
 draws only the moving parts (open calls, units, counts on stacked units, the followed unit's
 route), then encodes a PNG. No layout algorithm is ever run: positions are the projected
 x/y. The legend is not in the image: the page builds it from the same colours.
+
+With the patrol coverage layer on (``show_coverage``), a second buffer holds the static
+layer with the coverage lines drawn over the streets and under the posts and labels; it is
+re-rasterised only when the coverage colours change (checked every few frames).
+
+Clicks map back to units: ``unit_at`` takes a pixel of the PNG, turns it into metres with
+the inverse of the axes' data transform and picks the nearest unit drawn in the last frame.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from PIL import Image
 from sim.model import PatrolModel
 from sim.reporting import maps
 from sim.viz.clock import clock_text
+from sim.viz.coverage_layer import CoverageLayer, patrols
 from sim.viz.labels import marker_boxes, place_labels
 from sim.viz.style import is_moving, state_color, type_color
 
@@ -46,6 +54,8 @@ MAP_WIDTH_IN = 7.0  # one map alone; the height follows the district's shape
 PAIR_WIDTH_IN = 5.4  # each of two maps side by side (about the width they are shown at)
 MAX_COUNTS = 40  # "x N" labels drawn on stacked units at most
 POST_PX = 14.0  # size of a post marker, for label placement
+PICK_PX = 8.0  # a click picks the nearest unit drawn within this many pixels of the PNG
+OVERLAY_ZORDER = 3  # static artists at or above it are drawn over the coverage layer
 
 
 class MapRenderer:
@@ -65,6 +75,8 @@ class MapRenderer:
         self.ax.set_ylim(limits[2], limits[3])
         self.ax.set_aspect("equal", adjustable="box")
         self.label_artists = _draw_static(self.ax, sim)
+        self.coverage = CoverageLayer(self.ax, sim) if patrols(sim) else None
+        self.show_coverage = False  # the page's toggle
         self.calls = self.ax.scatter([], [], marker="D", s=30, zorder=4, animated=True, lw=1.5)
         self.units = self.ax.scatter(
             [], [], marker="o", s=80, zorder=5, animated=True, edgecolors="black", linewidths=0.8
@@ -82,12 +94,17 @@ class MapRenderer:
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
         )  # fmt: skip
         self.followed: str | None = None  # a unit's label
+        self.shown: list[tuple[str, float, float]] = []  # units drawn last: label, x, y
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._overlays = _overlays(self.ax)
+        self._to_data = self.ax.transData.inverted()  # fixed: limits never change
+        self._coverage_background = None
+        self.coverage_draws = 0  # times the coverage layer was re-rasterised
 
     def render(self) -> bytes:
         """The current frame as PNG bytes (call it while the model does not advance)."""
-        self.canvas.restore_region(self._background)
+        self.canvas.restore_region(self._static_layer())
         self._update_calls()
         xy = self._update_units()
         self._update_followed(xy)
@@ -99,9 +116,57 @@ class MapRenderer:
         self.ax.draw_artist(self.clock)
         return png_bytes(self.canvas)
 
+    def _static_layer(self):
+        """The buffer a frame starts from: the streets, or the streets with coverage."""
+        if not self.show_coverage or self.coverage is None:
+            self._coverage_background = None
+            return self._background
+        fresh = self._coverage_background is None
+        if self.coverage.refresh(force=fresh) or fresh:
+            self._coverage_background = self._draw_coverage()
+        return self._coverage_background
+
+    def _draw_coverage(self):
+        """Streets, then the coverage lines, then posts, labels, scale bar and credit."""
+        self.canvas.restore_region(self._background)
+        self.ax.draw_artist(self.coverage.lines)
+        for artist in self._overlays:
+            self.ax.draw_artist(artist)
+        self.coverage_draws += 1
+        return self.canvas.copy_from_bbox(self.figure.bbox)
+
+    def size_px(self) -> tuple[int, int]:
+        """The PNG's width and height in pixels."""
+        width, height = self.canvas.get_width_height()
+        return int(width), int(height)
+
+    def pixel_of(self, x_m: float, y_m: float) -> tuple[float, float]:
+        """Where a point (metres) is drawn in the PNG: pixels from its top left."""
+        px, py = self.ax.transData.transform((x_m, y_m))
+        return float(px), float(self.size_px()[1] - py)
+
+    def data_at(self, px: float, py: float) -> tuple[float, float]:
+        """The point (metres) drawn at a pixel of the PNG (from its top left)."""
+        x_m, y_m = self._to_data.transform((px, self.size_px()[1] - py))
+        return float(x_m), float(y_m)
+
+    def unit_at(self, px: float, py: float, within_px: float = PICK_PX) -> str | None:
+        """The label of the unit drawn nearest a pixel of the PNG, if within ``within_px``."""
+        if not self.shown:
+            return None
+        x_m, y_m = self.data_at(px, py)
+        metres_per_px = abs(self.data_at(px + 1.0, py)[0] - x_m)
+        where = np.array([(x, y) for _, x, y in self.shown])
+        distance_m = np.hypot(where[:, 0] - x_m, where[:, 1] - y_m)
+        nearest = int(np.argmin(distance_m))
+        if distance_m[nearest] > within_px * metres_per_px:
+            return None
+        return self.shown[nearest][0]
+
     def _update_units(self) -> np.ndarray:
         sim, now = self.sim, self.sim.time
         xy = np.array([u.xy(now) for u in sim.units], dtype=float).reshape(-1, 2)
+        self.shown = [(u.label, x, y) for u, (x, y) in zip(sim.units, xy.tolist(), strict=True)]
         self.units.set_offsets(xy)
         self.units.set_facecolors([state_color(u.state) for u in sim.units] or "none")
         return xy
@@ -138,6 +203,15 @@ class MapRenderer:
         here = xy[self.sim.units.index(unit)]
         self.ring.set_offsets([here])
         self.route.set_data(*route_xy(unit, self.sim))
+
+
+def _overlays(ax) -> list:
+    """The static artists drawn over the coverage layer (posts, labels, scale bar, credit)."""
+    children = [
+        a for a in ax.get_children()
+        if a.get_zorder() >= OVERLAY_ZORDER and a.get_visible() and not a.get_animated()
+    ]  # fmt: skip
+    return sorted(children, key=lambda a: a.get_zorder())
 
 
 def _stacked(stacks: Counter) -> list[tuple[tuple[float, float], int]]:

@@ -10,6 +10,7 @@ frame is drawn from one consistent moment.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import markdown
 import numpy as np
@@ -20,6 +21,15 @@ from sim.reporting.maps import OSM_ATTRIBUTION
 from sim.scenarios.schema import Scenario
 from sim.viz.appmodel import AppModel, clock_text
 from sim.viz.charts import ChartRenderer
+from sim.viz.clickable import Click, ClickableImage
+from sim.viz.coverage_layer import (
+    CHECK_EVERY_FRAMES,
+    COVERAGE_COLORS,
+    NOT_PASSED_COLOR,
+    bin_labels,
+    patrols,
+    share_passed,
+)
 from sim.viz.mapview import MAP_WIDTH_IN, PAIR_WIDTH_IN, WAIT_ALERT_MIN, MapRenderer
 from sim.viz.readouts import budget_text, rows
 from sim.viz.style import scenario_color, state_color, state_label, type_color
@@ -56,9 +66,22 @@ def panel_title(scenario: Scenario, compared: bool) -> str:
     return f"{role}: {where} ({scenario.name})"
 
 
+NO_PATROL = "no unit patrols in this scenario"
+
+
 @solara.component
-def ScenarioPanels(model: AppModel, followed: str, tick: int) -> None:
-    """One panel per scenario: a title in its colour, its map, its numbers."""
+def ScenarioPanels(
+    model: AppModel,
+    followed: str,
+    tick: int,
+    coverage: bool = False,
+    on_follow: Callable[[str], None] | None = None,
+) -> None:
+    """One panel per scenario: a title in its colour, its map, its numbers.
+
+    ``coverage``: streets coloured by patrol passes; ``on_follow(choice)``: a unit was
+    clicked on a map (``choice`` as in the follow list: 'scenario: unit').
+    """
     readouts = model.readouts()
     compared = len(model.sims) > 1
     with solara.Div(classes=["patrol-row"]):
@@ -76,15 +99,29 @@ def ScenarioPanels(model: AppModel, followed: str, tick: int) -> None:
                     unsafe_innerHTML=html.escape(sim.scenario.description or ""),
                     style={"font-size": "0.8em"},
                 )
+                if coverage:
+                    CoverageNote(model, sim, tick)
                 with solara.Div(classes=["patrol-row"]):
                     with solara.Div(style={"flex": "3 1 440px", "min-width": "0"}):
-                        MapImage(model, i, followed, tick)
+                        MapImage(model, i, followed, tick, coverage, on_follow)
                     solara.HTML(
                         tag="div",
                         unsafe_innerHTML=_table(rows(readout)),
                         classes=["patrol-numbers"],
                         style={"flex": "1 1 220px", "min-width": "0"},
                     )
+
+
+@solara.component
+def CoverageNote(model: AppModel, sim, tick: int) -> None:
+    """One line over the map: how much of the streets patrols have passed, or that none do."""
+    if not patrols(sim):
+        solara.Text(f"Patrol coverage: {NO_PATROL}.", classes=["patrol-no-patrol"])
+        return
+    with model.lock:
+        share = share_passed(sim)
+    solara.Text(f"Patrol coverage: {share:.0%} of the streets passed so far.",
+                classes=["patrol-coverage-note"])  # fmt: skip
 
 
 def _table(pairs: list[tuple[str, str]]) -> str:
@@ -95,15 +132,30 @@ def _table(pairs: list[tuple[str, str]]) -> str:
 
 
 @solara.component
-def MapImage(model: AppModel, index: int, followed: str, tick: int) -> None:
-    """The map of one scenario, with the followed unit's route."""
+def MapImage(
+    model: AppModel,
+    index: int,
+    followed: str,
+    tick: int,
+    coverage: bool = False,
+    on_follow: Callable[[str], None] | None = None,
+) -> None:
+    """The map of one scenario, with the followed unit's route; a click on a unit follows it."""
     sim = model.sims[index]
     width_in = PAIR_WIDTH_IN if len(model.sims) > 1 else MAP_WIDTH_IN
     renderer = solara.use_memo(lambda: MapRenderer(sim, width_in), [sim])
     renderer.followed = _unit_label(followed, sim.scenario.name)
+    renderer.show_coverage = coverage
     with model.lock:
         png = renderer.render()
-    solara.Image(png, format="png", width="100%", classes=["patrol-map"])
+
+    def clicked(click: Click) -> None:
+        with model.lock:  # the units as drawn in the last frame
+            label = renderer.unit_at(*click.to_image_px(*renderer.size_px()))
+        if label is not None and on_follow is not None:
+            on_follow(f"{sim.scenario.name}: {label}")
+
+    ClickableImage(png, clicked, classes=["patrol-map"])
 
 
 def _unit_label(followed: str, name: str) -> str | None:
@@ -112,7 +164,7 @@ def _unit_label(followed: str, name: str) -> str | None:
 
 
 @solara.component
-def Legend(model: AppModel) -> None:
+def Legend(model: AppModel, coverage: bool = False) -> None:
     """What each colour and marker means, built from the enum and the scenario."""
     states = "".join(_swatch(state_color(s), state_label(s), "50%") for s in UnitState)
     types = "".join(
@@ -130,10 +182,26 @@ def Legend(model: AppModel) -> None:
             f"<div><b>Units (circles):</b>{states} &nbsp; ■ station &nbsp; ▲ office</div>"
             f"<div><b>Calls (diamonds):</b>{types}; red ring: waiting over "
             f"{WAIT_ALERT_MIN:g} min</div><div><b>Scenarios (lines, titles):</b>{scenarios}</div>"
-            f"{credit}"
+            f"{coverage_legend(model) if coverage else ''}{credit}"
         ),
         classes=["patrol-legend"],
         style={"font-size": "0.85em"},
+    )
+
+
+def coverage_legend(model: AppModel) -> str:
+    """The coverage layer's colours in words, and the scenarios where no unit patrols."""
+    bins = "".join(
+        _swatch(color, label, "0")
+        for color, label in zip(COVERAGE_COLORS, bin_labels(), strict=True)
+    )
+    idle = [sim.scenario.name for sim in model.sims if not patrols(sim)]
+    none = "".join(f"; {html.escape(name)}: {NO_PATROL}" for name in idle)
+    return (
+        f'<div class="patrol-coverage-legend"><b>Patrol coverage (street colours):</b> '
+        f"passes per day so far{bins}{_swatch(NOT_PASSED_COLOR, 'not passed yet', '0')} "
+        f"(both directions together; updated every {CHECK_EVERY_FRAMES} frames at most)"
+        f"{none}</div>"
     )
 
 
@@ -162,7 +230,8 @@ def FollowUnit(model: AppModel, followed: solara.Reactive, tick: int) -> None:
             on_value=followed.set,
         )
         text = _unit_text(model, followed.value)
-        Prose(text or "Pick a unit: its route is drawn as a dashed line, ringed.", "patrol-unit")
+        hint = "Pick a unit, or click one on the map: its route is drawn as a dashed line, ringed."
+        Prose(text or hint, "patrol-unit")
 
 
 def _unit_text(model: AppModel, choice: str) -> str:
