@@ -14,10 +14,14 @@ from sim.network.routing import Router
 
 
 def random_graph(seed: int, n: int = 60, p: float = 0.06) -> nx.MultiDiGraph:
-    """A random directed street graph with continuous edge times (seconds), maybe disconnected."""
+    """A random directed street graph with continuous edge times (seconds), maybe disconnected.
+
+    Nodes have coordinates, so the searches are guided by their straight-line bound (A*).
+    """
     rng = np.random.default_rng(seed)
     g = nx.MultiDiGraph()
-    g.add_nodes_from(range(n))
+    xy = rng.uniform(0, 1000, (n, 2))
+    g.add_nodes_from((i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(xy))
     for u in range(n):
         for v in range(n):
             if u != v and rng.random() < p:
@@ -96,9 +100,12 @@ def test_minutes_to_scales_and_stops_early():
 def test_grid_ties_keep_times():
     """On a grid of equal edges many paths tie: the path may differ from scipy's, not its time."""
     grid = nx.MultiDiGraph(nx.grid_2d_graph(8, 8).to_directed())
-    grid = nx.convert_node_labels_to_integers(grid)
+    grid = nx.convert_node_labels_to_integers(grid, label_attribute="ij")
     nx.set_edge_attributes(grid, 60.0, "travel_time")
+    for _, data in grid.nodes(data=True):
+        data["x"], data["y"] = 100.0 * data["ij"][0], 100.0 * data["ij"][1]
     fast, ref = both(grid)
+    assert fast.bound_xy[0].max() > 0  # guided
     for s, t in [(0, 63), (5, 40), (17, 17), (63, 0)]:
         assert fast.time(s, t) == ref.time(s, t)
         assert len(fast.path(s, t)) == len(ref.path(s, t))

@@ -151,6 +151,7 @@ class Router:
         self._post_from_pred = np.zeros((0, n), dtype=np.int32)
         self._post_to_pred = np.zeros((0, n), dtype=np.int32)
         self._scratch = None  # per-thread work arrays of the compiled searches
+        self._bound_xy = None  # coordinates of their straight-line lower bound
 
     @property
     def scratch(self):
@@ -160,6 +161,16 @@ class Router:
 
             self._scratch = Scratch(self.n_nodes, self.forward.nnz)
         return self._scratch
+
+    @property
+    def bound_xy(self) -> tuple[np.ndarray, np.ndarray]:
+        """Node coordinates scaled to a lower bound of travel minutes (A* searches)."""
+        if self._bound_xy is None:
+            from sim.network.search import straight_line_bound
+
+            f = self.forward.tocoo()
+            self._bound_xy = straight_line_bound(self.x, self.y, f.row, f.col, f.data)
+        return self._bound_xy
 
     # -- rows ---------------------------------------------------------------------------
     def precompute(self, sources: list[int]) -> None:
@@ -204,7 +215,7 @@ class Router:
         if self.kernel == "numba" and source not in self._from_cache:
             from sim.network.search import path_between
 
-            return path_between(self.forward, self.scratch, source, target)[0]
+            return path_between(self.forward, self.bound_xy, self.scratch, source, target)[0]
         return float(self.times_from(source)[target])
 
     # -- nearest ------------------------------------------------------------------------
@@ -247,7 +258,14 @@ class Router:
             from sim.network.search import nearest_minutes
 
             found = nearest_minutes(
-                self.reverse, self.scratch, target, idx, np.ones(len(idx)), off, best_known
+                self.reverse,
+                self.bound_xy,
+                self.scratch,
+                target,
+                idx,
+                np.ones(len(idx)),
+                off,
+                best_known,
             )
             totals[unknown] = found + off
             return
@@ -280,7 +298,14 @@ class Router:
             from sim.network.search import nearest_minutes
 
             return nearest_minutes(
-                self.reverse, self.scratch, target, sources, scales, offsets, math.inf
+                self.reverse,
+                self.bound_xy,
+                self.scratch,
+                target,
+                sources,
+                scales,
+                offsets,
+                math.inf,
             )
         return self.times_to(target)[np.asarray(sources, dtype=np.int64)]
 
@@ -303,7 +328,7 @@ class Router:
         elif self.kernel == "numba":
             from sim.network.search import path_between
 
-            _, nodes = path_between(self.forward, self.scratch, source, target)
+            _, nodes = path_between(self.forward, self.bound_xy, self.scratch, source, target)
             if not nodes:
                 raise ValueError(f"no path between node indices {source} and {target}")
         else:

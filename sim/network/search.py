@@ -14,6 +14,7 @@ random networks. ``Router(kernel="scipy")`` keeps scipy for every query, as the 
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -21,6 +22,8 @@ from numba import njit
 
 _INF = np.inf
 _MARGIN = 1.0 + 1e-12  # stop a nearest search only this far beyond the best
+_A_STAR_SOURCES = 16  # nearest searches for more sources are plain Dijkstra
+HEURISTIC_SLACK = 1.0 - 1e-9  # the straight-line bound, shrunk to stay below float sums
 
 
 @njit(cache=True, inline="always")
@@ -71,21 +74,28 @@ def _reset(dist, pred, done, touched, count):
 
 
 @njit(cache=True)
-def path_search(indptr, indices, data, source, target, dist, pred, done, touched, keys, nodes):
+def path_search(
+    indptr, indices, data, hx, hy, source, target, dist, pred, done, touched, keys, nodes
+):  # fmt: skip
     """Fastest time from ``source`` to ``target`` (inf: none); ``pred`` holds the path.
 
-    Returns (time, number of touched nodes); the caller reads ``pred`` and then resets.
+    A* with the straight-line lower bound ``hypot(hx[v] - hx[t], hy[v] - hy[t])`` (node
+    coordinates over the fastest speed on any edge: a consistent heuristic, so every node
+    is settled with its exact time). Returns (time, number of touched nodes); the caller
+    reads ``pred`` and then resets.
     """
     count = 0
     dist[source] = 0.0
     touched[count] = source
     count += 1
+    tx, ty = hx[target], hy[target]
     size = _push(keys, nodes, 0, 0.0, source)
     while size > 0:
-        d, u, size = _pop(keys, nodes, size)
+        _, u, size = _pop(keys, nodes, size)
         if done[u]:
             continue
         done[u] = True
+        d = dist[u]
         if u == target:
             return d, count
         for e in range(indptr[u], indptr[u + 1]):
@@ -99,13 +109,14 @@ def path_search(indptr, indices, data, source, target, dist, pred, done, touched
                     count += 1
                 dist[v] = nd
                 pred[v] = u
-                size = _push(keys, nodes, size, nd, v)
+                h = math.hypot(hx[v] - tx, hy[v] - ty)
+                size = _push(keys, nodes, size, nd + h, v)
     return _INF, count
 
 
 @njit(cache=True)
 def nearest_search(
-    indptr, indices, data, target, sources, scales, offsets, bound,
+    indptr, indices, data, hx, hy, target, sources, scales, offsets, bound,
     dist, pred, done, touched, keys, nodes, waiting,
 ):  # fmt: skip
     """Minutes from each source to ``target``, for the sources that can arrive first.
@@ -114,7 +125,8 @@ def nearest_search(
     ``target`` on the reverse graph, stopped once no source left can arrive in ``bound`` or
     less (the best time already known elsewhere) nor beat a source found. Sources not
     reached by then get inf: they cannot be the fastest. Ties are kept (with a margin of a
-    few ulps, so the caller may sum in its own order).
+    few ulps, so the caller may sum in its own order). With up to ``_A_STAR_SOURCES``
+    sources it is an A* search, the lower bound being the straight line to the closest.
     """
     k_all = len(sources)
     minutes = np.full(k_all, _INF)
@@ -131,14 +143,16 @@ def nearest_search(
     dist[target] = 0.0
     touched[count] = target
     count += 1
+    guided = k_all <= _A_STAR_SOURCES
     size = _push(keys, nodes, 0, 0.0, target)
     while size > 0 and left > 0:
-        d, u, size = _pop(keys, nodes, size)
+        key, u, size = _pop(keys, nodes, size)
         if done[u]:
             continue
-        if d * min_scale + min_off > best * _MARGIN + _MARGIN:
+        if key * min_scale + min_off > best * _MARGIN + _MARGIN:
             break  # every source still unreached arrives later than the best
         done[u] = True
+        d = dist[u]
         if waiting[u] > 0:
             for k in range(k_all):
                 if sources[k] == u:
@@ -155,7 +169,13 @@ def nearest_search(
                     touched[count] = v
                     count += 1
                 dist[v] = nd
-                size = _push(keys, nodes, size, nd, v)
+                h = 0.0
+                if guided:
+                    h = _INF
+                    for k in range(k_all):
+                        s = sources[k]
+                        h = min(h, math.hypot(hx[v] - hx[s], hy[v] - hy[s]))
+                size = _push(keys, nodes, size, nd + h, v)
     for k in range(k_all):
         waiting[sources[k]] = 0
     return minutes, count
@@ -191,6 +211,21 @@ def path_entries(indptr, indices, path):
     return out
 
 
+def straight_line_bound(x, y, tails, heads, minutes) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates scaled so that their straight-line distance bounds travel minutes below.
+
+    Divided by the fastest straight-line speed of any edge (and a little slack); all zeros
+    (no guidance, plain Dijkstra) when an edge takes no time over a positive distance.
+    """
+    span = np.hypot(x[heads] - x[tails], y[heads] - y[tails])
+    moving = span > 0
+    if not moving.any() or (minutes[moving] <= 0).any():
+        return np.zeros_like(x, dtype=float), np.zeros_like(y, dtype=float)
+    fastest = float(np.max(span[moving] / minutes[moving]))
+    scale = HEURISTIC_SLACK / fastest
+    return np.asarray(x, dtype=float) * scale, np.asarray(y, dtype=float) * scale
+
+
 class Scratch(threading.local):
     """Per-thread work arrays for searches on a graph of ``n`` nodes and ``m`` edges."""
 
@@ -208,13 +243,16 @@ class Scratch(threading.local):
         _reset(self.dist, self.pred, self.done, self.touched, count)
 
 
-def path_between(graph, scratch: Scratch, source: int, target: int) -> tuple[float, list[int]]:
+def path_between(
+    graph, bound_xy: tuple[np.ndarray, np.ndarray], scratch: Scratch, source: int, target: int
+) -> tuple[float, list[int]]:
     """(minutes, node indices source..target) of the fastest path; (inf, []) if none.
 
-    ``graph`` is a CSR array of edge minutes (forward).
+    ``graph`` is a CSR array of edge minutes (forward); ``bound_xy`` the scaled coordinates
+    of the straight-line bound (``straight_line_bound``).
     """
     minutes, count = path_search(
-        graph.indptr, graph.indices, graph.data, source, target,
+        graph.indptr, graph.indices, graph.data, *bound_xy, source, target,
         scratch.dist, scratch.pred, scratch.done, scratch.touched, scratch.keys, scratch.nodes,
     )  # fmt: skip
     nodes: list[int] = []
@@ -231,14 +269,14 @@ def path_between(graph, scratch: Scratch, source: int, target: int) -> tuple[flo
 
 
 def nearest_minutes(
-    reverse, scratch: Scratch, target: int, sources, scales, offsets, bound: float
+    reverse, bound_xy, scratch: Scratch, target: int, sources, scales, offsets, bound: float
 ) -> np.ndarray:
     """Minutes from each source to ``target``, inf for those that cannot arrive first.
 
     ``reverse`` is the CSR array of the reversed graph; see ``nearest_search``.
     """
     minutes, count = nearest_search(
-        reverse.indptr, reverse.indices, reverse.data, target,
+        reverse.indptr, reverse.indices, reverse.data, *bound_xy, target,
         np.asarray(sources, dtype=np.int32), np.asarray(scales, dtype=float),
         np.asarray(offsets, dtype=float), float(bound),
         scratch.dist, scratch.pred, scratch.done, scratch.touched, scratch.keys, scratch.nodes,
