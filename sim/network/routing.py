@@ -36,6 +36,7 @@ from sim.clock import SECONDS_PER_MIN
 _ROW_CACHE_BYTES = 256 * 2**20  # memory for cached one-to-all rows (both directions)
 _FIRST_LIMIT_MIN = 4.0  # first radius of the expanding reverse search (scipy kernel)
 KERNELS = ("numba", "scipy")
+_PRECOMPUTE_CHUNK = 8  # post rows searched at once
 
 
 def edge_arrays(
@@ -174,19 +175,29 @@ class Router:
 
     # -- rows ---------------------------------------------------------------------------
     def precompute(self, sources: list[int]) -> None:
-        """Compute and keep rows (and predecessors) to and from these nodes, e.g. posts."""
+        """Compute and keep rows (and predecessors) to and from these nodes, e.g. posts.
+
+        Rows are searched a few sources at a time into arrays of their final size, so peak
+        memory stays near what the rows themselves take.
+        """
         new = [s for s in dict.fromkeys(sources) if s not in self._post_slot]
         if not new:
             return
-        d_from, p_from = dijkstra(self.forward, indices=new, return_predecessors=True)
-        d_to, p_to = dijkstra(self.reverse, indices=new, return_predecessors=True)
+        old, total = len(self._post_slot), len(self._post_slot) + len(new)
+        d_from, d_to = (_grown(a, total) for a in (self._post_from, self._post_to))
+        p_from, p_to = (_grown(a, total) for a in (self._post_from_pred, self._post_to_pred))
+        for at in range(0, len(new), _PRECOMPUTE_CHUNK):
+            chunk = new[at : at + _PRECOMPUTE_CHUNK]
+            rows = slice(old + at, old + at + len(chunk))
+            d_from[rows], p_from[rows] = dijkstra(
+                self.forward, indices=chunk, return_predecessors=True
+            )
+            d_to[rows], p_to[rows] = dijkstra(self.reverse, indices=chunk, return_predecessors=True)
         for s in new:
             self._post_slot[s] = len(self._post_slot)
-        self._post_from = np.vstack([self._post_from, d_from])
+        self._post_from, self._post_to = d_from, d_to
+        self._post_from_pred, self._post_to_pred = p_from, p_to
         self._post_from_rows = list(self._post_from)  # row views, quicker to index one by one
-        self._post_to = np.vstack([self._post_to, d_to])
-        self._post_from_pred = np.vstack([self._post_from_pred, p_from.astype(np.int32)])
-        self._post_to_pred = np.vstack([self._post_to_pred, p_to.astype(np.int32)])
 
     def times_from(self, source: int) -> np.ndarray:
         """Minutes from ``source`` to every node (inf where unreachable)."""
@@ -375,6 +386,13 @@ class Router:
         position = {a: k for k, a in enumerate(anchors)}
         which = np.array([position.get(int(s), -1) for s in src])
         return dist, which
+
+
+def _grown(rows: np.ndarray, total: int) -> np.ndarray:
+    """``rows`` with room for ``total`` rows (the new ones uninitialised)."""
+    grown = np.empty((total, rows.shape[1]), dtype=rows.dtype)
+    grown[: len(rows)] = rows
+    return grown
 
 
 def _walk(pred: np.ndarray, start: int, stop: int) -> list[int]:
