@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import math
+from array import array
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -138,7 +139,7 @@ class PatrolModel(mesa.Model):
         )
         self.incidents = self._on_view_incidents()
         self.deterrence = (
-            Deterrence(scenario.deterrence, self.router, len(self._base_calls),
+            Deterrence(scenario.deterrence, self.router, len(self._base_types),
                        self.streams.generator("deterrence"))
             if scenario.deterrence.enabled
             else None
@@ -217,7 +218,11 @@ class PatrolModel(mesa.Model):
         return residents
 
     def _load_base_calls(self) -> None:
-        """Draw the call stream; keep it as plain Python values (quicker one by one)."""
+        """Draw the call stream; times and types as plain Python values (quicker one by one).
+
+        A call's draws are packed when it is made (``_base_call``, 8 bytes a draw): as lists
+        made up front they would hold ~0.5 KB per call for the whole run.
+        """
         if self.scenario.calls.trace is not None:
             stream = self._replayed_calls()
         else:
@@ -230,14 +235,9 @@ class PatrolModel(mesa.Model):
             )
         self.call_stream = stream  # the base calls, as drawn (or replayed) before the run
         self._base_times = stream.t_call_min.tolist()
-        self._base_calls = list(
-            zip(
-                stream.type_index.tolist(),
-                stream.resident_index.tolist(),
-                stream.draws.tolist(),
-                strict=True,
-            )
-        )
+        self._base_types = stream.type_index.tolist()
+        self._base_residents = stream.resident_index.tolist()
+        self._base_draws = stream.draws
         self._base_times.append(math.inf)  # a sentinel: no more base calls
         self._next_base = 0
 
@@ -248,8 +248,8 @@ class PatrolModel(mesa.Model):
         return OnViewIncidents(
             self.call_types,
             self._base_times[:-1],
-            [type_index for type_index, _, _ in self._base_calls],
-            [self.residents[r].node for _, r, _ in self._base_calls],
+            self._base_types,
+            [self.residents[r].node for r in self._base_residents],
             self.streams.generator("on_view"),
             self.warmup_min,
         )
@@ -360,8 +360,13 @@ class PatrolModel(mesa.Model):
         """Calls waiting for a unit, in dispatch order."""
         return self.dispatcher.queue
 
+    def _base_call(self, k: int) -> tuple[int, int, array]:
+        """Base call ``k``: its type, its caller (resident index) and its draws."""
+        draws = array("d", self._base_draws[k].tobytes())
+        return self._base_types[k], self._base_residents[k], draws
+
     def _on_base_call(self, k: int) -> None:
-        type_index, resident_index, draws = self._base_calls[k]
+        type_index, resident_index, draws = self._base_call(k)
         resident = self.residents[resident_index]
         self._next_base = k + 1
         if self._prevention and self._prevented(type_index, resident, draws):
@@ -378,12 +383,12 @@ class PatrolModel(mesa.Model):
     def _on_incident_report(self, k: int) -> None:
         """Nobody on patrol saw on-view incident ``k``: someone reports it now."""
         if self.incidents.report(k):
-            type_index, resident_index, draws = self._base_calls[k]
+            type_index, resident_index, draws = self._base_call(k)
             self.receive_call(type_index, self.residents[resident_index], draws, found_by="report")
 
     def _take_on_view(self, unit: Unit, k: int) -> None:
         """A patrolling unit noticed on-view incident ``k`` where it is: it takes it at once."""
-        type_index, resident_index, draws = self._base_calls[k]
+        type_index, resident_index, draws = self._base_call(k)
         resident = self.residents[resident_index]
         call = self.receive_call(type_index, resident, draws, found_by="patrol", dispatch_it=False)
         now = self.time
@@ -396,7 +401,7 @@ class PatrolModel(mesa.Model):
         if call.missing_units > 0:  # backups are dispatched as for a call
             self.dispatcher.ready(call, self.free_units())
 
-    def _prevented(self, type_index: int, resident: Resident, draws: list[float]) -> bool:
+    def _prevented(self, type_index: int, resident: Resident, draws: Sequence[float]) -> bool:
         """Bulletins' prevention effect (an assumption, off by default), from week 2 on."""
         share = self.scenario.bulletins.prevention.get(self.call_types[type_index].name, 0.0)
         if share == 0.0 or self.time < MIN_PER_WEEK:
@@ -410,7 +415,7 @@ class PatrolModel(mesa.Model):
         self,
         type_index: int,
         resident: Resident,
-        draws: list[float],
+        draws: Sequence[float],
         repeat_of: Call | None = None,
         problem: int = -1,
         found_by: str = "call",
@@ -617,7 +622,7 @@ class PatrolModel(mesa.Model):
         """The same household calls again about the same unresolved problem."""
         if self.community_work.is_fixed(previous.problem):
             return  # the latent problem behind it was fixed meanwhile
-        draws = self._repeat_rng.random(len(DRAWS)).tolist()
+        draws = array("d", self._repeat_rng.random(len(DRAWS)).tobytes())
         self.receive_call(previous.first_type, previous.resident, draws, previous, previous.problem)
 
     def _unit_done(self, unit: Unit) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ class Call:
     node: int
     resident: Any  # the Resident agent who called (repeats come from the same household)
     t_call: float
-    draws: list[float]  # its own uniforms, by DRAWS column
+    draws: Sequence[float]  # its own uniforms, by DRAWS column (packed: array("d"))
     first_type: int = -1  # the type when made (escalation may change type_index)
     repeat_of: int = -1  # the first call of this problem, for repeats
     chain: int = 0  # 0 for a first call, k for the k-th repeat
