@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import multiprocessing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sim.analysis.pool import check_workers, process_pool
+from sim.dispatch.policies import POLICIES
 from sim.measures.metrics import combine
 from sim.measures.records import call_records
 from sim.measures.warmup import check_records
 from sim.model import PatrolModel
 from sim.network.world import build_world
+from sim.patrol.policies import PATROL_POLICIES
 
 if TYPE_CHECKING:
     from sim.scenarios.schema import Scenario
@@ -38,16 +44,94 @@ def run_once(
     return model, records, model.summary(records)
 
 
-def run_replications(scenario: Scenario, progress: bool = True) -> RunResult:
-    """All of a scenario's replications (seeded ``seed``, replications 0..R-1)."""
-    frames, summaries = [], []
-    reps = range(scenario.replications)
-    bar = tqdm(reps, desc=scenario.name, unit="rep", disable=not progress, leave=False)
-    for rep in bar:
-        _, records, summary = run_once(scenario, rep)
-        frames.append(records.assign(replication=rep))
-        summaries.append(summary)
-    return combine_replications(scenario, frames, summaries)
+Outcome = tuple[pd.DataFrame, dict[str, Any]]
+
+
+def replicate(scenario: Scenario, replication: int) -> Outcome:
+    """One replication's records (with a 'replication' column) and summary: a worker's task."""
+    _, records, summary = run_once(scenario, replication)
+    return records.assign(replication=replication), summary
+
+
+def run_replications(
+    scenario: Scenario, progress: bool = True, workers: int | None = 1
+) -> RunResult:
+    """All of a scenario's replications (seeded ``seed``, replications 0..R-1).
+
+    ``workers``: processes to run them in (None: every core; 1: in this process). The
+    result is the same, byte for byte, whatever the number.
+    """
+    return run_all([scenario], progress, workers)[0]
+
+
+def run_all(
+    scenarios: Sequence[Scenario], progress: bool = True, workers: int | None = 1
+) -> list[RunResult]:
+    """Every replication of every scenario, spread over ``workers`` processes together."""
+    tasks = [(s, rep) for s in scenarios for rep in range(s.replications)]
+    desc = ", ".join(s.name for s in scenarios)
+    outcomes = iter(run_tasks(tasks, workers, progress, desc))
+    results = []
+    for scenario in scenarios:
+        mine = [next(outcomes) for _ in range(scenario.replications)]
+        frames, summaries = [f for f, _ in mine], [s for _, s in mine]
+        results.append(combine_replications(scenario, frames, summaries))
+    return results
+
+
+def run_tasks(
+    tasks: Sequence[tuple[Scenario, int]],
+    workers: int | None = 1,
+    progress: bool = True,
+    desc: str = "",
+) -> list[Outcome]:
+    """Each (scenario, replication)'s outcome, in the order of ``tasks``.
+
+    With one task or one worker, or a policy a worker could not import (one defined in
+    ``__main__``), they run here; else in a pool of processes.
+    """
+    count = min(check_workers(workers), len(tasks))
+    modules = policy_modules([s for s, _ in tasks])
+    bar = tqdm(total=len(tasks), desc=desc, unit="rep", disable=not progress, leave=False)
+    with bar:
+        if count <= 1 or modules is None:
+            return [_counted(bar, replicate(*task)) for task in tasks]
+        return _in_pool(tasks, count, modules, bar)
+
+
+def _counted(bar: tqdm, outcome: Outcome) -> Outcome:
+    bar.update()
+    return outcome
+
+
+def _in_pool(
+    tasks: Sequence[tuple[Scenario, int]], workers: int, modules: list[str], bar: tqdm
+) -> list[Outcome]:
+    """The tasks in ``workers`` processes; on any error or Ctrl-C the workers are stopped."""
+    before = set(multiprocessing.active_children())
+    pool = process_pool(workers, modules=modules)
+    try:
+        futures = [pool.submit(replicate, *task) for task in tasks]
+        for _ in cf.as_completed(futures):
+            bar.update()
+        return [future.result() for future in futures]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in set(multiprocessing.active_children()) - before:
+            process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def policy_modules(scenarios: Sequence[Scenario]) -> list[str] | None:
+    """Modules a worker imports to know the policies these scenarios name (None: it cannot)."""
+    used = [POLICIES.get(s.dispatch.policy) for s in scenarios]
+    used += [PATROL_POLICIES.get(group.patrol.policy) for s in scenarios for group in s.units]
+    modules = {getattr(fn, "__module__", None) for fn in used if fn is not None}
+    if modules & {None, "__main__", "builtins"}:
+        return None
+    return sorted(m for m in modules if not m.startswith("sim."))
 
 
 def combine_replications(
