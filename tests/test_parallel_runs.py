@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.analysis.replications import policy_modules
+from sim.analysis.replications import policy_modules, run_tasks
 from sim.cli import main
 from sim.dispatch.policies import POLICIES, nearest, register_policy
 from sim.scenarios.schema import POLICY_NAMES
@@ -61,6 +61,17 @@ def test_sim_run_uses_every_core_by_default_with_the_same_result():
     assert list(pooled.records["replication"].drop_duplicates()) == [0, 1, 2]
     assert len({s["calls"] for s in pooled.summaries}) > 1  # three different replications
     assert pooled.summary == alone.summary
+
+
+def test_records_made_in_worker_processes_equal_those_made_here():
+    sc = sim.load_scenario("embedded", days=5)
+    tasks = [(sc, rep) for rep in range(3)]
+    here = run_tasks(tasks, workers=1, progress=False)
+    elsewhere = run_tasks(tasks, workers=2, progress=False, here=False)  # pool only
+    for (a, summary_a), (b, summary_b) in zip(here, elsewhere, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+        assert summary_a == summary_b
+    assert [int(a["replication"].iloc[0]) for a, _ in elsewhere] == [0, 1, 2]
 
 
 @pytest.mark.parametrize("workers", [0, -2])
@@ -117,7 +128,7 @@ def test_ctrl_c_stops_the_workers_and_leaves_no_orphans(tmp_path):
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while len(_group(proc.pid)) < 4 and time.monotonic() < deadline:  # + forkserver + 2
+        while len(_group(proc.pid)) < 4 and time.monotonic() < deadline:  # tracker, server, worker
             time.sleep(0.2)
         assert len(_group(proc.pid)) >= 4, "the pool never started"
         time.sleep(1.0)

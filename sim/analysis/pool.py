@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from sim.errors import SimInputError
 
-#: Modules every worker imports once, before its first task.
-PRELOAD = ("sim.analysis.replications",)
+#: Modules a replication worker imports at its start (after it has set Ctrl-C aside).
+WORKER_MODULES = ("sim.analysis.replications",)
 
 
 def available_cores() -> int:
@@ -42,15 +42,17 @@ def check_workers(workers: int | None) -> int:
 
 def process_pool(
     workers: int,
-    preload: Sequence[str] = PRELOAD,
-    modules: Sequence[str] = (),
+    preload: Sequence[str] = (),
+    modules: Sequence[str] = WORKER_MODULES,
     ignore_interrupt: bool = True,
 ) -> cf.ProcessPoolExecutor:
     """A pool of ``workers`` forkserver processes that exit soon after this process ends.
 
-    ``modules`` are imported by every worker at its start (e.g. those that register a
-    user's own policies). ``ignore_interrupt``: workers ignore Ctrl-C (SIGINT reaches the
-    whole process group); the driver stops them itself.
+    ``preload``: modules the fork server imports once (worth it for many workers; the
+    server starts, and the first task waits, until they are imported). ``modules``: imported
+    by every worker at its start (the simulation; those that register a user's policies).
+    ``ignore_interrupt``: workers ignore Ctrl-C (SIGINT reaches the whole process group),
+    and the driver stops them itself.
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(preload))

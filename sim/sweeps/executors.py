@@ -129,7 +129,7 @@ class LocalPool(Pool):
         self._executor = self._new()
 
     def _new(self) -> cf.ProcessPoolExecutor:
-        return process_pool(self.workers, PRELOAD, ignore_interrupt=False)
+        return process_pool(self.workers, PRELOAD, (), ignore_interrupt=False)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
         """Queue ``fn(*args)`` on the pool."""
