@@ -38,8 +38,10 @@ def make(path: Path, calls: int) -> None:
     print(f"{len(result.records)} calls -> {path}")
 
 
-def time_folder(path: Path, repeats: int, top: int) -> None:
+def time_folder(path: Path, repeats: int, top: int, bulletins: str | None) -> None:
     from sim.reporting.folders import write_results
+
+    options = {} if bulletins is None else {"bulletins": bulletins}  # None: the default
 
     result = pickle.loads(path.read_bytes())
     seconds = []
@@ -47,7 +49,7 @@ def time_folder(path: Path, repeats: int, top: int) -> None:
         folder = Path(tempfile.mkdtemp(prefix="bench_folder."))
         profile = cProfile.Profile()
         started = time.perf_counter()
-        profile.runcall(write_results, [result], folder)
+        profile.runcall(write_results, [result], folder, **options)
         seconds.append(time.perf_counter() - started)
         files = sum(1 for p in folder.rglob("*") if p.is_file())
         shutil.rmtree(folder)
@@ -65,11 +67,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--top", type=int, default=25, help="functions of the profile shown")
+    parser.add_argument("--bulletins", choices=("last", "all", "none"), help="default: last")
     args = parser.parse_args()
     if args.make:
         make(args.result, args.calls)
     else:
-        time_folder(args.result, args.repeats, args.top)
+        time_folder(args.result, args.repeats, args.top, args.bulletins)
 
 
 if __name__ == "__main__":

@@ -169,8 +169,10 @@ def response_map(result: RunResult, path: Path) -> None:
         zorder=3,
     )
     fig.colorbar(points, ax=ax, label="mean response time (min)")
+    posts = list(world.post_nodes.values())  # one call for every marker: 40 cost 0.15 s
+    ax.plot(router.x[posts], router.y[posts], ls="none", marker="s", color="crimson", ms=7,
+            zorder=4)  # fmt: skip
     for name, node in world.post_nodes.items():
-        ax.plot(router.x[node], router.y[node], marker="s", color="crimson", ms=7, zorder=4)
         ax.annotate(
             label_text(name),
             (router.x[node], router.y[node]),
