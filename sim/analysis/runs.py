@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.comparison import Comparison
-from sim.analysis.replications import RunResult, run_replications
+from sim.analysis.replications import RunResult, run_all
 from sim.scenarios.load import load_scenario
 from sim.scenarios.overrides import set_path
 from sim.scenarios.schema import Scenario
@@ -44,10 +44,15 @@ def run(
     seed: int | None = None,
     set: Mapping[str, Any] | None = None,
     progress: bool = False,
+    workers: int | None = 1,
 ) -> RunResult:
-    """Run a scenario's replications: records, per-replication summaries, means with CIs."""
+    """Run a scenario's replications: records, per-replication summaries, means with CIs.
+
+    ``workers``: processes (1, the default: in this process, as a script or notebook
+    expects; None: every core); the same results either way.
+    """
     resolved = resolve(scenario, reps=reps, days=days, seed=seed, set=set)
-    return run_replications(resolved, progress=progress)
+    return run_all([resolved], progress, workers)[0]
 
 
 def compare(
@@ -57,7 +62,11 @@ def compare(
     seed: int | None = None,
     set: Mapping[str, Any] | None = None,
     progress: bool = False,
+    workers: int | None = 1,
 ) -> Comparison:
-    """Run scenarios on the same calls (same seed, paired replications) and compare them."""
+    """Run scenarios on the same calls (same seed, paired replications) and compare them.
+
+    Every (scenario, replication) pair is one task for ``workers`` processes (as in ``run``).
+    """
     resolved = [resolve(s, reps=reps, days=days, seed=seed, set=set) for s in scenarios]
-    return Comparison([run_replications(s, progress=progress) for s in resolved])
+    return Comparison(run_all(resolved, progress, workers))

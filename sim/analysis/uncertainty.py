@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from sim.analysis.comparison import TABLE_ROWS, lookup, with_rates
-from sim.analysis.replications import RunResult, combine_replications, run_once
+from sim.analysis.replications import RunResult, combine_replications, run_tasks
 from sim.measures.metrics import flatten
 from sim.scenarios.overrides import set_path
 from sim.scenarios.schema import Scenario
@@ -55,18 +55,20 @@ def with_draw(scenario: Scenario, paths: list[str], values: np.ndarray) -> Scena
     return Scenario.model_validate(raw).located(scenario.source_dir)
 
 
-def run_uncertain(scenarios: list[Scenario], n: int) -> list[RunResult]:
-    """``n`` replications of every scenario, replication ``r`` with draw ``r``."""
+def run_uncertain(
+    scenarios: list[Scenario], n: int, workers: int | None = 1, progress: bool = False
+) -> list[RunResult]:
+    """``n`` replications of every scenario, replication ``r`` with draw ``r``.
+
+    Every (scenario, draw) is one task for ``workers`` processes (None: every core).
+    """
     paths, values = design(scenarios, n)
+    tasks = [(with_draw(s, paths, values[r]), r) for s in scenarios for r in range(n)]
+    outcomes = iter(run_tasks(tasks, workers, progress, "parameter draws"))
     results = []
     for scenario in scenarios:
-        frames, summaries = [], []
-        for r in range(n):
-            drawn = with_draw(scenario, paths, values[r])
-            _, records, summary = run_once(drawn, r)
-            frames.append(records.assign(replication=r))
-            summaries.append(summary)
-        result = combine_replications(scenario, frames, summaries)
+        mine = [next(outcomes) for _ in range(n)]
+        result = combine_replications(scenario, [f for f, _ in mine], [s for _, s in mine])
         result.summary["parameter_draws"] = n
         result.summary["assumptions_drawn"] = [p for p in paths if p in scenario.assumptions]
         results.append(result)

@@ -7,7 +7,7 @@ import argparse
 from sim.analysis.replications import run_once
 from sim.cli.common import overrides
 from sim.errors import SimInputError
-from sim.reporting.bulletins import weekly_bulletins
+from sim.reporting.bulletins import full_weeks, weekly_bulletins
 from sim.scenarios.load import load_scenario
 
 
@@ -19,8 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--week", type=int, default=1, help="week after warm-up (1 = first)")
     parser.add_argument("--lang", choices=("zh", "en", "both"), default="both")
     parser.add_argument("--seed", type=int, help="seed of the random streams")
+    parser.add_argument("--days", type=float, help="simulated days after warm-up")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    parser.set_defaults(func=cmd_bulletin, days=None, reps=None)
+    parser.set_defaults(func=cmd_bulletin, reps=None)
 
 
 def cmd_bulletin(args: argparse.Namespace) -> int:
@@ -32,12 +33,12 @@ def cmd_bulletin(args: argparse.Namespace) -> int:
     office = args.office or offices[0]
     if office not in offices:
         raise SimInputError(f"unknown office {office!r}; offices: {', '.join(offices)}")
-    weeks = int(scenario.days // 7)
+    weeks = full_weeks(scenario)
     if not 1 <= args.week <= weeks:
         raise SimInputError(f"--week {args.week}: the run has weeks 1 to {weeks}")
     _, records, _ = run_once(scenario, 0)
-    for bulletin in weekly_bulletins(records, scenario):
-        if bulletin.office == office and bulletin.week == args.week:
+    for bulletin in weekly_bulletins(records, scenario, [args.week]):
+        if bulletin.office == office:
             texts = (
                 [bulletin.zh, bulletin.en]
                 if args.lang == "both"

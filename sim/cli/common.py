@@ -16,9 +16,11 @@ from sim.analysis.comparison import (
     interval_kind,
     paired_differences,
 )
-from sim.analysis.replications import RunResult, run_replications
+from sim.analysis.pool import check_workers
+from sim.analysis.replications import RunResult, run_all
 from sim.analysis.uncertainty import difference_intervals, run_uncertain, uncertainty_table
 from sim.errors import SimInputError
+from sim.reporting.bulletins import BULLETINS, LAST_WEEKS
 from sim.reporting.folders import results_folder, write_json, write_results
 from sim.scenarios.load import load_scenario
 
@@ -49,6 +51,24 @@ def add_run_options(parser: argparse.ArgumentParser, out_default: str | None) ->
     )
 
 
+def add_pool_and_bulletin_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--bulletins``: of the commands that write a results folder."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes that run replications (default: every core; 1: no pool); "
+        "the results are the same whatever N",
+    )
+    parser.add_argument(
+        "--bulletins",
+        choices=BULLETINS,
+        default="last",
+        help=f"weekly bulletins in the results folder: the last {LAST_WEEKS} weeks of each "
+        "office (default), every week, or none",
+    )
+
+
 def overrides(args: argparse.Namespace) -> list[str]:
     """The ``--set`` overrides, with ``--days``, ``--seed`` and ``--reps`` among them."""
     extra = []
@@ -64,24 +84,27 @@ def overrides(args: argparse.Namespace) -> list[str]:
 
 
 def run_scenarios(names: list[str], args: argparse.Namespace) -> list[RunResult]:
-    """Load every scenario first (so bad input fails before any work), then run them."""
+    """Load every scenario first (so bad input fails before any work), then run them.
+
+    Every (scenario, replication) pair is one task for ``--workers`` processes.
+    """
+    workers = check_workers(getattr(args, "workers", None))
     loaded = [load_scenario(name, overrides(args)) for name in names]
     for scenario in loaded:
         if scenario.calls.trace is not None:  # say what is replayed, and what rejected
             from sim.reporting.replay import announce
 
             print(announce(scenario), file=sys.stderr)
-    results = []
+    started = time.perf_counter()
+    results = run_all(loaded, progress=not args.quiet, workers=workers)
+    seconds = time.perf_counter() - started
+    tasks = sum(s.replications for s in loaded)
     for scenario in loaded:
-        started = time.perf_counter()
-        result = run_replications(scenario, progress=not args.quiet)
-        seconds = time.perf_counter() - started
-        print(
-            f"{scenario.name}: {scenario.replications} replications of {scenario.days:g} days "
-            f"in {seconds:.1f} s",
-            file=sys.stderr,
-        )
-        results.append(result)
+        print(f"{scenario.name}: {scenario.replications} replications of {scenario.days:g} days",
+              file=sys.stderr)  # fmt: skip
+    print(f"{tasks} replications in {seconds:.1f} s ({min(workers, tasks)} worker(s))",
+          file=sys.stderr)  # fmt: skip
+    for result in results:
         report_health(result)
     return results
 
@@ -120,16 +143,16 @@ def finish(results: list[RunResult], args: argparse.Namespace, default_out: str)
     if len(results) == 2:
         print()
         print(differences_text(results[0], results[1]))
-    uncertain = uncertainty_report(results, args.uncertainty) if args.uncertainty else None
+    uncertain = uncertainty_report(results, args) if args.uncertainty else None
     out = Path(args.out or default_out)
     with results_folder(out) as folder:
-        write_results(results, folder)
         if any(r.scenario.calls.trace is not None for r in results):
             from sim.reporting.replay import replay_outputs
 
             print("\n" + "\n".join(replay_outputs(results, folder)))
         if uncertain is not None:
             uncertain.to_csv(folder / "uncertainty.csv")
+        write_results(results, folder, getattr(args, "bulletins", "last"))  # indexes the rest
     if getattr(args, "gis", None):
         from sim.reporting.layers import write_layers
 
@@ -137,12 +160,15 @@ def finish(results: list[RunResult], args: argparse.Namespace, default_out: str)
     if args.json:
         summaries = {r.scenario.name: r.summary for r in results}
         write_json(summaries if len(results) > 1 else results[0].summary, Path(args.json))
-    print(f"\nresults: {out}/ (records, summary.json, comparison.csv, figures, bulletins)")
+    print(f"\nresults: {out}/ (records, summary.json, comparison.csv, figures, bulletins; "
+          "README.txt says what each is)")  # fmt: skip
 
 
-def uncertainty_report(results: list[RunResult], n: int):
-    """Run ``n`` draws of the assumptions; print and return the table of intervals."""
-    uncertain = run_uncertain([r.scenario for r in results], n)
+def uncertainty_report(results: list[RunResult], args: argparse.Namespace) -> pd.DataFrame:
+    """Run ``--uncertainty`` draws of the assumptions; print and return the table of intervals."""
+    n = args.uncertainty
+    workers = check_workers(getattr(args, "workers", None))
+    uncertain = run_uncertain([r.scenario for r in results], n, workers, not args.quiet)
     drawn = sorted({p for u in uncertain for p in u.summary["assumptions_drawn"]})
     print(f"\n{WITH_PARAMETERS}: mean [2.5%, 97.5%] over {n} Latin-hypercube draws of "
           f"{len(drawn)} assumptions ({', '.join(drawn) or 'none has a range'}), one "

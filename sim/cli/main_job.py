@@ -6,7 +6,12 @@ import argparse
 from pathlib import Path
 
 from sim.analysis.decomposition import format_decomposition
-from sim.cli.common import add_run_options, finish, run_scenarios
+from sim.cli.common import (
+    add_pool_and_bulletin_options,
+    add_run_options,
+    finish,
+    run_scenarios,
+)
 from sim.cli.decompose import run_decomposition
 from sim.reporting.decomposition import write_decomposition
 
@@ -16,6 +21,7 @@ MAIN_SCENARIOS = ("central", "embedded")
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``main`` command."""
     parser = sub.add_parser("main", help="compare 'central' and 'embedded' (the default)")
+    add_pool_and_bulletin_options(parser)
     add_run_options(parser, out_default="results/central-vs-embedded")
     parser.set_defaults(func=cmd_main)
 

@@ -42,16 +42,29 @@ def _save(fig, path: Path, data: pd.DataFrame, osm: bool = False) -> None:
     data.to_csv(path.with_suffix(".csv"), index=False)
 
 
+#: The response-time CDF's resolution: exact at every 1/100 minute (0.6 s).
+CDF_STEPS_PER_MIN = 100
+
+
+def cdf_steps(response_min: np.ndarray, calls: int) -> tuple[np.ndarray, np.ndarray]:
+    """(t, share of ``calls`` answered within t) where it rises, t in 1/100 minutes.
+
+    Exact at every such t, and a few thousand points however many calls there are.
+    """
+    steps = np.ceil(np.round(response_min * CDF_STEPS_PER_MIN, 6))
+    t, counts = np.unique(steps, return_counts=True)
+    return t / CDF_STEPS_PER_MIN, np.cumsum(counts) / calls
+
+
 def response_cdf(results: list[RunResult], path: Path) -> None:
     """Share of calls answered within t minutes, per scenario."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     rows, upper = [], 20.0
     for result in results:
         counted = result.records[~result.records["in_warmup"]]
-        values = np.sort(counted["response_min"].dropna().to_numpy())
+        values, share = cdf_steps(counted["response_min"].dropna().to_numpy(), len(counted))
         if len(values) == 0:
             continue
-        share = np.arange(1, len(values) + 1) / len(counted)
         ax.step(values, share, where="post", label=result.scenario.name)
         upper = max(upper, float(np.quantile(values, 0.99)) * 1.1)
         rows.append(
@@ -156,8 +169,10 @@ def response_map(result: RunResult, path: Path) -> None:
         zorder=3,
     )
     fig.colorbar(points, ax=ax, label="mean response time (min)")
+    posts = list(world.post_nodes.values())  # one call for every marker: 40 cost 0.15 s
+    ax.plot(router.x[posts], router.y[posts], ls="none", marker="s", color="crimson", ms=7,
+            zorder=4)  # fmt: skip
     for name, node in world.post_nodes.items():
-        ax.plot(router.x[node], router.y[node], marker="s", color="crimson", ms=7, zorder=4)
         ax.annotate(
             label_text(name),
             (router.x[node], router.y[node]),

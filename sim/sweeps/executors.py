@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
-import multiprocessing
 import os
 import socket
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -20,11 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis.pool import process_pool
 from sim.errors import SimInputError
 from sim.measures.metrics import flatten
 from sim.sweeps.spec import RunTask
 
 EXECUTORS = ("local", "dask", "inline")
+#: Modules a local worker imports before its first run.
+PRELOAD = ("sim.sweeps.executors", "sim.analysis.replications")
 #: Extra per-run metrics beyond DESIGN 4.3's summary: the response-time CDF at these minutes.
 CDF_MINUTES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 25, 30, 45, 60)
 
@@ -125,15 +126,10 @@ class LocalPool(Pool):
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["sim.sweeps.executors", "sim.analysis.replications"])
         self._executor = self._new()
 
     def _new(self) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(
-            self.workers, mp_context=self._context,
-            initializer=_exit_with_driver, initargs=(os.getpid(),),
-        )  # fmt: skip
+        return process_pool(self.workers, PRELOAD, (), ignore_interrupt=False)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
         """Queue ``fn(*args)`` on the pool."""
@@ -147,20 +143,6 @@ class LocalPool(Pool):
     def close(self) -> None:
         """Stop the workers (pending runs are cancelled; the ledger keeps what finished)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _exit_with_driver(driver_pid: int) -> None:
-    """Worker initializer: end this worker soon after the driver is gone (not orphaned)."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            try:
-                os.kill(driver_pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="watch-driver").start()
 
 
 class DaskPool(Pool):
