@@ -293,16 +293,17 @@ class PatrolModel(mesa.Model):
     def _run_own_events(self, until_min: float) -> None:
         """Run the queue's events and the base calls (kept out of it) in time order."""
         heap, base_times, pop = self.events.heap, self._base_times, self.events.pop
+        set_time = mesa_adapter.clock_setter(self)
         while True:
             t_base = base_times[self._next_base]
             if heap and heap[0][0] <= t_base:  # at equal times, the queue's events first
                 if heap[0][0] > until_min:
                     break
                 t, handler, arg = pop()
-                self.time = t
+                set_time(t)
                 handler(arg)
             elif t_base <= until_min:
-                self.time = t_base
+                set_time(t_base)
                 self._on_base_call(self._next_base)
             else:
                 break

@@ -91,11 +91,17 @@ class Travel:
             return self._fastest_by_row(units, call, now_min)
         slowdown = self.slowdown_at(now_min)
         mobilise = call.mobilise_min
+        at_post = mobilise / slowdown  # the offset of an idle unit (it leaves its post)
+        idle = UnitState.IDLE
         nodes, offsets = [], []
         for unit in units:
+            if unit.state == idle:
+                nodes.append(unit.node)
+                offsets.append(at_post)
+                continue
             node, lead = unit.position_source(now_min)
             nodes.append(node)
-            offsets.append((lead + (mobilise if unit.state == UnitState.IDLE else 0.0)) / slowdown)
+            offsets.append(lead / slowdown)
         k, minutes = self.router.nearest(nodes, call.node, offsets)
         if k < 0:
             return None

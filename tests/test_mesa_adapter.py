@@ -10,6 +10,7 @@ import threading
 
 import mesa
 import pandas as pd
+from mesa.experimental.mesa_signals import ObservableSignals
 
 import sim
 from sim import mesa_adapter
@@ -50,6 +51,27 @@ def test_model_time_is_the_simulated_minute_in_every_handler():
     assert model.time == 100.0
     model.step()
     assert model.time == 101.0 and model.steps == 1
+
+
+def test_observers_of_the_clock_see_every_event_time():
+    """With a subscriber, the event loop sets ``model.time`` through Mesa's observable."""
+    model = sim.PatrolModel(sim.load_scenario("erlang_c", days=1, reps=1))
+    seen = []
+
+    def note(signal):  # Mesa keeps a weak reference to it: a named function stays alive
+        seen.append(signal.additional_kwargs["new"])
+
+    model.observe("time", ObservableSignals.CHANGED, note)
+    for t in (0.5, 7.25):
+        model.schedule(t, Priority.CALL, lambda _: None, None)
+    model.run_until(10.0)
+    assert [0.5, 7.25] == [t for t in seen if t in (0.5, 7.25)]
+    assert seen[-1] == 10.0
+    unobserved = sim.PatrolModel(sim.load_scenario("erlang_c", days=1, reps=1))
+    clock = _Clock(unobserved)
+    unobserved.schedule(3.5, Priority.CALL, clock.handler, None)
+    unobserved.run_until(5.0)  # the quick setter: the same time in handlers, and after
+    assert clock.seen == [3.5] and unobserved.time == 5.0
 
 
 def test_agents_are_reachable_the_mesa_way_and_scenario_is_the_projects():

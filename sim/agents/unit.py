@@ -153,8 +153,9 @@ class Unit(mesa.Agent):
         if self.state_log is not None and state != self.state:
             call_id = self.call.id if self.call is not None else -1
             self.state_log.append((now_min, self, self.state, state, call_id))
+        was_free_state = self.state in FREE_STATES
         self.state = state
-        if self.availability is not None:
+        if self.availability is not None and was_free_state != (state in FREE_STATES):
             self.availability.update(self)
 
     def close_books(self, now_min: float) -> None:
