@@ -196,7 +196,7 @@ def profile(case: str, calls: int) -> None:
     prof = cProfile.Profile()
     prof.runcall(model.run)
     pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-    print(f"events per call: {model.events.scheduled / max(len(model.calls), 1):.2f}")
+    print(f"events per call: {model.events.scheduled / max(model.calls_made, 1):.2f}")
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from sim.dispatch.policies import POLICIES
 from sim.events import EventQueue, Priority
 from sim.measures.health import health
 from sim.measures.metrics import summarize
-from sim.measures.records import call_records
+from sim.measures.records import RecordSpool, call_records
 from sim.network.world import World, build_world
 from sim.outcomes.community_work import CommunityWork
 from sim.outcomes.resolution import (
@@ -92,11 +92,14 @@ class PatrolModel(mesa.Model):
         world: World | None = None,
         seed: int | None = None,
         log_states: bool = False,
+        keep_calls: bool = True,
     ):
         """``seed`` defaults to the scenario's; ``world`` to the scenario's (cached).
 
         ``log_states``: keep ``state_log``, every unit's changes of state as
         ``(minute, unit, old state, new state, call id)`` (for traces and teaching).
+        ``keep_calls=False``: finished calls become records as the run goes and leave
+        ``calls`` (``spool``); ``records()`` is the same table, a long run needs less memory.
         """
         self.seed_value = scenario.seed if seed is None else seed
         self.replication = replication
@@ -121,7 +124,9 @@ class PatrolModel(mesa.Model):
             self, POLICIES[scenario.dispatch.policy], self._assign, self._schedule_borrow
         )
         self._prevention = any(scenario.bulletins.prevention.values())
-        self.calls: list[Call] = []
+        self.calls: list[Call] = []  # every call made (only the unfinished without keep_calls)
+        self.calls_made = 0
+        self.spool = None if keep_calls else RecordSpool()
         self.open_calls: dict[int, Call] = {}
         self.call_types = scenario.calls.types
         self._build_agents()
@@ -429,7 +434,7 @@ class PatrolModel(mesa.Model):
         """
         now = self.time
         call = Call(
-            id=len(self.calls),
+            id=self.calls_made,
             type_index=type_index,
             priority=self.call_types[type_index].priority,
             community=resident.community,
@@ -444,10 +449,13 @@ class PatrolModel(mesa.Model):
             officers_needed=self.call_types[type_index].officers_needed,
         )
         if repeat_of is not None:
-            first = repeat_of if repeat_of.repeat_of < 0 else self.calls[repeat_of.repeat_of]
-            call.repeat_of, call.chain = first.id, repeat_of.chain + 1
+            first_id = repeat_of.id if repeat_of.repeat_of < 0 else repeat_of.repeat_of
+            call.repeat_of, call.chain = first_id, repeat_of.chain + 1
         resident.calls_made += 1
         self.calls.append(call)
+        self.calls_made += 1
+        if self.spool is not None and len(self.calls) >= self.spool.due_at:
+            self.calls = self.spool.take_finished(self)
         self.open_calls[call.id] = call
         dispatch = self.scenario.dispatch
         call.mobilise_min = dispatch.mobilisation_min.quantile(draws[_D["mobilisation"]])

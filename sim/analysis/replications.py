@@ -39,8 +39,13 @@ class RunResult:
 def run_once(
     scenario: Scenario, replication: int = 0
 ) -> tuple[PatrolModel, pd.DataFrame, dict[str, Any]]:
-    """One replication: the finished model, its records and its summary."""
-    model = PatrolModel(scenario, replication=replication, world=build_world(scenario))
+    """One replication: the finished model, its records and its summary.
+
+    The model keeps no finished call objects (``keep_calls=False``): their records are made
+    as it runs, so a long run holds them once.
+    """
+    world = build_world(scenario)
+    model = PatrolModel(scenario, replication=replication, world=world, keep_calls=False)
     model.run()
     records = call_records(model)
     return model, records, model.summary(records)

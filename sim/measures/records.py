@@ -1,4 +1,9 @@
-"""Call records: one flat, typed row per call, straight into a DataFrame."""
+"""Call records: one flat, typed row per call, straight into a DataFrame.
+
+A long run need not keep every call object to the end: ``RecordSpool`` turns the finished
+calls into records a chunk at a time (the model then drops them), so a run of a million calls
+holds its records once, as columns, rather than as objects and then again as columns.
+"""
 
 from __future__ import annotations
 
@@ -61,10 +66,48 @@ TIME_FIELDS = ("t_call", "t_ready", "t_assigned", "t_arrive", "t_clear", "famili
 
 
 def call_records(model: RecordsSource) -> pd.DataFrame:
-    """The model's calls as a typed DataFrame (all calls, warm-up ones flagged)."""
-    calls = model.calls
+    """The model's calls as a typed DataFrame in call order (all calls, warm-up ones flagged).
+
+    With a spool (``model.spool``), the records it made already come first, then those of
+    the calls the model still holds, sorted by call id: the same table as without one.
+    """
+    spool = getattr(model, "spool", None)
+    if spool is None or not spool.frames:
+        return records_of(model.calls, model)
+    frames = [*spool.frames, records_of(model.calls, model)]
+    merged = pd.concat(frames, ignore_index=True)
+    return merged.sort_values("id", kind="stable", ignore_index=True)
+
+
+def is_finished(call: Call) -> bool:
+    """Whether a call's record can no longer change: cleared, abandoned or done by phone."""
+    return call.t_clear == call.t_clear or call.abandoned or call.by_phone  # t_clear not nan
+
+
+class RecordSpool:
+    """Records of finished calls, made a chunk at a time during a run."""
+
+    def __init__(self, chunk_calls: int = 50_000):
+        """Make records once the model holds ``chunk_calls`` calls (or more)."""
+        self.chunk_calls = chunk_calls
+        self.frames: list[pd.DataFrame] = []
+        self.due_at = chunk_calls
+
+    def take_finished(self, model: RecordsSource) -> list[Call]:
+        """Records of the model's finished calls; returns the calls still to keep."""
+        calls = model.calls
+        finished = [c for c in calls if is_finished(c)]
+        if finished:
+            self.frames.append(records_of(finished, model))
+        kept = [c for c in calls if not is_finished(c)]
+        self.due_at = len(kept) + self.chunk_calls
+        return kept
+
+
+def records_of(calls: Sequence[Call], model: RecordsSource) -> pd.DataFrame:
+    """These calls of ``model`` as a typed DataFrame, in the order given."""
     if not calls:
-        return empty_records()
+        return empty_records(model.scenario)
     names = np.array([t.name for t in model.call_types], dtype=object)
     criminal = np.array([t.criminal for t in model.call_types])
     communities = np.array([c.name for c in model.scenario.communities], dtype=object)
@@ -120,9 +163,15 @@ def optional_columns(scenario) -> list[str]:
     return columns
 
 
-def empty_records() -> pd.DataFrame:
-    """A records table with no rows and the right columns and types."""
-    return _typed(pd.DataFrame({name: [] for name in COLUMNS}))
+def empty_records(scenario=None) -> pd.DataFrame:
+    """A records table with no rows and the right columns and types.
+
+    Given the scenario, with its optional columns too.
+    """
+    frame = _typed(pd.DataFrame({name: [] for name in COLUMNS}))
+    for column in optional_columns(scenario) if scenario is not None else []:
+        frame[column] = np.zeros(0, dtype=bool)
+    return frame
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
