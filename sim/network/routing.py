@@ -20,6 +20,7 @@ read at construction, never in queries.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import threading
@@ -63,7 +64,7 @@ def edge_arrays(
     return nodes, tails[first], heads[first], minutes[first]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Route:
     """A path through node indices, left at ``t_depart_min``, with cumulative times."""
 
@@ -83,14 +84,14 @@ class Route:
             return 0, 0.0
         if elapsed >= self.cum_min[-1]:
             return len(self.nodes) - 2, 1.0
-        k = int(np.searchsorted(self.cum_min, elapsed, side="right")) - 1
+        k = bisect.bisect_right(self.cum_min, elapsed) - 1  # (quicker than numpy for one)
         span = self.cum_min[k + 1] - self.cum_min[k]
         return k, float((elapsed - self.cum_min[k]) / span) if span > 0 else 1.0
 
     def next_node_at(self, t_min: float) -> tuple[int, float]:
         """Return (the first node not yet passed at time t, minutes until it is reached)."""
         elapsed = t_min - self.t_depart_min
-        k = int(np.searchsorted(self.cum_min, elapsed, side="left"))
+        k = bisect.bisect_left(self.cum_min, elapsed)
         k = min(k, len(self.nodes) - 1)
         return int(self.nodes[k]), max(0.0, float(self.cum_min[k] - elapsed))
 

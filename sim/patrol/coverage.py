@@ -11,6 +11,7 @@ after the warm-up, and in the 8-hour shift in which its leg began.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ class Tour:
         return float(self.cum_min[self.length])
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Leg:
     """A planned patrol leg: its timed route, the CSR entry of each edge, then a dwell.
 
@@ -108,7 +109,7 @@ class Coverage:
     def record(self, leg: Leg, until_min: float) -> None:
         """Count the passes of the part of ``leg`` driven by ``until_min``."""
         route = leg.route
-        done = int(np.searchsorted(route.cum_min[1:], until_min - route.t_depart_min, "right"))
+        done = max(0, bisect.bisect_right(route.cum_min, until_min - route.t_depart_min) - 1)
         if done == 0:
             return
         if leg.tour is not None:

@@ -6,9 +6,8 @@ mode's speed factor).
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from sim.network.routing import Route
 from sim.patrol.coverage import Coverage, Leg, Tour
@@ -25,7 +24,7 @@ def tour_leg(
     One lap at most, one edge at least.
     """
     wanted = tour.cum_min[position] + duration_min / slowdown
-    end = int(np.searchsorted(tour.cum_min, wanted, "left"))
+    end = bisect.bisect_left(tour.cum_min, wanted)
     end = max(position + 1, min(end, position + tour.length))
     route = Route(
         tour.nodes[position : end + 1],
