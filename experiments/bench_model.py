@@ -8,7 +8,9 @@ Cases, each run in fresh processes (so peak RSS is the case's own), repeated, as
   community_first dispatch, one simulated year, ~N calls, through the command line;
 - ``city_patrol``: the same city with every unit on random patrol of its community when free;
 - ``metro``: a ~100,000-node synthetic metropolitan district, 100 offices with 4 units each
-  (400 units), community_first, one year, ~10 N calls, through the command line.
+  (400 units), community_first, one year, ~10 N calls, through the command line;
+- ``workers``: ``run --reps 4`` of ``embedded`` with 1 worker and with every core: the wall
+  times, and whether every output file is the same byte for byte.
 
 Command-line cases run ``run_sim.py run ... --reps 1 --quiet --out DIR --json F`` in a child
 process that times the command itself: a long run minus a short one (a few hours of
@@ -38,7 +40,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CALLS_PER_DAY_ERLANG = 48.0  # 2 per hour
 SHORT_DAYS = 0.125  # the short run whose time is start-up
-CASES = ("ciw", "erlang_c", "city", "city_patrol", "metro")
+CASES = ("ciw", "erlang_c", "city", "city_patrol", "metro", "workers")
 TARGETS = {"erlang_c": 1.5, "city": 0.5, "city_patrol": 0.35, "metro": 0.25}
 METRO_PEAK_MB = 2048
 
@@ -219,11 +221,50 @@ def main() -> None:
         profile(args.profile, args.calls)
         return
     cases = args.cases.split(",")
+    pooled = "workers" in cases
+    cases = [c for c in cases if c != "workers"]
     runs: dict[str, list[dict]] = {case: [] for case in cases}
     for _ in range(args.repeats):  # interleaved, so a slow spell hits every case alike
         for case in cases:
             runs[case].append(measure(case, args.calls))
-    report(runs, args.repeats)
+    if runs:
+        report(runs, args.repeats)
+    if pooled:
+        report_workers([measure_workers() for _ in range(args.repeats)])
+
+
+def measure_workers(reps: int = 4, days: int = 112) -> dict:
+    """``run --reps 4`` with 1 worker and with every core: wall times, files identical?"""
+    from sim.analysis.pool import available_cores
+
+    times, outputs = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for workers in (1, available_cores()):
+            out, summary = Path(tmp) / f"w{workers}", Path(tmp) / f"w{workers}.json"
+            argv = [sys.executable, "run_sim.py", "run", "--scenario", "embedded", "--days",
+                    str(days), "--reps", str(reps), "--quiet", "--workers", str(workers),
+                    "--out", str(out), "--json", str(summary)]  # fmt: skip
+            started = time.perf_counter()
+            subprocess.run(argv, cwd=ROOT, capture_output=True, check=True)
+            times[workers] = time.perf_counter() - started
+            files = sorted(p for p in out.rglob("*") if p.is_file())
+            outputs[workers] = [(p.relative_to(out), p.read_bytes()) for p in files]
+            outputs[workers].append(("--json", summary.read_bytes()))
+    one, many = 1, max(times)  # (the same run twice on a one-core machine)
+    return {"workers": many, "one_s": times[one], "many_s": times[many],
+            "identical": outputs[one] == outputs[many]}  # fmt: skip
+
+
+def report_workers(runs: list[dict]) -> None:
+    """Print the pool's speed-up and whether its files match one worker's byte for byte."""
+    one = statistics.median(r["one_s"] for r in runs)
+    many = statistics.median(r["many_s"] for r in runs)
+    same = all(r["identical"] for r in runs)
+    print(
+        f"\nworkers: run --scenario embedded --days 112 --reps 4, whole command: "
+        f"1 worker {one:.1f} s, {runs[0]['workers']} workers {many:.1f} s "
+        f"({one / many:.2f}x); every output file identical byte for byte: {same}"
+    )
 
 
 def report(runs: dict[str, list[dict]], repeats: int) -> None:
