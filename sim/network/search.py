@@ -1,4 +1,4 @@
-"""Bounded Dijkstra searches on CSR arrays, compiled with numba: one path, or the nearest source.
+"""Bounded A* searches on CSR arrays, compiled with numba: one path, or the nearest source.
 
 scipy's ``dijkstra`` settles every node it can reach (within ``limit``) and checks its
 input on each call, which costs a tenth of a millisecond or more even when the answer lies
@@ -21,7 +21,8 @@ import numpy as np
 from numba import njit
 
 _INF = np.inf
-_MARGIN = 1.0 + 1e-12  # stop a nearest search only this far beyond the best
+_MARGIN = 1.0 + 1e-12  # stop a nearest search only this far beyond the best ...
+_TINY_MIN = 1e-12  # ... and this many minutes (ties survive sums taken in another order)
 _A_STAR_SOURCES = 16  # nearest searches for more sources are plain Dijkstra
 HEURISTIC_SLACK = 1.0 - 1e-9  # the straight-line bound, shrunk to stay below float sums
 
@@ -149,7 +150,7 @@ def nearest_search(
         key, u, size = _pop(keys, nodes, size)
         if done[u]:
             continue
-        if key * min_scale + min_off > best * _MARGIN + _MARGIN:
+        if key * min_scale + min_off > best * _MARGIN + _TINY_MIN:
             break  # every source still unreached arrives later than the best
         done[u] = True
         d = dist[u]
