@@ -95,11 +95,12 @@ class RecordSpool:
 
     def take_finished(self, model: RecordsSource) -> list[Call]:
         """Records of the model's finished calls; returns the calls still to keep."""
-        calls = model.calls
-        finished = [c for c in calls if is_finished(c)]
+        finished: list[Call] = []
+        kept: list[Call] = []
+        for call in model.calls:
+            (finished if is_finished(call) else kept).append(call)
         if finished:
             self.frames.append(records_of(finished, model))
-        kept = [c for c in calls if not is_finished(c)]
         self.due_at = len(kept) + self.chunk_calls
         return kept
 
@@ -163,7 +164,7 @@ def optional_columns(scenario) -> list[str]:
     return columns
 
 
-def empty_records(scenario=None) -> pd.DataFrame:
+def empty_records(scenario: Scenario | None = None) -> pd.DataFrame:
     """A records table with no rows and the right columns and types.
 
     Given the scenario, with its optional columns too.

@@ -156,22 +156,27 @@ class Router:
         self._bound_xy = None  # coordinates of their straight-line lower bound
 
     @property
+    def compiled(self):
+        """The compiled searches (``sim.network.search``, loaded on first use); None: scipy's."""
+        if self.kernel != "numba":
+            return None
+        from sim.network import search  # numba takes a moment to load: only when needed
+
+        return search
+
+    @property
     def scratch(self):
         """The compiled searches' work arrays (per thread; made on first use)."""
         if self._scratch is None:
-            from sim.network.search import Scratch
-
-            self._scratch = Scratch(self.n_nodes, self.forward.nnz)
+            self._scratch = self.compiled.Scratch(self.n_nodes, self.forward.nnz)
         return self._scratch
 
     @property
     def bound_xy(self) -> tuple[np.ndarray, np.ndarray]:
         """Node coordinates scaled to a lower bound of travel minutes (A* searches)."""
         if self._bound_xy is None:
-            from sim.network.search import straight_line_bound
-
             f = self.forward.tocoo()
-            self._bound_xy = straight_line_bound(self.x, self.y, f.row, f.col, f.data)
+            self._bound_xy = self.compiled.straight_line_bound(self.x, self.y, f.row, f.col, f.data)
         return self._bound_xy
 
     # -- rows ---------------------------------------------------------------------------
@@ -224,10 +229,8 @@ class Router:
             return float(self._post_to[self._post_slot[target], source])
         if target in self._to_cache:
             return float(self.times_to(target)[source])
-        if self.kernel == "numba" and source not in self._from_cache:
-            from sim.network.search import path_between
-
-            return path_between(self.forward, self.bound_xy, self.scratch, source, target)[0]
+        if (search := self.compiled) is not None and source not in self._from_cache:
+            return search.time_between(self.forward, self.bound_xy, self.scratch, source, target)
         return float(self.times_from(source)[target])
 
     # -- nearest ------------------------------------------------------------------------
@@ -266,10 +269,8 @@ class Router:
             totals[unknown] = self.times_to(target)[idx] + off
             return
         best_known = float(totals.min())
-        if self.kernel == "numba":
-            from sim.network.search import nearest_minutes
-
-            found = nearest_minutes(
+        if (search := self.compiled) is not None:
+            found = search.nearest_minutes(
                 self.reverse,
                 self.bound_xy,
                 self.scratch,
@@ -306,10 +307,8 @@ class Router:
         Source k arrives after ``minutes[k] * scales[k] + offsets[k]``; the minutes of sources
         that cannot arrive first may be inf (with the compiled search, which stops early).
         """
-        if self.kernel == "numba" and target not in self._to_cache:
-            from sim.network.search import nearest_minutes
-
-            return nearest_minutes(
+        if (search := self.compiled) is not None and target not in self._to_cache:
+            return search.nearest_minutes(
                 self.reverse,
                 self.bound_xy,
                 self.scratch,
@@ -337,10 +336,10 @@ class Router:
             nodes = _walk(pred, target, source)[::-1]
         elif target in self._post_slot:
             nodes = _walk(self._post_to_pred[self._post_slot[target]], source, target)
-        elif self.kernel == "numba":
-            from sim.network.search import path_between
-
-            _, nodes = path_between(self.forward, self.bound_xy, self.scratch, source, target)
+        elif (search := self.compiled) is not None:
+            _, nodes = search.path_between(
+                self.forward, self.bound_xy, self.scratch, source, target
+            )
             if not nodes:
                 raise ValueError(f"no path between node indices {source} and {target}")
         else:
@@ -358,21 +357,17 @@ class Router:
 
     def cumulative_min(self, nodes: np.ndarray) -> np.ndarray:
         """Minutes from the first of ``nodes`` to each, along the edges between them."""
-        if self.kernel == "numba":
-            from sim.network.search import cumulative_minutes
-
+        if (search := self.compiled) is not None:
             g = self.forward
-            return cumulative_minutes(g.indptr, g.indices, g.data, nodes.astype(np.int32))
+            return search.cumulative_minutes(g.indptr, g.indices, g.data, nodes.astype(np.int32))
         legs = self.forward[nodes[:-1], nodes[1:]] if len(nodes) > 1 else np.zeros(0)
         return np.concatenate([[0.0], np.cumsum(np.asarray(legs, dtype=float).ravel())])
 
     def edge_entries(self, nodes: np.ndarray) -> np.ndarray:
         """The index in the CSR arrays (``forward``) of each edge along a path of nodes."""
         g = self.forward
-        if self.kernel == "numba":
-            from sim.network.search import path_entries
-
-            return path_entries(g.indptr, g.indices, np.asarray(nodes, dtype=np.int32))
+        if (search := self.compiled) is not None:
+            return search.path_entries(g.indptr, g.indices, np.asarray(nodes, dtype=np.int32))
         entries = []
         for a, b in itertools.pairwise(np.asarray(nodes).tolist()):
             start = g.indptr[a]

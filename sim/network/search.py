@@ -269,6 +269,18 @@ def path_between(
     return float(minutes), nodes
 
 
+def time_between(
+    graph, bound_xy: tuple[np.ndarray, np.ndarray], scratch: Scratch, source: int, target: int
+) -> float:
+    """Minutes of the fastest path from ``source`` to ``target`` (inf: none), path unread."""
+    minutes, count = path_search(
+        graph.indptr, graph.indices, graph.data, *bound_xy, source, target,
+        scratch.dist, scratch.pred, scratch.done, scratch.touched, scratch.keys, scratch.nodes,
+    )  # fmt: skip
+    scratch.reset(count)
+    return float(minutes)
+
+
 def nearest_minutes(
     reverse, bound_xy, scratch: Scratch, target: int, sources, scales, offsets, bound: float
 ) -> np.ndarray:
