@@ -10,17 +10,21 @@ Cases, each run in fresh processes (so peak RSS is the case's own), repeated, as
 - ``metro``: a ~100,000-node synthetic metropolitan district, 100 offices with 4 units each
   (400 units), community_first, one year, ~10 N calls, through the command line;
 - ``workers``: ``run --reps 4`` of ``embedded`` with 1 worker and with every core: the wall
-  times, and whether every output file is the same byte for byte.
+  times, and whether every output file is the same byte for byte;
+- ``patrol_cost``: issue 10's measure, in one process: the model runs (no command line, no
+  results folder) of ``city`` and ``city_patrol``, one after the other on the same calls,
+  their calls per second and events per call.
 
 Command-line cases run ``run_sim.py run ... --reps 1 --quiet --out DIR --json F`` in a child
 process that times the command itself: a long run minus a short one (a few hours of
 simulated time), so imports, loading and building the network (start-up) are left out, while
 running, the records and the results folder are counted. Ratios are against Ciw's calls per
 second measured in the same session. Targets (issue 15): erlang_c >= 1.5x Ciw; city >= 0.5x;
-city_patrol >= 0.35x; metro >= 0.25x and peak below 2 GB.
+city_patrol >= 0.35x; metro >= 0.25x and peak below 2 GB. Issue 10: with patrol, at least
+half the calls per second of the city without.
 
     python experiments/bench_model.py [--repeats 3] [--calls 100000] [--cases city,ciw]
-    python experiments/bench_model.py --profile city [--calls 20000]   # cProfile, in-process
+    python experiments/bench_model.py --profile city [--calls 20000] [--cumulative]  # cProfile
 """
 
 from __future__ import annotations
@@ -40,8 +44,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CALLS_PER_DAY_ERLANG = 48.0  # 2 per hour
 SHORT_DAYS = 0.125  # the short run whose time is start-up
-CASES = ("ciw", "erlang_c", "city", "city_patrol", "metro", "workers")
+CASES = ("ciw", "erlang_c", "city", "city_patrol", "metro", "workers", "patrol_cost")
 TARGETS = {"erlang_c": 1.5, "city": 0.5, "city_patrol": 0.35, "metro": 0.25}
+PATROL_COST_TARGET = 0.5  # issue 10: calls/s with patrol over without, in one process
 METRO_PEAK_MB = 2048
 
 
@@ -127,6 +132,47 @@ def ciw_child(calls: int) -> dict:
     return {"calls": n, "seconds": time.perf_counter() - started, "peak_mb": _peak_mb()}
 
 
+def patrol_cost_child(calls: int) -> dict:
+    """Model runs of the city without and with patrol, in this process: seconds, events."""
+    from sim.model import PatrolModel
+    from sim.network.world import build_world
+    from sim.scenarios.load import validate
+
+    figures = {}
+    for case in ("city", "city_patrol"):
+        scenario = validate(SCENARIOS[case](calls), f"<bench {case}>")
+        model = PatrolModel(scenario, 0, build_world(scenario), keep_calls=False)
+        started = time.perf_counter()
+        model.run()
+        figures[case] = {
+            "seconds": time.perf_counter() - started,
+            "calls": model.calls_made,
+            "events_per_call": model.events.scheduled / max(model.calls_made, 1),
+        }
+    return figures
+
+
+def report_patrol_cost(runs: list[dict]) -> None:
+    """Print issue 10's ratio: calls per second with patrol over without (medians)."""
+    rate = {
+        case: statistics.median(r[case]["calls"] / r[case]["seconds"] for r in runs)
+        for case in ("city", "city_patrol")
+    }
+    ratio = statistics.median(
+        (r["city_patrol"]["calls"] / r["city_patrol"]["seconds"])
+        / (r["city"]["calls"] / r["city"]["seconds"])
+        for r in runs
+    )
+    verdict = "met" if ratio >= PATROL_COST_TARGET else "MISSED"
+    print(f"\npatrol_cost: model runs in one process, median of {len(runs)}")
+    for case in rate:
+        seconds = statistics.median(r[case]["seconds"] for r in runs)
+        events = runs[0][case]["events_per_call"]
+        print(f"  {case:<12} {seconds:6.2f} s {rate[case]:>9,.0f} calls/s "
+              f"{events:5.2f} events per call")  # fmt: skip
+    print(f"  with patrol / without: {ratio:.2f}x (>= {PATROL_COST_TARGET}x: {verdict})")
+
+
 def cli_child(argv: list[str]) -> dict:
     """Run one ``run_sim.py`` command in this process; its wall time, calls and peak RSS."""
     started = time.perf_counter()
@@ -179,8 +225,11 @@ def measure(case: str, calls: int) -> dict:
     }
 
 
-def profile(case: str, calls: int) -> None:
-    """cProfile of one case's model run, in this process (no results folder)."""
+def profile(case: str, calls: int, cumulative: bool = False) -> None:
+    """cProfile of one case's model run, in this process (no results folder).
+
+    The functions with the most time of their own, or with ``cumulative`` the most in all.
+    """
     import cProfile
     import pstats
 
@@ -197,7 +246,8 @@ def profile(case: str, calls: int) -> None:
     model = PatrolModel(sc, 0, world)
     prof = cProfile.Profile()
     prof.runcall(model.run)
-    pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    order, lines = ("cumulative", 60) if cumulative else ("tottime", 25)
+    pstats.Stats(prof, stream=sys.stderr).sort_stats(order).print_stats(lines)
     print(f"events per call: {model.events.scheduled / max(model.calls_made, 1):.2f}")
 
 
@@ -207,7 +257,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100_000, help="per case (metro: 10x)")
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--profile", help="profile one case's model run (cProfile)")
+    parser.add_argument(
+        "--cumulative", action="store_true", help="with --profile: sort by cumulative time"
+    )
     parser.add_argument("--ciw", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--patrol-cost", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--cli", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -217,18 +271,26 @@ def main() -> None:
     if args.cli:
         print(json.dumps(cli_child(args.rest)))
         return
+    if args.patrol_cost:
+        print(json.dumps(patrol_cost_child(args.patrol_cost)))
+        return
     if args.profile:
-        profile(args.profile, args.calls)
+        profile(args.profile, args.calls, args.cumulative)
         return
     cases = args.cases.split(",")
-    pooled = "workers" in cases
-    cases = [c for c in cases if c != "workers"]
+    pooled, costed = "workers" in cases, "patrol_cost" in cases
+    cases = [c for c in cases if c not in ("workers", "patrol_cost")]
     runs: dict[str, list[dict]] = {case: [] for case in cases}
+    costs = []
     for _ in range(args.repeats):  # interleaved, so a slow spell hits every case alike
         for case in cases:
             runs[case].append(measure(case, args.calls))
+        if costed:
+            costs.append(_child(["--patrol-cost", str(args.calls)]))
     if runs:
         report(runs, args.repeats)
+    if costs:
+        report_patrol_cost(costs)
     if pooled:
         report_workers([measure_workers() for _ in range(args.repeats)])
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.agents.unit import UnitState
-from sim.clock import hour_of_day
+from sim.clock import HOURS_PER_DAY, MIN_PER_HOUR, hour_of_day
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit
@@ -73,6 +73,18 @@ class Travel:
         """
         hourly = self.congestion_by_hour
         return 1.0 if hourly is None else hourly[hour_of_day(t_min)]
+
+    def slowdown_steady_until(self, t_min: float) -> float:
+        """When the slowdown next differs from the one at ``t_min`` (inf: never)."""
+        hourly = self.congestion_by_hour
+        if hourly is None:
+            return math.inf
+        hour = hour_of_day(t_min)
+        start = math.floor(t_min / MIN_PER_HOUR) * MIN_PER_HOUR
+        for ahead in range(1, HOURS_PER_DAY):
+            if hourly[(hour + ahead) % HOURS_PER_DAY] != hourly[hour]:
+                return start + ahead * MIN_PER_HOUR
+        return math.inf
 
     def slowdown_of(self, unit: Unit, t_min: float) -> float:
         """Travel time over free-flow car time for ``unit`` setting off at ``t_min``."""

@@ -105,7 +105,7 @@ def test_grid_ties_keep_times():
     for _, data in grid.nodes(data=True):
         data["x"], data["y"] = 100.0 * data["ij"][0], 100.0 * data["ij"][1]
     fast, ref = both(grid)
-    assert fast.bound_xy[0].max() > 0  # guided
+    assert fast.landmarks[0].max() > 0  # guided
     for s, t in [(0, 63), (5, 40), (17, 17), (63, 0)]:
         assert fast.time(s, t) == ref.time(s, t)
         assert len(fast.path(s, t)) == len(ref.path(s, t))

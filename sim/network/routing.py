@@ -21,6 +21,7 @@ read at construction, never in queries.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import threading
@@ -153,16 +154,12 @@ class Router:
         self._post_from_pred = np.zeros((0, n), dtype=np.int32)
         self._post_to_pred = np.zeros((0, n), dtype=np.int32)
         self._scratch = None  # per-thread work arrays of the compiled searches
-        self._bound_xy = None  # coordinates of their straight-line lower bound
+        self._landmarks = None  # minutes from and to the landmarks guiding them
 
     @property
     def compiled(self):
         """The compiled searches (``sim.network.search``, loaded on first use); None: scipy's."""
-        if self.kernel != "numba":
-            return None
-        from sim.network import search  # numba takes a moment to load: only when needed
-
-        return search
+        return _compiled_searches() if self.kernel == "numba" else None
 
     @property
     def scratch(self):
@@ -172,12 +169,11 @@ class Router:
         return self._scratch
 
     @property
-    def bound_xy(self) -> tuple[np.ndarray, np.ndarray]:
-        """Node coordinates scaled to a lower bound of travel minutes (A* searches)."""
-        if self._bound_xy is None:
-            f = self.forward.tocoo()
-            self._bound_xy = self.compiled.straight_line_bound(self.x, self.y, f.row, f.col, f.data)
-        return self._bound_xy
+    def landmarks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes from and to the landmarks that guide the compiled searches (first use)."""
+        if self._landmarks is None:
+            self._landmarks = self.compiled.landmark_rows(self.forward, self.reverse)
+        return self._landmarks
 
     # -- rows ---------------------------------------------------------------------------
     def precompute(self, sources: list[int]) -> None:
@@ -230,7 +226,7 @@ class Router:
         if target in self._to_cache:
             return float(self.times_to(target)[source])
         if (search := self.compiled) is not None and source not in self._from_cache:
-            return search.time_between(self.forward, self.bound_xy, self.scratch, source, target)
+            return search.time_between(self.forward, self.landmarks, self.scratch, source, target)
         return float(self.times_from(source)[target])
 
     # -- nearest ------------------------------------------------------------------------
@@ -272,7 +268,7 @@ class Router:
         if (search := self.compiled) is not None:
             found = search.nearest_minutes(
                 self.reverse,
-                self.bound_xy,
+                self.landmarks,
                 self.scratch,
                 target,
                 idx,
@@ -310,7 +306,7 @@ class Router:
         if (search := self.compiled) is not None and target not in self._to_cache:
             return search.nearest_minutes(
                 self.reverse,
-                self.bound_xy,
+                self.landmarks,
                 self.scratch,
                 target,
                 sources,
@@ -338,7 +334,7 @@ class Router:
             nodes = _walk(self._post_to_pred[self._post_slot[target]], source, target)
         elif (search := self.compiled) is not None:
             _, nodes = search.path_between(
-                self.forward, self.bound_xy, self.scratch, source, target
+                self.forward, self.landmarks, self.scratch, source, target
             )
             if not nodes:
                 raise ValueError(f"no path between node indices {source} and {target}")
@@ -382,6 +378,14 @@ class Router:
         position = {a: k for k, a in enumerate(anchors)}
         which = np.array([position.get(int(s), -1) for s in src])
         return dist, which
+
+
+@functools.cache
+def _compiled_searches():
+    """``sim.network.search``, imported on first use (numba takes a moment to load)."""
+    from sim.network import search
+
+    return search
 
 
 def _grown(rows: np.ndarray, total: int) -> np.ndarray:

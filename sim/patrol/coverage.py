@@ -4,14 +4,15 @@ A segment is a street between two nodes, both directions together. Passes count 
 warm-up. Larson's patrol frequency, the mean time between passes of a segment, is reported
 as observed minutes x segments / passes (for K units on m segments of traversal time tau,
 patrolling all the time, it is m tau / K whatever the walk, if every segment is covered
-alike in the long run). Tour legs are counted as stretches of their tour and turned into
-passes per segment in bulk when figures are asked for; a stretch counts when its leg began
-after the warm-up, and in the 8-hour shift in which its leg began.
+alike in the long run). Tour legs are counted as stretches of their tour, cut where 8-hour
+shifts begin, and turned into passes per segment in bulk when figures are asked for; an edge
+counts when it is finished (after the warm-up, in the shift it is finished in).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,7 @@ class Leg:
     tour: Tour | None = None
     start: int = 0  # position in the tour of its first node
     joins: int = -1  # a path to a tour: the tour position it leads to (-1: none)
+    overwritten: np.ndarray | None = None  # a tour leg: its positions' last passes before it
 
 
 class Coverage:
@@ -79,7 +81,7 @@ class Coverage:
         self.presence_min: dict[int, float] = {}  # place node -> minutes present
         self.last_visit: dict[int, float] = {}  # place node -> when a unit last got there
         self._adjacency: list[list[tuple[int, int, float, int]]] | None = None
-        self._path_passes: list[tuple[int, float]] = []  # (segment, time) of path legs
+        self._path_passes: list[tuple[np.ndarray, np.ndarray]] = []  # (segments, times) per leg
         self._ranges: list[tuple[Tour, int, int, float]] = []  # tour stretches driven
         self._figures: tuple[int, int, tuple] | None = None
 
@@ -113,11 +115,30 @@ class Coverage:
         if done == 0:
             return
         if leg.tour is not None:
-            self._ranges.append((leg.tour, leg.start, leg.start + done, route.t_depart_min))
+            self._record_stretch(leg, done)
             return
-        times = (route.t_depart_min + route.cum_min[1 : done + 1]).tolist()
-        segments = self.segment_of[leg.entries[:done]].tolist()
-        self._path_passes += zip(segments, times, strict=True)
+        times = route.t_depart_min + route.cum_min[1 : done + 1]
+        self._path_passes.append((self.segment_of[leg.entries[:done]], times))
+
+    def _record_stretch(self, leg: Leg, done: int) -> None:
+        """The first ``done`` edges of a tour leg, as one stretch per shift they fall in.
+
+        An edge counts when it is finished; a stretch is timed by its first edge's end.
+        """
+        route, start = leg.route, leg.start
+        t0, cum = route.t_depart_min, route.cum_min
+
+        def shift_of(edge: int) -> int:
+            return self._shift(t0 + cum[edge + 1])
+
+        if self._shift(t0 + cum[1]) == self._shift(t0 + cum[done]):  # one shift (most legs)
+            self._ranges.append((leg.tour, start, start + done, t0 + cum[1]))
+            return
+        first = 0
+        while first < done:  # edges [first, cut) end in the shift the first ends in
+            cut = bisect.bisect_right(range(done), shift_of(first), first + 1, done, key=shift_of)
+            self._ranges.append((leg.tour, start + first, start + cut, t0 + cum[first + 1]))
+            first = cut
 
     def stayed(self, node: int, start_min: float, end_min: float) -> None:
         """A unit stayed at a place from ``start_min`` to ``end_min`` (counted after warm-up)."""
@@ -134,13 +155,11 @@ class Coverage:
 
     def _count(self) -> tuple[np.ndarray, np.ndarray]:
         passes = np.zeros(self.n_segments, dtype=np.int64)
-        paths: dict[int, list[int]] = {}  # shift -> segments passed on path legs
+        paths = self._path_passes_by_shift()  # shift -> segments passed on path legs
         stretches: dict[int, dict[int, list]] = {}  # shift -> tour -> stretches
         tours: dict[int, Tour] = {}
-        for segment, t in self._path_passes:
-            if t >= self.warmup_min:
-                passes[segment] += 1
-                paths.setdefault(self._shift(t), []).append(segment)
+        for segments in paths.values():
+            np.add.at(passes, segments, 1)
         for stretch in self._ranges:
             tour, t = stretch[0], stretch[3]
             if t >= self.warmup_min:
@@ -160,6 +179,21 @@ class Coverage:
             shifts += covered
         return passes, shifts
 
+    def _path_passes_by_shift(self) -> dict[int, np.ndarray]:
+        """The segments passed on path legs after the warm-up, by shift."""
+        if not self._path_passes:
+            return {}
+        segments = np.concatenate([s for s, _ in self._path_passes])
+        times = np.concatenate([t for _, t in self._path_passes])
+        after = times >= self.warmup_min
+        shift = ((times[after] - self.warmup_min) // SHIFT_MIN).astype(np.int64)
+        segments = segments[after]
+        order = np.argsort(shift, kind="stable")
+        shift, segments = shift[order], segments[order]
+        firsts = np.flatnonzero(np.r_[True, shift[1:] != shift[:-1]]) if len(shift) else []
+        bounds = [*firsts, len(shift)]
+        return {int(shift[a]): segments[a:b] for a, b in itertools.pairwise(bounds)}
+
     def _lap_segments(self, tour: Tour) -> np.ndarray:
         return self.segment_of[tour.entries[: tour.length]]
 
@@ -168,14 +202,20 @@ class Coverage:
 
 
 def _position_counts(tour: Tour, ranges: list) -> np.ndarray:
-    """How often each position of one lap was driven, over stretches [a, b) of the tour."""
+    """How often each position of one lap was driven, over stretches [a, b) of the tour.
+
+    ``a`` is in the first lap; a stretch may run for any number of laps.
+    """
     lap = tour.length
-    diff = np.zeros(3 * lap + 1, dtype=np.int64)
+    diff = np.zeros(2 * lap + 1, dtype=np.int64)
+    laps = 0
     for _, a, b, _ in ranges:
+        full, rest = divmod(b - a, lap)
+        laps += full
         diff[a] += 1
-        diff[b] -= 1
-    counts = np.cumsum(diff)[: 3 * lap]
-    return counts[:lap] + counts[lap : 2 * lap] + counts[2 * lap :]
+        diff[a + rest] -= 1
+    counts = np.cumsum(diff)[: 2 * lap]
+    return counts[:lap] + counts[lap:] + laps
 
 
 def _segment_lengths(router: Router, graph: nx.MultiDiGraph, tails, heads) -> np.ndarray:

@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 def tour_leg(
     tour: Tour, position: int, t_depart_min: float, duration_min: float, slowdown: float
 ) -> Leg:
-    """The stretch of ``tour`` from ``position`` that takes about ``duration_min``.
+    """The stretch of ``tour`` from ``position`` (in its first lap) lasting about ``duration_min``.
 
-    One lap at most, one edge at least.
+    One edge at least, one lap at most (a slice of the tour's arrays, so a leg costs the
+    same whatever its length).
     """
     wanted = tour.cum_min[position] + duration_min / slowdown
     end = bisect.bisect_left(tour.cum_min, wanted)

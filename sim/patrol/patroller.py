@@ -5,11 +5,13 @@ between a break at its post and a patrol stint: breaks last on average ``stint *
 / share`` (exponential), so that it patrols ``share`` of its free time. On a stint it
 drives leg after leg (the policy's); one event ends each leg. Dispatched, recalled to other
 duties or at the end of its shift, it stops where it is; after a call during a stint it
-patrols on from the scene, after the stint it goes back to its post.
+patrols on from the scene, after the stint it goes back to its post. A unit with ``share``
+1 has no breaks: its stints follow one another where it is.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -98,6 +100,17 @@ class Patroller:
         """Patrol time over car free-flow time: congestion over the patrol mode's speed."""
         return self.host.travel.slowdown_at(t_min) / MODE_SPEED_FACTOR[unit.group.patrol.mode]
 
+    def leg_until(self, unit: Unit, now_min: float) -> float:
+        """When a tour leg planned now ends at the latest.
+
+        At the end of the stint, when the traffic changes (``congestion_by_hour``), or after
+        ``leg_min`` if the group sets it. Nothing is decided along a tour leg, so it needs
+        no event before then (a call, a recall or an incident seen cuts it short).
+        """
+        cap = unit.group.patrol.leg_min
+        end = min(unit.patrol_until, self.host.travel.slowdown_steady_until(now_min))
+        return end if cap is None else min(end, now_min + cap)
+
     def beat_of(self, unit: Unit) -> list[bool]:
         """Which nodes the unit patrols: its community (offices) or every node (stations)."""
         beat = unit.group.patrol.beat
@@ -128,14 +141,31 @@ class Patroller:
 
     def join_position(self, tour: Tour) -> int:
         """Where a unit joining ``tour`` starts: the stretch covered least recently."""
-        return int(np.argmin(self._tour_times[id(tour)]))
+        return int(self._tour_times[id(tour)].argmin())
 
     def mark(self, leg: Leg) -> None:
         """Note when a tour leg will pass each position of the lap (for joining units)."""
-        tour = leg.tour
-        lap = tour.length
-        positions = (leg.start + np.arange(len(leg.entries))) % lap
-        self._tour_times[id(tour)][positions] = leg.route.t_depart_min + leg.route.cum_min[1:]
+        times = self._tour_times[id(leg.tour)]
+        parts = _lap_parts(leg.start, len(leg.entries), leg.tour.length)
+        leg.overwritten = np.concatenate([times[part] for part, _ in parts])
+        passes = leg.route.t_depart_min + leg.route.cum_min[1:]
+        for part, along in parts:
+            times[part] = passes[along]
+
+    def unmark(self, leg: Leg, now_min: float) -> None:
+        """A tour leg is cut short: the passes it will not make are not noted as made."""
+        route = leg.route
+        done = bisect.bisect_right(route.cum_min, now_min - route.t_depart_min) - 1
+        edges = len(leg.entries)
+        if leg.overwritten is None or done >= edges:
+            return
+        times = self._tour_times[id(leg.tour)]
+        passes = route.t_depart_min + route.cum_min[done + 1 :]
+        before = leg.overwritten[done:]
+        start = (leg.start + done) % leg.tour.length
+        for part, along in _lap_parts(start, edges - done, leg.tour.length):
+            # back to the pass before, unless another unit's plan replaced this one since
+            np.copyto(times[part], before[along], where=times[part] == passes[along])
 
     def path_to(self, unit: Unit, target: int, now_min: float, dwell_min: float = 0.0) -> Leg:
         """The fastest path of ``unit`` to ``target`` at its patrol pace (then a dwell)."""
@@ -206,9 +236,24 @@ class Patroller:
         unit.set_state(UnitState.PATROL, now)
         self.next_leg(unit)
 
+    def _stint_goes_on(self, unit: Unit) -> bool:
+        """Whether the unit's stint goes on now.
+
+        A unit that patrols all its free time (``share`` 1: no break) starts its next stint
+        where it is, rather than driving to its post to leave again at once.
+        """
+        now = self.host.time
+        if now < unit.patrol_until:
+            return True
+        patrol = unit.group.patrol
+        if patrol.share < 1 or not unit.on_shift or now < unit.patrol_rest_until:
+            return False
+        unit.patrol_until = now + patrol.stint_min.quantile(self.rng.random())
+        return now < unit.patrol_until
+
     def resume(self, unit: Unit) -> bool:
-        """After a call: patrol on from the scene if its stint is not over (True if so)."""
-        if not unit.group.patrol.patrols or unit.patrol_until <= self.host.time:
+        """After a call: patrol on from the scene if its stint goes on (True if so)."""
+        if not unit.group.patrol.patrols or not self._stint_goes_on(unit):
             return False
         unit.set_state(UnitState.PATROL, self.host.time)
         self.next_leg(unit)
@@ -218,7 +263,7 @@ class Patroller:
         """Start the unit's next leg, or end its stint (back to its post)."""
         now = self.host.time
         policy = PATROL_POLICIES[unit.group.patrol.policy]
-        leg = policy(self, unit, now) if now < unit.patrol_until else None
+        leg = policy(self, unit, now) if self._stint_goes_on(unit) else None
         if leg is not None and len(leg.entries) == 0 and leg.dwell_min <= 0:
             leg = None  # nowhere to go: the stint is over
         if leg is None:
@@ -237,18 +282,25 @@ class Patroller:
         if self.incidents is not None:
             self._look_along(unit, leg)
 
-    def _look_along(self, unit: Unit, leg: Leg) -> None:
+    def _look_along(self, unit: Unit, leg: Leg, first: int = 1) -> None:
         """Plan the notice of the first incident the leg's inner passes will see, if any.
 
         Not the node it leaves from (the last leg's end) nor the one it ends at (looked at
-        on arrival): each pass gets one look.
+        on arrival): each pass gets one look. ``first``: the first pass to look at.
         """
-        nodes = leg.route.nodes[1:-1]
-        times = leg.route.t_depart_min + leg.route.cum_min[1:-1]
+        nodes = leg.route.nodes[first:-1]
+        times = leg.route.t_depart_min + leg.route.cum_min[first:-1]
         i, k = self.incidents.first_noticed(nodes, times, self.rng.random)
         if k >= 0:
-            arg = (unit, unit.trip_id, leg, int(nodes[i]), k)
+            arg = (unit, unit.trip_id, leg, int(nodes[i]), k, first + i)
             self.host.schedule(float(times[i]), Priority.UNIT, self._on_notice, arg)
+
+    def _look_during(self, unit: Unit, node: int, start_min: float, end_min: float) -> None:
+        """Plan the notice of the first incident starting at ``node`` while the unit stays."""
+        t, k = self.incidents.first_during(node, start_min, end_min, self.rng.random)
+        if k >= 0:
+            arg = (unit, unit.trip_id, None, node, k, end_min)
+            self.host.schedule(t, Priority.UNIT, self._on_notice, arg)
 
     def _look_on_arrival(self, unit: Unit, node: int) -> bool:
         """Whether the unit, arriving at ``node``, notices an incident there (and takes it)."""
@@ -260,13 +312,21 @@ class Patroller:
         self.take_incident(unit, k)
         return True
 
-    def _on_notice(self, arg: tuple[Unit, int, Leg | None, int, int]) -> None:
-        unit, trip_id, _, node, k = arg
+    def _on_notice(self, arg: tuple[Unit, int, Leg | None, int, int, float]) -> None:
+        """A pass (or a stay) planned to notice an incident gets there.
+
+        The last item of ``arg``: the pass's position along the leg, or the stay's end.
+        """
+        unit, trip_id, leg, node, k, after = arg
         now = self.host.time
         if trip_id != unit.trip_id or unit.state != UnitState.PATROL:
             return  # it left its patrol before getting there
-        if not self.incidents.visible(k, now):
-            return  # the incident did not happen (deterred) or is over: the patrol goes on
+        if not self.incidents.visible(k, now):  # it did not happen (deterred) or is over:
+            if leg is not None:  # the patrol goes on, looking at the passes after this one
+                self._look_along(unit, leg, int(after) + 1)
+            else:
+                self._look_during(unit, node, now, after)
+            return
         self.interrupted(unit)
         unit.stop_at(node)
         self.incidents.noticed(k)
@@ -302,10 +362,7 @@ class Patroller:
         if self.on_stay is not None:
             self.on_stay(node, now, end)
         if self.incidents is not None:
-            t, k = self.incidents.first_during(node, now, end, self.rng.random)
-            if k >= 0:
-                arg = (unit, unit.trip_id, None, node, k)
-                self.host.schedule(t, Priority.UNIT, self._on_notice, arg)
+            self._look_during(unit, node, now, end)
 
     def _on_dwell_end(self, arg: tuple[Unit, int]) -> None:
         unit, token = arg
@@ -321,6 +378,8 @@ class Patroller:
         unit.patrol_token += 1
         if unit.leg is not None:
             self.coverage.record(unit.leg, now)
+            if unit.leg.tour is not None:
+                self.unmark(unit.leg, now)
             unit.leg = None
         if not math.isnan(unit.dwell_since):
             self.coverage.stayed(unit.node, unit.dwell_since, now)
@@ -361,6 +420,20 @@ class Patroller:
             for c, name in enumerate(names)
         }
         return figures
+
+
+def _lap_parts(start: int, count: int, lap: int) -> list[tuple[slice, slice]]:
+    """``count`` (at most ``lap``) positions of a lap from ``start`` on, wrapping round.
+
+    As (slice of the lap, slice of the leg's edges it holds), one or two of them.
+    """
+    end = start + count
+    if end <= lap:
+        return [(slice(start, end), slice(0, count))]
+    return [
+        (slice(start, lap), slice(0, lap - start)),
+        (slice(0, end - lap), slice(lap - start, count)),
+    ]
 
 
 def coverage_figures(

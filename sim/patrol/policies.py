@@ -33,6 +33,9 @@ class Patroller(Protocol):
     def slowdown(self, unit: Unit, t_min: float) -> float:
         """Patrol time over car free-flow time."""
 
+    def leg_until(self, unit: Unit, now_min: float) -> float:
+        """When a tour leg planned now ends at the latest."""
+
     def next_hot_spot(self, unit: Unit) -> int:
         """The hot spot the unit should visit next (-1: none)."""
 
@@ -82,7 +85,7 @@ def random_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | Non
         if tour.nodes[position] != unit.node:
             leg = patroller.path_to(unit, int(tour.nodes[position]), now_min)
             return replace(leg, joins=position)
-    duration = min(unit.group.patrol.leg_min, unit.patrol_until - now_min)
+    duration = patroller.leg_until(unit, now_min) - now_min
     leg = tour_leg(tour, position, now_min, duration, patroller.slowdown(unit, now_min))
     patroller.mark(leg)
     return leg

@@ -48,9 +48,9 @@ class Patrol(Frozen):
     mode: Mode = "car"  # how it patrols (speed factor: MODE_SPEED_FACTOR)
     # The streets it patrols: its own community (offices) or the whole district (stations).
     beat: Literal["auto", "community", "district"] = "auto"
-    # One event per leg of about this length. On a tour nothing is decided along a leg, so
-    # longer legs only make the run cheaper; coverage counts a leg in the shift it began in.
-    leg_min: float = Field(default=120.0, gt=0)
+    # A tour leg (one event) lasts to the end of the stint or the hour the traffic changes;
+    # nothing is decided along it. A cap here only adds events (null: none).
+    leg_min: float | None = Field(default=None, gt=0)
     # Hot spots: dwell this long at each. ASSUMPTION: 10-15 minutes (Koper 1995: stops of
     # 10-15 min maximise residual deterrence), range 5-20.
     dwell_min: Dist = Field(default_factory=lambda: {"dist": "uniform", "low": 10, "high": 15})
