@@ -38,6 +38,7 @@ from sim.clock import SECONDS_PER_MIN
 _ROW_CACHE_BYTES = 256 * 2**20  # memory for cached one-to-all rows (both directions)
 _FIRST_LIMIT_MIN = 4.0  # first radius of the expanding reverse search (scipy kernel)
 KERNELS = ("numba", "scipy")
+_FEW_SOURCES = 4  # nearest: above this many sources, read the post rows' column at once
 _PRECOMPUTE_CHUNK = 8  # post rows searched at once
 
 
@@ -243,11 +244,14 @@ class Router:
         totals = [math.inf] * n
         unknown = []
         slots, rows = self._post_slot, self._post_from_rows
+        # many sources: the post rows' column at the target, read at once as Python floats
+        column = self._post_from[:, target].tolist() if n > _FEW_SOURCES else None
         for k, s in enumerate(sources):  # plain Python: for a few sources, faster than numpy
             if s == target:
                 totals[k] = offsets[k]
             elif (slot := slots.get(s)) is not None:
-                totals[k] = float(rows[slot][target]) + offsets[k]
+                row = column[slot] if column is not None else float(rows[slot][target])
+                totals[k] = row + offsets[k]
             else:
                 unknown.append(k)
         if unknown:
@@ -327,23 +331,26 @@ class Router:
         """Node indices of the fastest path from ``source`` to ``target`` (inclusive)."""
         if source == target:
             return np.array([source])
+        search = self.compiled
         if source in self._post_slot:
             pred = self._post_from_pred[self._post_slot[source]]
-            nodes = _walk(pred, target, source)[::-1]
+            nodes = _walk(pred, target, source, reverse=True, search=search)
         elif target in self._post_slot:
-            nodes = _walk(self._post_to_pred[self._post_slot[target]], source, target)
-        elif (search := self.compiled) is not None:
+            nodes = _walk(
+                self._post_to_pred[self._post_slot[target]], source, target, search=search
+            )
+        elif search is not None:
             _, nodes = search.path_between(
                 self.forward, self.landmarks, self.scratch, source, target
             )
-            if not nodes:
+            if not len(nodes):
                 raise ValueError(f"no path between node indices {source} and {target}")
         else:
             limit = self.time(source, target)
             _, pred = dijkstra(
                 self.forward, indices=source, return_predecessors=True, limit=limit * 1.000001
             )
-            nodes = _walk(pred, target, source)[::-1]
+            nodes = _walk(pred, target, source, reverse=True)
         return np.asarray(nodes)
 
     def route(self, source: int, target: int, t_depart_min: float) -> Route:
@@ -355,7 +362,8 @@ class Router:
         """Minutes from the first of ``nodes`` to each, along the edges between them."""
         if (search := self.compiled) is not None:
             g = self.forward
-            return search.cumulative_minutes(g.indptr, g.indices, g.data, nodes.astype(np.int32))
+            path = np.asarray(nodes, dtype=np.int32)
+            return search.cumulative_minutes(g.indptr, g.indices, g.data, path)
         legs = self.forward[nodes[:-1], nodes[1:]] if len(nodes) > 1 else np.zeros(0)
         return np.concatenate([[0.0], np.cumsum(np.asarray(legs, dtype=float).ravel())])
 
@@ -395,12 +403,21 @@ def _grown(rows: np.ndarray, total: int) -> np.ndarray:
     return grown
 
 
-def _walk(pred: np.ndarray, start: int, stop: int) -> list[int]:
-    """Follow predecessors from ``start`` until ``stop``; raise if there is no path."""
-    nodes = [start]
-    while nodes[-1] != stop:
-        prev = int(pred[nodes[-1]])
+def _walk(pred, start: int, stop: int, reverse: bool = False, search=None) -> np.ndarray:
+    """Follow predecessors from ``start`` until ``stop``; raise if there is no path.
+
+    ``reverse``: the nodes from ``stop`` to ``start``; ``search``: the compiled searches'
+    module (None: plain Python).
+    """
+    if search is not None:
+        nodes = search.walk_back(pred, start, stop, reverse)
+        if not len(nodes):
+            raise ValueError(f"no path between node indices {stop} and {start}")
+        return nodes
+    walked = [start]
+    while walked[-1] != stop:
+        prev = int(pred[walked[-1]])
         if prev < 0:
             raise ValueError(f"no path between node indices {stop} and {start}")
-        nodes.append(prev)
-    return nodes
+        walked.append(prev)
+    return np.array(walked[::-1] if reverse else walked)

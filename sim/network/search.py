@@ -33,6 +33,7 @@ _TINY_MIN = 1e-12  # ... and this many minutes (ties survive sums taken in anoth
 _A_STAR_SOURCES = 16  # nearest searches for more sources are plain Dijkstra
 _BOUND_SLACK_MIN = 1e-9  # landmark bounds are lowered by this, to stay below float sums
 LANDMARKS = 8  # how many landmarks guide the searches
+_NO_NODES = np.empty(0, dtype=np.int32)
 
 
 @njit(cache=True, inline="always")
@@ -203,6 +204,27 @@ def nearest_search(
 
 
 @njit(cache=True)
+def walk_back(pred, start, stop, reverse):
+    """Nodes from ``start`` to ``stop`` following ``pred`` (empty: ``stop`` is not reached).
+
+    ``reverse``: in the opposite order, ``stop`` first (the path a search from ``stop`` found).
+    """
+    length, v = 1, start
+    while v != stop:
+        v = pred[v]
+        if v < 0 or length >= len(pred):
+            return np.empty(0, dtype=np.int32)
+        length += 1
+    out = np.empty(length, dtype=np.int32)
+    v = start
+    for i in range(length):
+        out[length - 1 - i if reverse else i] = v
+        if i + 1 < length:
+            v = pred[v]
+    return out
+
+
+@njit(cache=True)
 def cumulative_minutes(indptr, indices, data, path):
     """Minutes from the path's first node to each of its nodes (edge by edge, in order)."""
     cum = np.zeros(len(path))
@@ -272,8 +294,8 @@ class Scratch(threading.local):
 
 def path_between(
     graph, landmarks: tuple[np.ndarray, np.ndarray], scratch: Scratch, source: int, target: int
-) -> tuple[float, list[int]]:
-    """(minutes, node indices source..target) of the fastest path; (inf, []) if none.
+) -> tuple[float, np.ndarray]:
+    """(minutes, node indices source..target) of the fastest path; (inf, empty) if none.
 
     ``graph`` is a CSR array of edge minutes (forward); ``landmarks`` its ``landmark_rows``.
     """
@@ -281,15 +303,7 @@ def path_between(
         graph.indptr, graph.indices, graph.data, *landmarks, source, target,
         scratch.dist, scratch.pred, scratch.done, scratch.touched, scratch.keys, scratch.nodes,
     )  # fmt: skip
-    nodes: list[int] = []
-    if minutes < _INF:
-        pred = scratch.pred
-        v = target
-        while v != source:
-            nodes.append(v)
-            v = int(pred[v])
-        nodes.append(source)
-        nodes.reverse()
+    nodes = walk_back(scratch.pred, target, source, True) if minutes < _INF else _NO_NODES
     scratch.reset(count)
     return float(minutes), nodes
 
