@@ -17,7 +17,7 @@ from test_patrol import _patrol_only, _run, _torus
 import sim
 from sim.agents.unit import UnitState
 from sim.patrol.coverage import SHIFT_MIN
-from sim.patrol.legs import path_leg, tour_leg
+from sim.patrol.legs import joined, path_leg, tour_leg
 from sim.scenarios.load import validate
 from sim.travel import Travel
 
@@ -49,7 +49,7 @@ def _brute_force(coverage, legs) -> tuple[np.ndarray, np.ndarray]:
 @given(
     st.lists(
         st.tuples(
-            st.booleans(),  # a tour leg, else a path leg
+            st.sampled_from(["tour", "path", "joined"]),  # a path to the tour, then along it
             st.integers(0, 10_000),  # where on the tour it starts / path ends
             st.floats(WARMUP_MIN - 600, WARMUP_MIN + 3 * SHIFT_MIN),  # when it leaves
             st.floats(1.0, 400.0),  # how long it is planned for
@@ -69,12 +69,17 @@ def test_coverage_counts_every_pass_in_its_own_shift(torus_model, plans):
         torus_model.world.community_of_node, WARMUP_MIN,
     )  # fmt: skip
     legs = []
-    for on_tour, where, t0, duration, driven, slowdown in plans:
-        if on_tour:
+    for kind, where, t0, duration, driven, slowdown in plans:
+        if kind == "tour":
             leg = tour_leg(tour, where % tour.length, t0, duration, slowdown)
-        else:
+        elif kind == "path":
             target = where % patroller.router.n_nodes
             leg = path_leg(patroller.router, coverage, 0, target, t0, slowdown)
+        else:
+            position = where % tour.length
+            approach = path_leg(patroller.router, coverage, 7, int(tour.nodes[position]), t0, 1.0)
+            t1 = approach.route.t_arrive_min
+            leg = joined(approach, tour_leg(tour, position, t1, duration, slowdown))
         until = t0 + driven * float(leg.route.cum_min[-1])
         coverage.record(leg, until)
         done = int(np.sum(leg.route.cum_min[1:] <= until - t0))
@@ -109,6 +114,27 @@ def test_a_leg_cut_short_leaves_the_rest_of_the_lap_to_be_joined(torus_model):
     patroller.mark(other)
     patroller.unmark(leg, cut)
     assert patroller.join_position(tour) == 3  # the other unit's plan stands
+
+
+def test_a_joined_leg_marks_only_its_stretch_along_the_tour(tmp_path):
+    network, _ = _torus(tmp_path, side=5, seconds=90.0)
+    raw = _patrol_only(network, 1, {"policy": "random", "share": 1.0, "stint_min": 1e9})
+    patroller = sim.PatrolModel(validate(raw, "<legs test>")).patroller
+    tour = patroller.tour_of(patroller.host.units[0])
+    source = next(n for n in range(25) if n != tour.nodes[0])
+    approach = path_leg(patroller.router, patroller.coverage, source, int(tour.nodes[0]), 300, 1)
+    t1 = approach.route.t_arrive_min
+    leg = joined(approach, tour_leg(tour, 0, t1, 1e9, 1.0))  # to the tour, then a whole lap
+    assert leg.tour_from == len(approach.entries) > 0 and leg.tour_edges == tour.length
+    assert leg.route.nodes[leg.tour_from] == tour.nodes[0]
+    assert leg.route.t_arrive_min == pytest.approx(t1 + tour.lap_min)
+    patroller.mark(leg)
+    assert patroller.join_position(tour) == 0  # every position planned, 0 first
+    patroller.unmark(leg, t1 + float(tour.cum_min[3]) + 1e-6)  # 3 edges along the tour
+    assert patroller.join_position(tour) == 3  # the rest is as if never planned
+    patroller.mark(leg)  # again, and cut short on the way: nothing done along the tour
+    patroller.unmark(leg, t1 - 0.01)
+    assert patroller.join_position(tour) == 3  # as before it was planned
 
 
 def test_a_unit_patrolling_all_its_free_time_never_goes_back_to_its_post(tmp_path):

@@ -241,6 +241,8 @@ class Router:
         """
         n = len(sources)
         offsets = [0.0] * n if offsets_min is None else offsets_min
+        if n == 1 and (one := self._one_by_search(sources[0], target, offsets[0])) is not None:
+            return one
         totals = [math.inf] * n
         unknown = []
         slots, rows = self._post_slot, self._post_from_rows
@@ -260,6 +262,20 @@ class Router:
             totals = filled.tolist()
         best = min(totals, default=math.inf)
         return (totals.index(best), best) if best < math.inf else (-1, math.inf)
+
+    def _one_by_search(self, source: int, target: int, offset: float) -> tuple[int, float] | None:
+        """``nearest`` of one source that needs a search, the short way (None: not such)."""
+        search = self.compiled
+        if search is None or source == target or source in self._post_slot:
+            return None
+        if target in self._to_cache or target in self._post_slot:
+            return None
+        found = search.nearest_minutes(
+            self.reverse, self.landmarks, self.scratch, target, (source,), (1.0,), (offset,),
+            math.inf,
+        )  # fmt: skip
+        total = float(found[0]) + offset
+        return (0, total) if total < math.inf else (-1, math.inf)
 
     def _fill_by_reverse_search(self, sources, target, offsets, totals, unknown) -> None:
         """Fill ``totals[unknown]`` far enough to know the minimum exactly."""

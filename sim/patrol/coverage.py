@@ -46,16 +46,23 @@ class Tour:
 class Leg:
     """A planned patrol leg: its timed route, the CSR entry of each edge, then a dwell.
 
-    A leg along a tour also names the tour and the position it starts from.
+    A leg along a tour names the tour, where on it the leg joins it (``tour_from``: its
+    edges before are a path to the tour) and the tour position there.
     """
 
     route: Route
     entries: np.ndarray  # index into the router's CSR arrays of each edge, in order
     dwell_min: float = 0.0  # stay at the last node afterwards (hot spots)
     tour: Tour | None = None
-    start: int = 0  # position in the tour of its first node
+    start: int = 0  # the tour position of its node ``tour_from``
     joins: int = -1  # a path to a tour: the tour position it leads to (-1: none)
     overwritten: np.ndarray | None = None  # a tour leg: its positions' last passes before it
+    tour_from: int = 0  # a tour leg: its first edge along the tour
+
+    @property
+    def tour_edges(self) -> int:
+        """How many of its edges follow the tour."""
+        return len(self.entries) - self.tour_from if self.tour is not None else 0
 
 
 class Coverage:
@@ -114,30 +121,35 @@ class Coverage:
         done = max(0, bisect.bisect_right(route.cum_min, until_min - route.t_depart_min) - 1)
         if done == 0:
             return
-        if leg.tour is not None:
+        on_path = done if leg.tour is None else min(done, leg.tour_from)
+        if on_path:
+            times = route.t_depart_min + route.cum_min[1 : on_path + 1]
+            self._path_passes.append((self.segment_of[leg.entries[:on_path]], times))
+        if done > on_path:
             self._record_stretch(leg, done)
-            return
-        times = route.t_depart_min + route.cum_min[1 : done + 1]
-        self._path_passes.append((self.segment_of[leg.entries[:done]], times))
 
     def _record_stretch(self, leg: Leg, done: int) -> None:
-        """The first ``done`` edges of a tour leg, as one stretch per shift they fall in.
+        """Edges ``tour_from`` to ``done`` of a tour leg, as one stretch per shift.
 
         An edge counts when it is finished; a stretch is timed by its first edge's end.
         """
-        route, start = leg.route, leg.start
+        route, offset = leg.route, leg.tour_from
         t0, cum = route.t_depart_min, route.cum_min
 
         def shift_of(edge: int) -> int:
             return self._shift(t0 + cum[edge + 1])
 
-        if self._shift(t0 + cum[1]) == self._shift(t0 + cum[done]):  # one shift (most legs)
-            self._ranges.append((leg.tour, start, start + done, t0 + cum[1]))
+        def add(first: int, end: int) -> None:
+            a, b = leg.start + first - offset, leg.start + end - offset
+            self._ranges.append((leg.tour, a, b, t0 + cum[first + 1]))
+
+        if shift_of(offset) == shift_of(done - 1):  # one shift (most legs)
+            add(offset, done)
             return
-        first = 0
+        first = offset
         while first < done:  # edges [first, cut) end in the shift the first ends in
             cut = bisect.bisect_right(range(done), shift_of(first), first + 1, done, key=shift_of)
-            self._ranges.append((leg.tour, start + first, start + cut, t0 + cum[first + 1]))
+            add(first, cut)
             first = cut
 
     def stayed(self, node: int, start_min: float, end_min: float) -> None:
@@ -204,7 +216,7 @@ class Coverage:
 def _position_counts(tour: Tour, ranges: list) -> np.ndarray:
     """How often each position of one lap was driven, over stretches [a, b) of the tour.
 
-    ``a`` is in the first lap; a stretch may run for any number of laps.
+    A stretch may start at any position and run for any number of laps.
     """
     lap = tour.length
     diff = np.zeros(2 * lap + 1, dtype=np.int64)
@@ -212,8 +224,8 @@ def _position_counts(tour: Tour, ranges: list) -> np.ndarray:
     for _, a, b, _ in ranges:
         full, rest = divmod(b - a, lap)
         laps += full
-        diff[a] += 1
-        diff[a + rest] -= 1
+        diff[a % lap] += 1
+        diff[a % lap + rest] -= 1
     counts = np.cumsum(diff)[: 2 * lap]
     return counts[:lap] + counts[lap:] + laps
 

@@ -1,4 +1,4 @@
-"""Patrol legs: a stretch of the beat's tour, or the fastest path to a place.
+"""Patrol legs: a stretch of the beat's tour, the fastest path to a place, or both in turn.
 
 Times along a leg are car free-flow minutes times ``slowdown`` (congestion over the patrol
 mode's speed factor).
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import bisect
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from sim.network.routing import Route
 from sim.patrol.coverage import Coverage, Leg, Tour
@@ -48,3 +50,16 @@ def path_leg(
     route = router.route(source, target, t_depart_min)
     route = Route(route.nodes, route.cum_min * slowdown, t_depart_min)
     return Leg(route, coverage.entries_of(route.nodes), dwell_min)
+
+
+def joined(approach: Leg, stretch: Leg) -> Leg:
+    """One leg: ``approach`` (a path to a tour position), then ``stretch`` along the tour."""
+    path, tour = approach.route, stretch.route
+    route = Route(
+        np.concatenate([path.nodes, tour.nodes[1:]]),
+        np.concatenate([path.cum_min, path.cum_min[-1] + tour.cum_min[1:]]),
+        path.t_depart_min,
+    )
+    entries = np.concatenate([approach.entries, stretch.entries])
+    return Leg(route, entries, tour=stretch.tour, start=stretch.start,
+               tour_from=len(approach.entries))  # fmt: skip

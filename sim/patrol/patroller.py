@@ -146,9 +146,9 @@ class Patroller:
     def mark(self, leg: Leg) -> None:
         """Note when a tour leg will pass each position of the lap (for joining units)."""
         times = self._tour_times[id(leg.tour)]
-        parts = _lap_parts(leg.start, len(leg.entries), leg.tour.length)
+        parts = _lap_parts(leg.start, leg.tour_edges, leg.tour.length)
         leg.overwritten = np.concatenate([times[part] for part, _ in parts])
-        passes = leg.route.t_depart_min + leg.route.cum_min[1:]
+        passes = leg.route.t_depart_min + leg.route.cum_min[leg.tour_from + 1 :]
         for part, along in parts:
             times[part] = passes[along]
 
@@ -156,11 +156,12 @@ class Patroller:
         """A tour leg is cut short: the passes it will not make are not noted as made."""
         route = leg.route
         done = bisect.bisect_right(route.cum_min, now_min - route.t_depart_min) - 1
-        edges = len(leg.entries)
+        done = max(0, done - leg.tour_from)  # of its edges along the tour
+        edges = leg.tour_edges
         if leg.overwritten is None or done >= edges:
             return
         times = self._tour_times[id(leg.tour)]
-        passes = route.t_depart_min + route.cum_min[done + 1 :]
+        passes = route.t_depart_min + route.cum_min[leg.tour_from + done + 1 :]
         before = leg.overwritten[done:]
         start = (leg.start + done) % leg.tour.length
         for part, along in _lap_parts(start, edges - done, leg.tour.length):
@@ -340,7 +341,7 @@ class Patroller:
         self.coverage.record(leg, now)
         unit.leg = None
         if leg.tour is not None:
-            unit.tour_position = leg.start + len(leg.entries)
+            unit.tour_position = leg.start + leg.tour_edges
         elif leg.joins >= 0:
             unit.tour_position = leg.joins
         unit.stop_at(int(leg.route.nodes[-1]))

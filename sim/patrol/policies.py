@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from sim.patrol.coverage import Coverage, Leg, Tour
-from sim.patrol.legs import tour_leg
+from sim.patrol.legs import joined, tour_leg
 from sim.scenarios.patrol import PATROL_POLICY_NAMES
 
 if TYPE_CHECKING:
@@ -80,13 +80,19 @@ def random_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | Non
     if tour is None:
         return None
     position = unit.tour_position % tour.length  # where its last stretch ended ...
+    approach = None
     if tour.nodes[position] != unit.node:  # ... unless it left the tour since: it joins
         position = patroller.join_position(tour)  # where the tour was covered least recently
         if tour.nodes[position] != unit.node:
-            leg = patroller.path_to(unit, int(tour.nodes[position]), now_min)
-            return replace(leg, joins=position)
-    duration = patroller.leg_until(unit, now_min) - now_min
-    leg = tour_leg(tour, position, now_min, duration, patroller.slowdown(unit, now_min))
+            approach = patroller.path_to(unit, int(tour.nodes[position]), now_min)
+    until = patroller.leg_until(unit, now_min)
+    t_on_tour = now_min if approach is None else approach.route.t_arrive_min
+    if approach is not None and t_on_tour >= until:  # the stint ends on the way: the path
+        return replace(approach, joins=position)
+    slowdown = patroller.slowdown(unit, now_min)
+    leg = tour_leg(tour, position, t_on_tour, until - t_on_tour, slowdown)
+    if approach is not None:  # the path to the tour, then along it: one leg, one event
+        leg = joined(approach, leg)
     patroller.mark(leg)
     return leg
 
