@@ -265,10 +265,9 @@ class Router:
 
     def _one_by_search(self, source: int, target: int, offset: float) -> tuple[int, float] | None:
         """``nearest`` of one source that needs a search, the short way (None: not such)."""
-        search = self.compiled
-        if search is None or source == target or source in self._post_slot:
-            return None
-        if target in self._to_cache or target in self._post_slot:
+        if source == target or source in self._post_slot or target in self._post_slot:
+            return None  # (checked first: the compiled searches load only when needed)
+        if target in self._to_cache or (search := self.compiled) is None:
             return None
         found = search.nearest_minutes(
             self.reverse, self.landmarks, self.scratch, target, (source,), (1.0,), (offset,),
