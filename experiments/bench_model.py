@@ -25,6 +25,7 @@ half the calls per second of the city without.
 
     python experiments/bench_model.py [--repeats 3] [--calls 100000] [--cases city,ciw]
     python experiments/bench_model.py --profile city [--calls 20000] [--cumulative]  # cProfile
+    python experiments/bench_model.py --searches city_patrol   # compiled searches: count, time
 """
 
 from __future__ import annotations
@@ -251,6 +252,43 @@ def profile(case: str, calls: int, cumulative: bool = False) -> None:
     print(f"events per call: {model.events.scheduled / max(model.calls_made, 1):.2f}")
 
 
+def count_searches(case: str, calls: int) -> None:
+    """Run one case's model with the compiled searches timed: how many, how long, by kind."""
+    from sim.model import PatrolModel
+    from sim.network import search
+    from sim.network.world import build_world
+    from sim.scenarios.load import validate
+
+    spent: dict[str, list[float]] = {}
+
+    def timed(kind_of, function):
+        def wrapper(*args):
+            started = time.perf_counter()
+            result = function(*args)
+            spent.setdefault(kind_of(args), []).append(time.perf_counter() - started)
+            return result
+
+        return wrapper
+
+    def nearest_kind(args) -> str:
+        k = len(args[4])
+        return "nearest, 1 source" if k == 1 else f"nearest, {'2-16' if k <= 16 else '>16'} sources"
+
+    search.nearest_minutes = timed(nearest_kind, search.nearest_minutes)
+    search.path_between = timed(lambda args: "path", search.path_between)
+    search.time_between = timed(lambda args: "time", search.time_between)
+    scenario = validate(SCENARIOS[case](calls), f"<bench {case}>")
+    model = PatrolModel(scenario, 0, build_world(scenario), keep_calls=False)
+    started = time.perf_counter()
+    model.run()
+    total = time.perf_counter() - started
+    print(f"{case}: {model.calls_made} calls, run {total:.2f} s (searches timed, so slower)")
+    for kind, times in sorted(spent.items()):
+        print(f"  {kind:<22}{len(times):>8} searches {sum(times):7.2f} s "
+              f"{1e6 * sum(times) / len(times):7.1f} us each")  # fmt: skip
+    print(f"  all searches {sum(map(sum, spent.values())):.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -260,6 +298,7 @@ def main() -> None:
     parser.add_argument(
         "--cumulative", action="store_true", help="with --profile: sort by cumulative time"
     )
+    parser.add_argument("--searches", help="count and time one case's compiled searches")
     parser.add_argument("--ciw", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--patrol-cost", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--cli", action="store_true", help=argparse.SUPPRESS)
@@ -276,6 +315,9 @@ def main() -> None:
         return
     if args.profile:
         profile(args.profile, args.calls, args.cumulative)
+        return
+    if args.searches:
+        count_searches(args.searches, args.calls)
         return
     cases = args.cases.split(",")
     pooled, costed = "workers" in cases, "patrol_cost" in cases
