@@ -34,6 +34,7 @@ _A_STAR_SOURCES = 16  # nearest searches for more sources are plain Dijkstra
 _BOUND_SLACK_MIN = 1e-9  # landmark bounds are lowered by this, to stay below float sums
 LANDMARKS = 8  # how many landmarks guide the searches
 _NO_NODES = np.empty(0, dtype=np.int32)
+_NO_SOURCES = np.empty(0, dtype=np.int32)  # a nearest search with no bound to guide it
 
 
 @njit(cache=True, inline="always")
@@ -88,6 +89,37 @@ def _bound(from_lm, to_lm, a, b):
     return h - _BOUND_SLACK_MIN if h > _BOUND_SLACK_MIN else 0.0
 
 
+@njit(cache=True, inline="always")
+def _relax(
+    indptr, indices, data, from_lm, to_lm, u, d, target, sources,
+    dist, pred, done, touched, count, keys, nodes, size,
+):  # fmt: skip
+    """Relax the edges out of ``u``, just settled at ``d``; return (touched count, heap size).
+
+    Each node reached sooner is pushed keyed by its time plus a lower bound of what is left:
+    to ``target`` (a path search), else from the closest of ``sources`` (a nearest search
+    on the reverse graph; none: no bound, plain Dijkstra).
+    """
+    for e in range(indptr[u], indptr[u + 1]):
+        v = indices[e]
+        if done[v]:
+            continue
+        nd = d + data[e]
+        if nd < dist[v]:
+            if dist[v] == _INF:
+                touched[count] = v
+                count += 1
+            dist[v] = nd
+            pred[v] = u
+            h = _bound(from_lm, to_lm, v, target) if target >= 0 else 0.0
+            if len(sources) > 0:
+                h = _INF
+                for k in range(len(sources)):
+                    h = min(h, _bound(from_lm, to_lm, sources[k], v))
+            size = _push(keys, nodes, size, nd + h, v)
+    return count, size
+
+
 @njit(cache=True)
 def _reset(dist, pred, done, touched, count):
     for j in range(count):
@@ -121,18 +153,10 @@ def path_search(
         d = dist[u]
         if u == target:
             return d, count
-        for e in range(indptr[u], indptr[u + 1]):
-            v = indices[e]
-            if done[v]:
-                continue
-            nd = d + data[e]
-            if nd < dist[v]:
-                if dist[v] == _INF:
-                    touched[count] = v
-                    count += 1
-                dist[v] = nd
-                pred[v] = u
-                size = _push(keys, nodes, size, nd + _bound(from_lm, to_lm, v, target), v)
+        count, size = _relax(
+            indptr, indices, data, from_lm, to_lm, u, d, target, _NO_SOURCES,
+            dist, pred, done, touched, count, keys, nodes, size,
+        )  # fmt: skip
     return _INF, count
 
 
@@ -182,22 +206,10 @@ def nearest_search(
                     minutes[k] = d
                     best = min(best, d * scales[k] + offsets[k])
                     left -= 1
-        for e in range(indptr[u], indptr[u + 1]):
-            v = indices[e]
-            if done[v]:
-                continue
-            nd = d + data[e]
-            if nd < dist[v]:
-                if dist[v] == _INF:
-                    touched[count] = v
-                    count += 1
-                dist[v] = nd
-                h = 0.0
-                if guided:
-                    h = _INF
-                    for k in range(k_all):
-                        h = min(h, _bound(from_lm, to_lm, sources[k], v))
-                size = _push(keys, nodes, size, nd + h, v)
+        count, size = _relax(
+            indptr, indices, data, from_lm, to_lm, u, d, -1, sources if guided else _NO_SOURCES,
+            dist, pred, done, touched, count, keys, nodes, size,
+        )  # fmt: skip
     for k in range(k_all):
         waiting[sources[k]] = 0
     return minutes, count
