@@ -203,7 +203,7 @@ def repeat_delay_min(model: OutcomeContext, call: Call, rng: np.random.Generator
     if call.resolved or repeat is None or call.chain >= repeat.max_repeats:
         return None
     u_repeat, u_delay = rng.random(2)
-    if u_repeat >= repeat.probability:
+    if u_repeat >= repeat.probability * call.repeat_factor:
         return None
     return repeat.delay_days.quantile(u_delay) * MIN_PER_DAY
 
