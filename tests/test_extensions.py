@@ -7,10 +7,12 @@ from model_support import point_raw
 
 import sim
 from sim.agents.unit import TRANSITIONS, IllegalTransition, UnitState
+from sim.calls.stream import rate_per_min
 from sim.dispatch.policies import nearest, register_policy
 from sim.errors import SimInputError
 from sim.measures.censoring import unit_pools
 from sim.model import PatrolModel
+from sim.outcomes.resolution import expected_calls_per_day
 from sim.outcomes.rules import OutcomeRule, register_rule, rule_order, shipped_rules
 from sim.planning.hypercube import hypercube
 from sim.registry import DISPATCH_POLICIES, OUTCOME_RULES, PATROL_POLICIES
@@ -152,3 +154,15 @@ def test_a_rule_that_lowers_the_repeat_chance_lowers_repeats_and_nothing_else(re
     columns = ["t_call", "type", "node"]  # the base calls stay the same calls
     firsts = before.loc[before["repeat_of"].isna(), columns].reset_index(drop=True)
     assert after[columns].reset_index(drop=True).equals(firsts)
+
+
+# -- one call-rate conversion ------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["central", "erlang_c"])
+def test_familiarity_expects_the_calls_the_stream_makes(name):
+    sc = load_scenario(name)
+    people = [c.population for c in sc.communities]
+    per_day = expected_calls_per_day(sc)
+    assert sum(per_day) == pytest.approx(rate_per_min(sc.calls, sum(people)) * 1440, rel=1e-12)
+    weekly = sc.calls.rate_per_1000_residents_per_week
+    if weekly is not None:  # as familiarity's own formula had it, to the last bit
+        assert per_day == [weekly * p / 1000 / 7 for p in people]
