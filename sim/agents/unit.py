@@ -109,7 +109,7 @@ class Unit(mesa.Agent):
         self.patrol_rest_until = -math.inf  # no stint before (its policy had nothing to do)
         self.route_stop = 0  # 'route' patrols: the stop it heads for
         self.tour_position = 0  # 'random' patrols: where on its beat's tour it is
-        self.leg = None  # the patrol leg under way (sim.patrol.coverage.Leg)
+        self.leg = None  # the patrol leg under way (sim.patrol.legs.Leg)
         self.dwell_since = math.nan  # when it began to stay at a hot spot (nan: it is not)
 
     @property
