@@ -178,8 +178,9 @@ def lateness_bands(p_base: float = 0.35) -> None:
     spec = Lateness()
     if hasattr(resolution, "lateness_probability"):
         p_at = lambda t: resolution.lateness_probability(p_base, t, spec)  # noqa: E731
-    else:
-        p_at = lambda t: min(1, max(0, p_base + resolution.lateness_adjustment(t, spec)))  # noqa: E731
+    else:  # the code before issue 24 (pp linear in log time)
+        adjust = getattr(resolution, "lateness_adjustment")  # noqa: B009
+        p_at = lambda t: min(1, max(0, p_base + adjust(t, spec)))  # noqa: E731
     curve = {t: p_at(t) for t in (1, 2, 3, 5, 10, 12, 15, 20, 30, 45, 60)}
     print("lateness p(resolved) at p_base", p_base, {t: round(p, 3) for t, p in curve.items()})
     for lo, hi in BANDS:

@@ -23,7 +23,7 @@ from sim.events import Priority
 from sim.patrol.coverage import SHIFT_MIN, Coverage
 from sim.patrol.legs import Leg, path_leg
 from sim.patrol.on_view import OnViewIncidents
-from sim.patrol.policies import PATROL_POLICIES
+from sim.patrol.policies import PATROL_POLICIES, PatrolState
 from sim.patrol.tours import Tour, build_tour
 from sim.scenarios.patrol import MODE_SPEED_FACTOR
 
@@ -81,8 +81,15 @@ class Patroller:
         self._coverage: Coverage | None = None
         self._beats: dict[int, list[bool]] = {}
         self._tours: dict[tuple[int, bool], Tour | None] = {}  # (beat, redraw) -> its tour
-        self._riding: dict[int, Leg] = {}  # unit index -> its last leg along a tour, if on it
         self._top: dict[int, tuple[int, ...]] = {}  # beat -> its top nodes by residents
+        self._states: dict[Unit, PatrolState] = {}
+
+    def state_of(self, unit: Unit) -> PatrolState:
+        """The unit's place in its patrol policy's plan (made on first use)."""
+        state = self._states.get(unit)
+        if state is None:
+            state = self._states[unit] = PatrolState()
+        return state
 
     # -- what the policies use ---------------------------------------------------------
     @property
@@ -138,7 +145,7 @@ class Patroller:
 
     def riding_position(self, unit: Unit, tour: Tour) -> int:
         """Where on ``tour`` the unit goes on from (-1: it is not on it, it must join)."""
-        leg = self._riding.get(unit.index)
+        leg = self.state_of(unit).riding
         if leg is None or leg.tour is not tour:
             return -1
         position = leg.start + leg.tour_edges
@@ -154,8 +161,8 @@ class Patroller:
         """
         others = sorted(
             self._tour_minutes(leg, now_min)
-            for index, leg in self._riding.items()
-            if leg.tour is tour and index != unit.index
+            for other, state in self._states.items()
+            if (leg := state.riding) is not None and leg.tour is tour and other is not unit
         )
         if not others:
             return tour.frontier
@@ -181,11 +188,12 @@ class Patroller:
 
     def mark(self, unit: Unit, leg: Leg) -> None:
         """The unit is on (or on its way to) a tour with this leg."""
-        self._riding[unit.index] = leg
+        self.state_of(unit).riding = leg
 
     def left_tour(self, unit: Unit, now_min: float) -> None:
         """The unit leaves its tour (if on one): it stops at the position it reached."""
-        leg = self._riding.pop(unit.index, None)
+        state = self.state_of(unit)
+        leg, state.riding = state.riding, None
         if leg is not None:
             done = max(0, min(leg.edges_done(now_min), len(leg.entries)) - leg.tour_from)
             leg.tour.frontier = leg.start + done
@@ -375,7 +383,7 @@ class Patroller:
         now = self.host.time
         node = int(leg.route.nodes[-1])
         unit.stop_at(node)
-        unit.dwell_since = now
+        self.state_of(unit).dwell_since = now
         self.coverage.last_visit[node] = now
         end = min(now + leg.dwell_min, max(now, unit.patrol_until))
         self.host.schedule(end, Priority.UNIT, self._on_dwell_end, (unit, unit.patrol_token))
@@ -388,8 +396,8 @@ class Patroller:
         unit, token = arg
         if token != unit.patrol_token or unit.state != UnitState.PATROL:
             return
-        self.coverage.stayed(unit.node, unit.dwell_since, self.host.time)
-        unit.dwell_since = math.nan
+        self.coverage.stayed(unit.node, self.state_of(unit).dwell_since, self.host.time)
+        self.state_of(unit).dwell_since = math.nan
         self.next_leg(unit)
 
     def interrupted(self, unit: Unit) -> None:
@@ -400,11 +408,11 @@ class Patroller:
             unit.leg.count(self.coverage, unit.leg.edges_done(now))
             unit.leg = None
         self.left_tour(unit, now)
-        if not math.isnan(unit.dwell_since):
-            self.coverage.stayed(unit.node, unit.dwell_since, now)
+        if not math.isnan(self.state_of(unit).dwell_since):
+            self.coverage.stayed(unit.node, self.state_of(unit).dwell_since, now)
             if self.on_stay is not None:
-                self.on_stay(unit.node, unit.dwell_since, now)
-            unit.dwell_since = math.nan
+                self.on_stay(unit.node, self.state_of(unit).dwell_since, now)
+            self.state_of(unit).dwell_since = math.nan
 
     # -- results -----------------------------------------------------------------------
     def count_to_now(self) -> Coverage:
