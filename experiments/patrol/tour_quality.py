@@ -10,6 +10,10 @@ by band of response time. Passes are counted here by walking every patrol leg ed
 independently of ``Coverage``, so the script measures old and new code alike::
 
     .venv/bin/python experiments/patrol/tour_quality.py [--days 8] [--k 2] [--only grid]
+
+``--only shipped``: the patrol figures of ``embedded`` and ``optics_valley_east`` as shipped
+(28 days): share of segments passed per shift, mean minutes between passes, on-view share,
+and the gaps between passes (median, share under 1 min).
 """
 
 from __future__ import annotations
@@ -170,6 +174,19 @@ def measure(name: str, scenario: sim.Scenario, units: int) -> None:
               + ", ".join(f"{k} {v:.4g}" for k, v in figures.items()))  # fmt: skip
 
 
+def shipped(name: str, days: float) -> None:
+    """Patrol figures of a shipped scenario as it is: coverage, on-view share, median gap."""
+    model, legs, cuts = run_logged(sim.load_scenario(name, days=days))
+    patrol = model.summary()["patrol"]
+    times = pass_times(model, legs, cuts)
+    gaps = np.concatenate([np.diff(sorted(t)) for t in times.values() if len(t) > 1])
+    print(f"{name} ({days:g} days): segments passed per shift "
+          f"{patrol['segments_passed_per_shift']:.3f}, min between passes "
+          f"{patrol['min_between_passes']:.1f}, on-view share "
+          f"{patrol['on_view']['share_on_view']:.3f} of {patrol['on_view']['incidents']}, "
+          f"median gap {np.median(gaps):.2f} min, under 1 min {np.mean(gaps < 1):.3f}")  # fmt: skip
+
+
 def lateness_bands(p_base: float = 0.35) -> None:
     """Resolution of a criminal call over 1-60 min and its slope in pp per 10% by band."""
     from sim.outcomes import resolution
@@ -193,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=float, default=8.0, help="simulated days (1 warm-up)")
     parser.add_argument("--k", type=int, nargs="+", default=[2], help="units per beat")
-    parser.add_argument("--only", choices=["grid", "wuhan", "lateness"], default=None)
+    parser.add_argument("--only", choices=["grid", "wuhan", "lateness", "shipped"], default=None)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         network = grid_graphml(Path(folder))
@@ -204,6 +221,9 @@ def main(argv: list[str] | None = None) -> None:
                 measure(f"wuhan K={k}", wuhan_scenario(k, args.days), k)
     if args.only in (None, "lateness"):
         lateness_bands()
+    if args.only in (None, "shipped"):
+        for name in ("embedded", "optics_valley_east"):
+            shipped(name, 28.0)
 
 
 if __name__ == "__main__":
