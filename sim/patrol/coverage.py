@@ -12,10 +12,13 @@ horizon); an edge finished during the warm-up does not count, one finished after
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
+
+from sim.clock import MIN_PER_HOUR
 
 if TYPE_CHECKING:
     from sim.network.routing import Router
@@ -114,6 +117,29 @@ class Coverage:
         last = np.full(self.n_segments, -np.inf)
         np.maximum.at(last, segments, times)
         return np.where(np.isfinite(last), last, np.nan)
+
+
+def coverage_figures(
+    cover: Coverage | None, observed_min: float, patrol_min: float, community: int = -1
+) -> dict[str, float | None]:
+    """Street-km per patrol unit-hour, share of segments passed per shift, time between passes."""
+    if cover is None or observed_min <= 0:
+        return {"street_km": 0.0, "street_km_per_unit_hour": None,
+                "segments_passed_per_shift": 0.0, "min_between_passes": None}  # fmt: skip
+    passes, shifts_passed = cover.passes_and_shifts()
+    mask = slice(None) if community < 0 else cover.segment_community == community
+    km = float(np.sum(passes[mask] * cover.segment_m[mask]) / 1000.0)
+    segments = len(passes[mask])
+    shifts = max(1, math.ceil(observed_min / SHIFT_MIN))
+    total = int(passes[mask].sum())
+    return {
+        "street_km": km,
+        "street_km_per_unit_hour": km / (patrol_min / MIN_PER_HOUR) if patrol_min > 0 else None,
+        "segments_passed_per_shift": (
+            float(shifts_passed[mask].sum()) / (segments * shifts) if segments else None
+        ),
+        "min_between_passes": observed_min * segments / total if total else None,
+    }
 
 
 def _segment_lengths(router: Router, graph: nx.MultiDiGraph, tails, heads) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from sim.agents.unit import Unit, UnitState
 from sim.clock import MIN_PER_DAY, MIN_PER_HOUR
 from sim.events import Priority
-from sim.patrol.coverage import SHIFT_MIN, Coverage
+from sim.patrol.coverage import Coverage, coverage_figures
 from sim.patrol.legs import Leg, path_leg
 from sim.patrol.on_view import OnViewIncidents
 from sim.patrol.policies import PATROL_POLICIES, PatrolState
@@ -455,26 +455,3 @@ class Patroller:
             for c, name in enumerate(names)
         }
         return figures
-
-
-def coverage_figures(
-    cover: Coverage | None, observed_min: float, patrol_min: float, community: int = -1
-) -> dict[str, float | None]:
-    """Street-km per patrol unit-hour, share of segments passed per shift, time between passes."""
-    if cover is None or observed_min <= 0:
-        return {"street_km": 0.0, "street_km_per_unit_hour": None,
-                "segments_passed_per_shift": 0.0, "min_between_passes": None}  # fmt: skip
-    passes, shifts_passed = cover.passes_and_shifts()
-    mask = slice(None) if community < 0 else cover.segment_community == community
-    km = float(np.sum(passes[mask] * cover.segment_m[mask]) / 1000.0)
-    segments = len(passes[mask])
-    shifts = max(1, math.ceil(observed_min / SHIFT_MIN))
-    total = int(passes[mask].sum())
-    return {
-        "street_km": km,
-        "street_km_per_unit_hour": km / (patrol_min / MIN_PER_HOUR) if patrol_min > 0 else None,
-        "segments_passed_per_shift": (
-            float(shifts_passed[mask].sum()) / (segments * shifts) if segments else None
-        ),
-        "min_between_passes": observed_min * segments / total if total else None,
-    }
