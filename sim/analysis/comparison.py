@@ -13,8 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.figure_kinds import figure_kind, figure_kinds
 from sim.analysis.replications import RunResult
 from sim.measures.metrics import NUMBER, flatten, mean_ci
+from sim.scenarios.schema import Scenario
 
 
 @dataclass
@@ -119,7 +121,13 @@ def comparison_table(results: list[RunResult]) -> pd.DataFrame:
     }
     table = pd.DataFrame(data, index=[label for label, _, _ in TABLE_ROWS])
     table.loc["interval"] = [interval_kind(r) for r in results]
+    table["kind"] = [figure_kind(key) for _, key, _ in TABLE_ROWS] + [""]
     return table
+
+
+def with_kinds(summary: dict, scenario: Scenario) -> dict:
+    """The summary with ``figure_kinds``: which table figures are input, assumed, emergent."""
+    return {**summary, "figure_kinds": figure_kinds([k for _, k, _ in TABLE_ROWS], [scenario])}
 
 
 def interval_kind(result: RunResult) -> str:

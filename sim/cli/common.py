@@ -15,14 +15,18 @@ from sim.analysis.comparison import (
     format_table,
     interval_kind,
     paired_differences,
+    with_kinds,
 )
+from sim.analysis.figure_kinds import KEY as KINDS_KEY
 from sim.analysis.pool import check_workers
 from sim.analysis.replications import RunResult, run_all
 from sim.analysis.uncertainty import difference_intervals, run_uncertain, uncertainty_table
 from sim.errors import SimInputError
 from sim.reporting.bulletins import BULLETINS, LAST_WEEKS
 from sim.reporting.folders import results_folder, write_json, write_results
+from sim.reporting.outputs import check_file, check_folder
 from sim.scenarios.load import load_scenario
+from sim.scenarios.schema import Scenario
 
 
 def add_run_options(parser: argparse.ArgumentParser, out_default: str | None) -> None:
@@ -90,11 +94,15 @@ def run_scenarios(names: list[str], args: argparse.Namespace) -> list[RunResult]
     """
     workers = check_workers(getattr(args, "workers", None))
     loaded = [load_scenario(name, overrides(args)) for name in names]
+    check_outputs(args, loaded)
     for scenario in loaded:
         if scenario.calls.trace is not None:  # say what is replayed, and what rejected
-            from sim.reporting.replay import announce
+            from sim.reporting.replay import announce, replay_check
 
             print(announce(scenario), file=sys.stderr)
+            warning = replay_check(scenario)
+            if warning:
+                print(warning, file=sys.stderr)
     started = time.perf_counter()
     results = run_all(loaded, progress=not args.quiet, workers=workers)
     seconds = time.perf_counter() - started
@@ -107,6 +115,24 @@ def run_scenarios(names: list[str], args: argparse.Namespace) -> list[RunResult]
     for result in results:
         report_health(result)
     return results
+
+
+def out_folder(args: argparse.Namespace, scenarios: list[Scenario]) -> Path:
+    """The results folder: ``--out``, else ``results/NAME`` or ``results/A-vs-B...``."""
+    return Path(args.out or "results/" + "-vs-".join(s.name for s in scenarios))
+
+
+def check_outputs(args: argparse.Namespace, scenarios: list[Scenario]) -> None:
+    """``--out``, ``--json`` and ``--gis`` can be written, replacing nothing of the user's."""
+    check_folder(out_folder(args, scenarios))
+    if args.json:
+        check_file(args.json, "--json")
+    if getattr(args, "gis", None):
+        check_file(args.gis, "--gis", (".gpkg",))
+        for scenario in scenarios:
+            if scenario.network.kind == "point":
+                raise SimInputError(f"--gis: scenario {scenario.name!r} has no street map "
+                                    "(network kind 'point')")  # fmt: skip
 
 
 def report_health(result: RunResult) -> None:
@@ -135,16 +161,17 @@ def report_health(result: RunResult) -> None:
         )
 
 
-def finish(results: list[RunResult], args: argparse.Namespace, default_out: str) -> None:
+def finish(results: list[RunResult], args: argparse.Namespace) -> None:
     """Print the table (and paired differences), write the results folder and JSON."""
     print()
     print("mean ± half-width over replications; the interval row says which kind")
     print(format_table(comparison_table(results)))
+    print(KINDS_KEY)
     if len(results) == 2:
         print()
         print(differences_text(results[0], results[1]))
     uncertain = uncertainty_report(results, args) if args.uncertainty else None
-    out = Path(args.out or default_out)
+    out = out_folder(args, [r.scenario for r in results])
     with results_folder(out) as folder:
         if any(r.scenario.calls.trace is not None for r in results):
             from sim.reporting.replay import replay_outputs
@@ -158,8 +185,9 @@ def finish(results: list[RunResult], args: argparse.Namespace, default_out: str)
 
         print(f"GIS layers: {write_layers(results, Path(args.gis))}")
     if args.json:
-        summaries = {r.scenario.name: r.summary for r in results}
-        write_json(summaries if len(results) > 1 else results[0].summary, Path(args.json))
+        summaries = {r.scenario.name: with_kinds(r.summary, r.scenario) for r in results}
+        write_json(summaries if len(results) > 1 else summaries[results[0].scenario.name],
+                   Path(args.json))  # fmt: skip
     print(f"\nresults: {out}/ (records, summary.json, comparison.csv, figures, bulletins; "
           "README.txt says what each is)")  # fmt: skip
 

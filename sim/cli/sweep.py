@@ -124,10 +124,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _analyze(spec: SweepSpec, table: pd.DataFrame, out: Path, metrics: list[str] | None) -> None:
-    from sim.sweeps.sensitivity import analyze, format_indices, plot_indices
+    from sim.sweeps.sensitivity import analyze, format_indices, plot_indices, untrustworthy
 
     frame = analyze(spec, table, metrics)
     print()
     print(format_indices(frame))
+    warning = untrustworthy(frame, spec.samples)
+    if warning:
+        print(warning)
     figure = plot_indices(frame, out / "sensitivity.png")
     print(f"\nsensitivity: {figure} and {figure.with_suffix('.csv')}")
