@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.analysis.figure_kinds import figure_kind, figure_kinds
 from sim.analysis.replications import RunResult
+from sim.measures.censoring import overload_state
 from sim.measures.metrics import NUMBER, flatten, mean_ci
 from sim.scenarios.schema import Scenario
 
@@ -51,7 +52,7 @@ TABLE_ROWS = (
     ("response p90 KM (min)", "response_km.p90", "{:.2f}"),
     ("unanswered at end", "unanswered_at_end", "{:.1f}"),
     ("offered load", "offered_load.all units", "{:.2f}"),
-    ("overloaded", "overloaded", "{}"),
+    ("overloaded", "overload_state", "{}"),
     ("within 3 min", "within_target.3", "{:.1%}"),
     ("within 5 min", "within_target.5", "{:.1%}"),
     ("within 10 min", "within_target.10", "{:.1%}"),
@@ -93,6 +94,7 @@ def with_rates(summary: dict) -> dict:
     out = dict(summary)
     weeks = summary["days"] / 7.0
     out["calls_per_week"] = summary["calls"] / weeks
+    out["overload_state"] = overload_state(summary)
     ci = dict(summary.get("ci95", {}))
     if ci.get("calls") is not None:
         ci["calls_per_week"] = ci["calls"] / weeks

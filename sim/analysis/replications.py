@@ -256,7 +256,7 @@ def combine_replications(
     summary["replications"] = len(summaries)
     summary.pop("replication", None)
     summary["ci95"].pop("replication", None)
-    for flag in ("overloaded", "queue_growing"):
+    for flag in ("overloaded", "queue_growing", "queue_saturated", "queue_bound"):
         summary[flag] = any(s.get(flag) for s in summaries)
     summary["overloaded_pools"] = sorted(
         {p for s in summaries for p in s.get("overloaded_pools", [])}

@@ -142,13 +142,33 @@ def report_health(result: RunResult) -> None:
         loads = ", ".join(
             f"{pool} {rho:.2f}" for pool, rho in summary["offered_load"].items() if rho is not None
         )
-        grew = "; it grew all run" if summary["queue_growing"] else ""
+        why = [
+            f"offered load {loads}"
+            + (" (>= 1: the queue cannot settle)" if summary.get("overloaded_pools") else "")
+        ]
+        if summary["queue_growing"]:
+            why.append("calls waiting grew all run")
+        if summary.get("queue_saturated"):
+            why.append(
+                f"{summary['p_queued']:.0%} of calls waited for a unit, "
+                f"{summary['queue_min']['mean']:.0f} min on average: longer than a unit spends "
+                "on a call"
+            )
         print(
-            f"WARNING: {result.scenario.name} is OVERLOADED: offered load {loads} "
-            f"(>= 1: the queue cannot settle{grew}); "
+            f"WARNING: {result.scenario.name} is OVERLOADED: {'; '.join(why)}; "
             f"{summary['unanswered_at_end']:.0f} calls unanswered at the end (mean per "
             "replication). Response means of answered calls are biased down; see the "
             "Kaplan-Meier rows (open calls censored).",
+            file=sys.stderr,
+        )
+    elif summary.get("queue_bound"):
+        loads = ", ".join(f"{rho:.2f}" for rho in summary["offered_load"].values() if rho)
+        print(
+            f"WARNING: {result.scenario.name} is near overload (queue-bound): "
+            f"{summary['p_queued']:.0%} of calls waited for a unit, "
+            f"{summary['queue_min']['mean']:.0f} min on average of a "
+            f"{summary['response_min']['mean']:.0f} min response, though the offered load is "
+            f"{loads or 'unknown'} (< 1): the queue, not travel, makes the response time",
             file=sys.stderr,
         )
     check = summary.get("warmup_check", {})
