@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,12 @@ def add_run_options(parser: argparse.ArgumentParser, out_default: str | None) ->
         default=[],
         metavar="KEY=VALUE",
         help="override any scenario key, e.g. --set units.0.count=3 (repeatable)",
+    )
+    parser.add_argument(
+        "--start",
+        metavar="DATE",
+        help="replay: the run starts (t = 0) at this date-time of the calls table "
+        "(calls.trace_start; default: midnight before its first call)",
     )
     parser.add_argument("--out", default=out_default, help="results folder")
     parser.add_argument("--json", help="also write the summary JSON here")
@@ -80,6 +87,8 @@ def overrides(args: argparse.Namespace) -> list[str]:
         extra.append(f"days={args.days}")
     if args.seed is not None:
         extra.append(f"seed={args.seed}")
+    if getattr(args, "start", None):
+        extra.append(f"calls.trace_start={json.dumps(args.start)}")
     if args.reps is not None:
         if args.reps < 1:
             raise SimInputError(f"--reps {args.reps}: at least 1 replication is needed")

@@ -53,11 +53,10 @@ def replay_warning(trace: Trace, name: str, horizon_days: float) -> str | None:
     if long:
         said.append(f"its rows span {span:.0f} days against a run of {horizon_days:g} days")
     text = f"WARNING: {name}: replay {'; '.join(said)}"
-    if len(days):
-        day = best_start_day(days, horizon_days)
+    day = best_start_day(days, horizon_days) if len(days) else 0.0
+    if day != 0.0:
         start = trace.start + pd.Timedelta(days=day)
-        text += (
-            f"; the most rows fall in the run with --set calls.trace_start={start:%Y-%m-%d} "
-            "(or choose the window with fit --start and --days)"
-        )
-    return text
+        text += f"; the most rows fall in the run with --start {start:%Y-%m-%d}"
+    else:
+        text += "; the run already starts where the most rows are: choose another with --start"
+    return text + " (rejected rows and reasons: trace_rejects_*.csv in the results folder)"
