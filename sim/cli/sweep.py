@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim.errors import SimInputError
+from sim.errors import SimInputError, import_extra
 from sim.sweeps.api import with_changes
 from sim.sweeps.driver import TABLE_NAME, SweepStats, run_sweep
 from sim.sweeps.executors import EXECUTORS, open_pool
@@ -78,6 +78,14 @@ def _fixed(assignments: list[str]) -> dict[str, object]:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Plan, run what is missing, export, report; exit 1 when some runs failed."""
     spec = with_changes(load_spec(args.spec), _fixed(args.set), args.reps)
+    if args.executor == "dask":  # before the ledger is opened: nothing written on failure
+        import_extra("distributed", "sweep", "--executor dask")
+    if args.analyze:
+        if spec.design not in ("sobol", "morris"):
+            raise SimInputError(
+                f"--analyze needs a sobol or morris design; {args.spec} has {spec.design!r}"
+            )
+        import_extra("SALib.analyze", "sweep", "--analyze")
     plan = make_plan(spec)
     for message in check_points(plan)[:3]:
         print(f"warning: {message}", file=sys.stderr)
