@@ -108,7 +108,8 @@ def untrustworthy(frame: pd.DataFrame, samples: int) -> str | None:
 
     Sobol indices must lie in [0, 1]; an index whose 95% half-width is larger than the index
     is not told apart from 0. The half-width falls as 1/sqrt(samples): the samples needed
-    bring every flagged half-width under max(half the index (at most 1), ``HALF_WIDTH_FLOOR``).
+    bring every flagged half-width under max(half the index (a Sobol index taken as at
+    most 1), ``HALF_WIDTH_FLOOR``).
     """
     value = "S1" if "S1" in frame else "mu_star"
     checks = ("S1", "ST") if value == "S1" else ("mu_star",)
@@ -122,7 +123,8 @@ def untrustworthy(frame: pd.DataFrame, samples: int) -> str | None:
             if not (impossible or half > abs(v)):
                 continue
             flagged.append(f"{row.metric} / {row.parameter}: {column} = {v:.2f}±{half:.2f}")
-            target = max(min(abs(v), 1.0) / 2, HALF_WIDTH_FLOOR)
+            cap = 1.0 if value == "S1" else np.inf  # Sobol indices are shares; mu* is not
+            target = max(min(abs(v), cap) / 2, HALF_WIDTH_FLOOR)
             needed = max(needed, int(np.ceil(samples * (half / target) ** 2)))
     if not flagged:
         return None
