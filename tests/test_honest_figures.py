@@ -15,11 +15,11 @@ from model_support import erlang_c, point_raw, scenario
 from sim.analysis.replications import run_once, run_tasks
 from sim.calls.replay import load_trace
 from sim.cli import main
-from sim.dispatch.policies import POLICIES
 from sim.errors import SimInputError
 from sim.measures.censoring import overload_state, queue_bound, queue_saturated
 from sim.network.world import build_world
 from sim.planning.verdicts import offices_verdict, staffing_verdict
+from sim.registry import DISPATCH_POLICIES
 from sim.reporting.outputs import check_file, check_folder
 from sim.reporting.replay_check import best_start_day, replay_warning
 from sim.scenarios.load import validate
@@ -150,22 +150,35 @@ def test_overload_state_of_mmc_follows_erlang_c(rate_per_hour, state):
 
 
 # -- a dispatch policy that answers wrongly ---------------------------------------------
-def test_a_policy_returning_something_else_is_one_clear_error(monkeypatch):
-    monkeypatch.setitem(POLICIES, "bad", lambda model, call, candidates: "unit 1")
-    sc = scenario(point_raw(days=2, warmup_days=0, replications=1))
-    sc = sc.model_copy(update={"dispatch": sc.dispatch.model_copy(update={"policy": "bad"})})
+@pytest.fixture
+def policy():
+    """Register a dispatch policy for one test; return a scenario that uses it."""
+    names = []
+
+    def use(name, fn, **raw):
+        DISPATCH_POLICIES.register(name)(fn)
+        names.append(name)
+        data = point_raw(**raw)
+        data["dispatch"]["policy"] = name
+        return scenario(data)
+
+    yield use
+    for name in names:
+        DISPATCH_POLICIES.unregister(name)
+
+
+def test_a_policy_returning_something_else_is_one_clear_error(policy):
+    sc = policy("bad", lambda model, call, candidates: "unit 1", days=2, warmup_days=0)
     with pytest.raises(SimInputError, match="dispatch policy 'bad' returned 'unit 1' \\(str\\)"):
         run_once(sc)
 
 
-def test_workers_with_a_policy_of_main_say_they_run_here(monkeypatch):
+def test_workers_with_a_policy_of_main_say_they_run_here(policy):
     def mine(model, call, candidates):
         return candidates[0] if candidates else None
 
     mine.__module__ = "__main__"
-    monkeypatch.setitem(POLICIES, "mine", mine)
-    sc = scenario(point_raw(days=1, warmup_days=0, replications=2))
-    sc = sc.model_copy(update={"dispatch": sc.dispatch.model_copy(update={"policy": "mine"})})
+    sc = policy("mine", mine, days=1, warmup_days=0, replications=2)
     with pytest.warns(UserWarning, match="running in this process"):
         run_tasks([(sc, 0), (sc, 1)], workers=2, progress=False)
 
