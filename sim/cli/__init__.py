@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sim.errors import SimInputError
+from sim.errors import SimInputError, WorkerLostError
 
 #: command -> (module that defines it with ``add_parser``, one line of help). A module is
 #: imported only when its command runs, so ``--help`` and every command start quickly.
@@ -67,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SimInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except WorkerLostError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
