@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.analysis.pool import available_cores, start_server
 from sim.analysis.replications import policy_modules, run_tasks
 from sim.cli import main
 from sim.dispatch.policies import POLICIES, nearest, register_policy
@@ -144,3 +145,20 @@ def test_ctrl_c_stops_the_workers_and_leaves_no_orphans(tmp_path):
         time.sleep(0.2)
     assert _group(proc.pid) == []
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["run", "--workers", "1"], ["compare", "a", "b", "--reps=1"], ["run", "--help"]],
+)
+def test_no_pool_server_is_started_for_a_run_without_a_pool(argv):
+    assert start_server(argv) is False
+
+
+def test_the_pool_server_starts_before_the_command_loads():
+    if available_cores() < 2:
+        pytest.skip("one core: no pool")
+    assert start_server(["run", "--scenario", "embedded", "--reps", "4"]) is True
+    from multiprocessing import forkserver
+
+    assert forkserver._forkserver._forkserver_pid is not None  # running

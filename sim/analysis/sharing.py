@@ -24,7 +24,7 @@ from typing import Any
 from sim.errors import WorkerLostError
 
 POLL_S = 0.1  # how often the feeder looks up from the pool (to see a stop)
-DIED = "its worker process died (killed, or out of memory?)"
+DIED = "lost with a worker process that died (killed, or out of memory?)"
 
 
 def say(line: str) -> None:
@@ -64,8 +64,8 @@ class SharedTasks:
         """Every task's outcome, in task order; the pool's error if it failed."""
         try:
             return self._run(pool_workers, here)
-        except KeyboardInterrupt:  # Ctrl-C, or the feeder ending this thread's task
-            if self.error is None:
+        except BaseException:  # Ctrl-C, or the feeder ending this thread's task: then
+            if self.error is None:  # whatever that interrupted fails, the cause is the pool
                 raise
             raise self.error from None
 
@@ -179,12 +179,13 @@ class SharedTasks:
             self.waiting.extendleft(sorted(lost, reverse=True))
         if lost:
             names = ", ".join(self.names[i] for i in sorted(lost))
-            self.tell(f"{names}: {DIED}; retrying it once")
+            self.tell(f"{names}: {DIED}; retrying {'it' if len(lost) == 1 else 'them'} once")
         else:
             self.tell("a worker process died while starting (killed, or out of memory?); "
                       "starting the pool again")  # fmt: skip
 
     def _lost_message(self, lost: list[int]) -> str:
-        what = ", ".join(self.names[i] for i in sorted(lost)) or "a worker, while starting,"
-        return (f"{what}: {DIED}, after one worker was lost already; "
-                "--workers 1 runs everything in this process")  # fmt: skip
+        hint = "after one worker was lost already; --workers 1 runs everything in this process"
+        if not lost:
+            return f"a worker process died while starting (killed, or out of memory?), {hint}"
+        return f"{', '.join(self.names[i] for i in sorted(lost))}: {DIED}, {hint}"

@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("sim.cli.sweep", "sensitivity indices of a finished sobol/morris sweep"),
     "viz": ("sim.cli.viz", "open the browser app: watch, change and compare live"),
 }
+#: commands that run replications in a pool of processes (``--workers``)
+POOLED = ("main", "run", "compare")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -57,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["main", *argv]  # options alone go to the main job
+    if argv[0] in POOLED:  # the pool's server loads while this process does
+        from sim.analysis.pool import start_server
+
+        start_server(argv)
     parser = build_parser(argv[0] if argv[0] in COMMANDS else "")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
