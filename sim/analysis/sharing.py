@@ -114,8 +114,10 @@ class SharedTasks:
         inflight = self._start(workers)
         restarted = False
         while True:
-            with self.lock:
-                if self.stopped or (not inflight and not self.waiting):
+            with self.lock:  # done when no task is left to send or to collect
+                if self.stopped or not (
+                    self.waiting or any(i is not None for i in inflight.values())
+                ):
                     return
             if not self._collect(inflight):
                 lost = self._settle(inflight)
