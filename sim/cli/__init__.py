@@ -55,8 +55,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command line; return the exit code (Ctrl-C: 130, at any moment)."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["main", *argv]  # options alone go to the main job
     if argv[0] in POOLED:  # the pool's server loads while this process does
@@ -76,6 +83,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WorkerLostError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
