@@ -33,6 +33,10 @@ _EXPORTS = {
     "Resident": "sim.agents.resident",
     "PostAgent": "sim.agents.post",
     "register_policy": "sim.dispatch.policies",
+    "register_patrol": "sim.patrol.policies",
+    "register_rule": "sim.outcomes.rules",
+    "OutcomeRule": "sim.outcomes.rules",
+    "register_figure": "sim.reporting.figures",
     "run": "sim.analysis.runs",
     "compare": "sim.analysis.runs",
     "RunResult": "sim.analysis.replications",
@@ -46,6 +50,7 @@ _EXPORTS = {
 }
 __all__ = [
     "Comparison",
+    "OutcomeRule",
     "PatrolModel",
     "PostAgent",
     "Resident",
@@ -61,7 +66,10 @@ __all__ = [
     "plan_beats",
     "plan_offices",
     "plan_staffing",
+    "register_figure",
+    "register_patrol",
     "register_policy",
+    "register_rule",
     "run",
     "sweep",
     "write_results",
@@ -77,7 +85,10 @@ if TYPE_CHECKING:
     from sim.dispatch.policies import register_policy
     from sim.errors import SimInputError
     from sim.model import PatrolModel
+    from sim.outcomes.rules import OutcomeRule, register_rule
+    from sim.patrol.policies import register_patrol
     from sim.planning import hypercube, plan_beats, plan_offices, plan_staffing
+    from sim.reporting.figures import register_figure
     from sim.reporting.folders import write_results
     from sim.scenarios.load import available_scenarios, load_scenario
     from sim.scenarios.schema import Scenario

@@ -16,7 +16,6 @@ import sim
 from sim.analysis.replications import policy_modules, run_tasks
 from sim.cli import main
 from sim.dispatch.policies import POLICIES, nearest, register_policy
-from sim.scenarios.schema import POLICY_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,15 +90,14 @@ def test_a_policy_a_worker_cannot_import_runs_in_process():
         return nearest(model, call, candidates)
 
     nearest_here.__module__ = "__main__"  # as if defined in a script: not importable
-    register_policy("nearest_here")(nearest_here)
+    register_policy("nearest_here", pools="shared")(nearest_here)
     try:
         sc = sim.load_scenario("erlang_c", days=1, set={"dispatch.policy": "nearest_here"})
         assert policy_modules([sc]) is None
         result = sim.run(sc, reps=2, workers=2)  # would fail in a worker
         assert result.summary["calls"] > 0
     finally:
-        del POLICIES["nearest_here"]
-        POLICY_NAMES.discard("nearest_here")
+        POLICIES.unregister("nearest_here")
     assert policy_modules([sim.load_scenario("embedded")]) == []
 
 

@@ -14,13 +14,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.analysis.pool import WORKER_MODULES, check_workers, process_pool
-from sim.dispatch.policies import POLICIES
 from sim.measures.metrics import combine
 from sim.measures.records import call_records
 from sim.measures.warmup import check_records
 from sim.model import PatrolModel
 from sim.network.world import build_world
-from sim.patrol.policies import PATROL_POLICIES
+from sim.registry import DISPATCH_POLICIES, OUTCOME_RULES, PATROL_POLICIES
 
 if TYPE_CHECKING:
     from sim.scenarios.schema import Scenario
@@ -222,9 +221,13 @@ class _Shared:
 
 
 def policy_modules(scenarios: Sequence[Scenario]) -> list[str] | None:
-    """Modules a worker imports to know the policies these scenarios name (None: it cannot)."""
-    used = [POLICIES.get(s.dispatch.policy) for s in scenarios]
+    """Modules a worker imports to know the policies and rules these scenarios name.
+
+    None: a worker cannot (one is defined in ``__main__``).
+    """
+    used = [DISPATCH_POLICIES.get(s.dispatch.policy) for s in scenarios]
     used += [PATROL_POLICIES.get(group.patrol.policy) for s in scenarios for group in s.units]
+    used += [OUTCOME_RULES.get(name) for s in scenarios for name in s.outcomes.rules]
     modules = {getattr(fn, "__module__", None) for fn in used if fn is not None}
     if modules & {None, "__main__", "builtins"}:
         return None

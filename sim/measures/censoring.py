@@ -17,10 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import SimInputError
+from sim.registry import DISPATCH_POLICIES
+
 #: Unit states whose time is committed to calls (the numerator of utilisation).
 COMMITTED_STATES = ("en_route", "on_scene", "follow_up")
 #: Unit states during which a unit cannot be sent to calls for reasons other than calls.
 AWAY_STATES = ("off_shift", "other_duty", "community_work")
+#: How a dispatch policy's ``pools`` trait says units share calls.
+POOLS = ("shared", "own_community_unless_borrowing")
 
 
 def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,12 +131,16 @@ def overload_flags(
 def unit_pools(scenario) -> dict[str, tuple[list[str], list[str] | None]]:
     """Pools of units that serve the same calls: {name: (unit posts, communities or None)}.
 
-    One pool of every unit, unless ``community_first`` never borrows: then each office's
-    units serve their community alone, and the other units (the station) the rest.
+    One pool of every unit, unless the policy keeps calls in their community and never
+    borrows (``community_first``, ``borrow_after_min: null``): then each office's units serve
+    their community alone, and the other units (the station) the rest.
     """
     posts = {p.name: p for p in scenario.posts}
     dispatch = scenario.dispatch
-    separate = dispatch.policy == "community_first" and dispatch.borrow_after_min is None
+    pooling = DISPATCH_POLICIES.entry(dispatch.policy).trait("pools", "The offered load")
+    if pooling not in POOLS:
+        raise SimInputError(f"The offered load knows the pools {POOLS}, not {pooling!r}")
+    separate = pooling == POOLS[1] and dispatch.borrow_after_min is None
     if not separate:
         return {"all units": ([g.post for g in scenario.units], None)}
     pools: dict[str, tuple[list[str], list[str] | None]] = {}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from sim.calls.stream import call_rate
 from sim.clock import MIN_PER_DAY
 from sim.scenarios.outcomes import Familiarity as FamiliaritySpec
 
@@ -141,12 +142,11 @@ def handled_per_day(units: list[Unit], calls_per_day: Sequence[float]) -> list[l
 
 def expected_calls_per_day(scenario: Scenario) -> list[float]:
     """Base calls a day in each community (call rate and populations, no repeats)."""
-    calls = scenario.calls
-    people = [c.population for c in scenario.communities]
-    if calls.rate_per_1000_residents_per_week is not None:
-        return [calls.rate_per_1000_residents_per_week * p / 1000 / 7 for p in people]
-    total = sum(people)
-    return [calls.rate_per_hour * 24 * p / total for p in people]
+    calls, people = scenario.calls, [c.population for c in scenario.communities]
+    if calls.rate_per_hour is None:  # a rate per resident: each community's own
+        return [call_rate(calls, p, MIN_PER_DAY) for p in people]
+    total = sum(people)  # a rate for everyone: shared by population
+    return [call_rate(calls, total, MIN_PER_DAY) * p / total for p in people]
 
 
 def _exp(x: float) -> float:
@@ -203,7 +203,7 @@ def repeat_delay_min(model: OutcomeContext, call: Call, rng: np.random.Generator
     if call.resolved or repeat is None or call.chain >= repeat.max_repeats:
         return None
     u_repeat, u_delay = rng.random(2)
-    if u_repeat >= repeat.probability:
+    if u_repeat >= repeat.probability * call.repeat_factor:
         return None
     return repeat.delay_days.quantile(u_delay) * MIN_PER_DAY
 

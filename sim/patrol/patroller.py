@@ -24,7 +24,7 @@ from sim.events import Priority
 from sim.patrol.coverage import SHIFT_MIN, Coverage, Leg, Tour
 from sim.patrol.legs import path_leg
 from sim.patrol.on_view import OnViewIncidents
-from sim.patrol.policies import PATROL_POLICIES
+from sim.patrol.policies import PATROL_POLICIES, PatrolState
 from sim.patrol.tours import build_tour
 from sim.scenarios.patrol import MODE_SPEED_FACTOR
 
@@ -84,6 +84,14 @@ class Patroller:
         self._tours: dict[int, Tour | None] = {}
         self._tour_times: dict[int, np.ndarray] = {}  # tour -> last planned pass per position
         self._top: dict[int, tuple[int, ...]] = {}  # beat -> its top nodes by residents
+        self._states: dict[Unit, PatrolState] = {}
+
+    def state_of(self, unit: Unit) -> PatrolState:
+        """The unit's place in its patrol policy's plan (made on first use)."""
+        state = self._states.get(unit)
+        if state is None:
+            state = self._states[unit] = PatrolState()
+        return state
 
     # -- what the policies use ---------------------------------------------------------
     @property
@@ -341,9 +349,9 @@ class Patroller:
         self.coverage.record(leg, now)
         unit.leg = None
         if leg.tour is not None:
-            unit.tour_position = leg.start + leg.tour_edges
+            self.state_of(unit).tour_position = leg.start + leg.tour_edges
         elif leg.joins >= 0:
-            unit.tour_position = leg.joins
+            self.state_of(unit).tour_position = leg.joins
         unit.stop_at(int(leg.route.nodes[-1]))
         if self.incidents is not None and self._look_on_arrival(unit, unit.node):
             return
@@ -356,7 +364,7 @@ class Patroller:
         now = self.host.time
         node = int(leg.route.nodes[-1])
         unit.stop_at(node)
-        unit.dwell_since = now
+        self.state_of(unit).dwell_since = now
         self.coverage.last_visit[node] = now
         end = min(now + leg.dwell_min, max(now, unit.patrol_until))
         self.host.schedule(end, Priority.UNIT, self._on_dwell_end, (unit, unit.patrol_token))
@@ -369,8 +377,8 @@ class Patroller:
         unit, token = arg
         if token != unit.patrol_token or unit.state != UnitState.PATROL:
             return
-        self.coverage.stayed(unit.node, unit.dwell_since, self.host.time)
-        unit.dwell_since = math.nan
+        self.coverage.stayed(unit.node, self.state_of(unit).dwell_since, self.host.time)
+        self.state_of(unit).dwell_since = math.nan
         self.next_leg(unit)
 
     def interrupted(self, unit: Unit) -> None:
@@ -382,11 +390,11 @@ class Patroller:
             if unit.leg.tour is not None:
                 self.unmark(unit.leg, now)
             unit.leg = None
-        if not math.isnan(unit.dwell_since):
-            self.coverage.stayed(unit.node, unit.dwell_since, now)
+        if not math.isnan(self.state_of(unit).dwell_since):
+            self.coverage.stayed(unit.node, self.state_of(unit).dwell_since, now)
             if self.on_stay is not None:
-                self.on_stay(unit.node, unit.dwell_since, now)
-            unit.dwell_since = math.nan
+                self.on_stay(unit.node, self.state_of(unit).dwell_since, now)
+            self.state_of(unit).dwell_since = math.nan
 
     # -- results -----------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:

@@ -7,18 +7,28 @@ patrols. Register new ones with ``@register_patrol("name")``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from sim.patrol.coverage import Coverage, Leg, Tour
 from sim.patrol.legs import joined, tour_leg
-from sim.scenarios.patrol import PATROL_POLICY_NAMES
+from sim.registry import PATROL_POLICIES
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit
+
+
+@dataclass
+class PatrolState:
+    """Where one unit is in its patrol policy's plan."""
+
+    route_stop: int = 0  # 'route' patrols: the stop it heads for
+    tour_position: int = 0  # 'random' patrols: where on its beat's tour it is
+    dwell_since: float = math.nan  # when it began to stay at a hot spot (nan: it is not)
 
 
 class Patroller(Protocol):
@@ -26,6 +36,9 @@ class Patroller(Protocol):
 
     coverage: Coverage
     rng: np.random.Generator
+
+    def state_of(self, unit: Unit) -> PatrolState:
+        """Where the unit is in its policy's plan (``route_stop``, ``tour_position``)."""
 
     def tour_of(self, unit: Unit) -> Tour | None:
         """The tour of the unit's beat (None: its beat has no street)."""
@@ -53,18 +66,11 @@ class Patroller(Protocol):
 
 
 PatrolPolicy = Callable[[Patroller, "Unit", float], "Leg | None"]
-PATROL_POLICIES: dict[str, PatrolPolicy] = {}
 
 
 def register_patrol(name: str) -> Callable[[PatrolPolicy], PatrolPolicy]:
-    """Register a patrol policy under ``name`` (a decorator)."""
-
-    def add(policy: PatrolPolicy) -> PatrolPolicy:
-        PATROL_POLICIES[name] = policy
-        PATROL_POLICY_NAMES.add(name)  # scenarios may now name it
-        return policy
-
-    return add
+    """Register a patrol policy under ``name`` (a decorator; the one registry, ``sim.registry``)."""
+    return PATROL_POLICIES.register(name)
 
 
 @register_patrol("stay")
@@ -79,7 +85,8 @@ def random_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | Non
     tour = patroller.tour_of(unit)
     if tour is None:
         return None
-    position = unit.tour_position % tour.length  # where its last stretch ended ...
+    # where its last stretch ended ...
+    position = patroller.state_of(unit).tour_position % tour.length
     approach = None
     if tour.nodes[position] != unit.node:  # ... unless it left the tour since: it joins
         position = patroller.join_position(tour)  # where the tour was covered least recently
@@ -110,7 +117,7 @@ def hot_spots(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
 @register_patrol("route")
 def route_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
     """A fixed loop of places, in order."""
-    stops = patroller.route_of(unit)
-    if unit.node == stops[unit.route_stop]:  # there: on to the next stop
-        unit.route_stop = (unit.route_stop + 1) % len(stops)
-    return patroller.path_to(unit, stops[unit.route_stop], now_min)
+    stops, state = patroller.route_of(unit), patroller.state_of(unit)
+    if unit.node == stops[state.route_stop]:  # there: on to the next stop
+        state.route_stop = (state.route_stop + 1) % len(stops)
+    return patroller.path_to(unit, stops[state.route_stop], now_min)

@@ -25,7 +25,7 @@ from sim.analysis.comparison import comparison_table
 from sim.analysis.replications import RunResult
 from sim.errors import SimInputError
 from sim.reporting.bulletins import BULLETINS, full_weeks
-from sim.reporting.figures import write_figures
+from sim.reporting.figures import FIGURES, write_figures
 
 
 # -- the results folder -----------------------------------------------------------------
@@ -111,7 +111,8 @@ def write_bulletins(result: RunResult, folder: Path, which: str = "last") -> lis
     return weeks if by_office else []
 
 
-#: What a results folder's files are, for its index (README.txt); ``*`` stands for a name.
+#: What a results folder's files are besides the figures (``FIGURES``), for its index
+#: (README.txt); ``*`` stands for a name.
 FILES = {
     "records.parquet": "one row per call, every replication (column 'replication', 'scenario')",
     "summary.json": "the summary figures per scenario: means over replications, 95% CI "
@@ -119,10 +120,6 @@ FILES = {
     "replications.csv": "headline figures of every replication",
     "comparison.csv": "the table printed at the end (the 'interval' row says what ± covers)",
     "uncertainty.csv": "intervals incl. parameter uncertainty (--uncertainty)",
-    "response_cdf.png": "share of calls answered within t minutes, per scenario",
-    "outcome_rates.png": "resolution at first attendance and repeat rate, 95% CIs",
-    "utilisation.png": "share of unit time in each state",
-    "response_map_*.png": "the streets, calls coloured by mean response time",
     "trace_rejects_*.csv": "rows of the replayed table that were not used, and why",
     "calibration_*.csv": "replayed calls against the simulated ones",
 }
@@ -142,7 +139,8 @@ def write_index(results: list[RunResult], folder: Path, weeks: dict[str, list[in
 
 def _about(name: str) -> str | None:
     """The description of a file of the folder (a PNG's CSV is its data)."""
-    for pattern, about in FILES.items():
+    figures = {name: FIGURES.entry(name).traits["about"] for name in FIGURES.names()}
+    for pattern, about in {**FILES, **figures}.items():
         if fnmatch(name, pattern):
             return about
         if pattern.endswith(".png") and fnmatch(name, pattern[:-4] + ".csv"):

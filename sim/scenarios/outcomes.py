@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from sim.registry import OUTCOME_RULES
 from sim.scenarios.distributions import Dist
 from sim.scenarios.frozen import Frozen
 
@@ -105,6 +106,20 @@ class Outcomes(Frozen):
     # without one, the responding unit spends ``case_work_min`` in follow_up (0: not modelled)
     case_team: bool = False
     case_work_min: Dist = 0.0
+    # Outcome rules registered with ``sim.register_rule``, run with the shipped ones (which
+    # always run), each where it was registered (``sim.outcomes.rules``).
+    rules: tuple[str, ...] = ()
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, names):
+        for name in names:
+            OUTCOME_RULES.check(name)  # read when the check runs: any registered name
+            if OUTCOME_RULES.entry(name).traits.get("shipped"):
+                raise ValueError(f"outcome rule {name!r} always runs: leave it out")
+        if len(set(names)) < len(names):
+            raise ValueError("an outcome rule is named twice")
+        return names
 
 
 class CommunityWork(Frozen):

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from sim.registry import PATROL_POLICIES
 from sim.scenarios.distributions import Dist
 from sim.scenarios.frozen import Frozen
 from sim.scenarios.location import Location
@@ -30,11 +31,6 @@ class Place(Location):
     def location(self) -> dict:
         """The point without its name (as the snapping functions take it)."""
         return self.model_dump(exclude={"name"}, exclude_none=True)
-
-
-#: Names a scenario may give as ``patrol.policy``: the built-in ones and every policy
-#: registered with ``sim.patrol.policies.register_patrol`` (which adds its name here).
-PATROL_POLICY_NAMES: set[str] = {"stay", "random", "hot_spots", "route"}
 
 
 class Patrol(Frozen):
@@ -59,10 +55,7 @@ class Patrol(Frozen):
     @field_validator("policy")
     @classmethod
     def _known_policy(cls, value):
-        if value not in PATROL_POLICY_NAMES:
-            known = ", ".join(sorted(PATROL_POLICY_NAMES))
-            raise ValueError(f"unknown patrol policy {value!r}; known: {known}")
-        return value
+        return PATROL_POLICIES.check(value)  # read when the check runs: any registered name
 
     @property
     def patrols(self) -> bool:
