@@ -70,6 +70,7 @@ class CallLife:
         """Act for ``model``, moving units through ``units``; draw the base calls now."""
         self.model = model
         self.units = units
+        units.on_arrive = self.on_arrive  # a unit sent to a call arrives here
         self.call_types = model.scenario.calls.types
         self._prevention = any(model.scenario.bulletins.prevention.values())
         self._patience_rng = model.streams.generator("patience")  # new streams shift no other
