@@ -180,11 +180,14 @@ class Patroller:
 
     @staticmethod
     def _tour_minutes(leg: Leg, now_min: float) -> float:
-        """How far along its tour (free-flow minutes from the beginning) a leg's unit is."""
+        """How far along its tour (free-flow minutes from the beginning) a leg's unit is.
+
+        On its way to the tour: where it would be had it driven the tour at its pace.
+        """
         tour = leg.tour
         t_on_tour = leg.route.t_depart_min + float(leg.route.cum_min[leg.tour_from])
         along = tour.minutes_at(leg.start) + (now_min - t_on_tour) / leg.slowdown
-        return min(along, tour.minutes_at(leg.start + leg.tour_edges))
+        return max(0.0, min(along, tour.minutes_at(leg.start + leg.tour_edges)))
 
     def mark(self, unit: Unit, leg: Leg) -> None:
         """The unit is on (or on its way to) a tour with this leg."""
