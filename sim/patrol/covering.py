@@ -9,7 +9,8 @@ three steps, each with networkx:
    the fastest-path times between them, and each pair's fastest path is driven once more.
    On a beat of two-way streets this is the exact Chinese-postman tour (Edmonds & Johnson
    1973); it is what ``networkx.eulerize`` does, but weighted by travel time and free to
-   leave the beat.
+   leave the beat. With more than ``4 * NEAREST_ODD`` odd nodes each is paired among its
+   ``NEAREST_ODD`` nearest only (the matching is cubic in the nodes): near-exact, not exact.
 2. **Balance** (directed): every node must be left as often as it is entered. Two-way
    streets may be driven either way; one-way streets only their way. A minimum-cost flow
    (``networkx.min_cost_flow``) chooses which two-way streets to drive the other way and,
