@@ -41,6 +41,9 @@ class Patroller(Protocol):
     def state_of(self, unit: Unit) -> PatrolState:
         """Where the unit is in its policy's plan (``route_stop``, ``riding``)."""
 
+    def beat_of(self, unit: Unit) -> list[bool]:
+        """Which nodes the unit patrols (its community, or every node)."""
+
     def tour_of(self, unit: Unit) -> Tour | None:
         """The tour of the unit's beat (None: its beat has no street)."""
 

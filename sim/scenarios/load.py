@@ -31,6 +31,8 @@ def find_scenario(name_or_path: str | Path) -> Path:
     """The file for a scenario name or path."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
+        if path.is_dir():
+            raise SimInputError(f"scenario {path}: a folder, not a scenario file (.yaml)")
         if not path.is_file():
             raise SimInputError(f"scenario file not found: {path}")
         return path
