@@ -253,7 +253,7 @@ def test_a_unit_joins_in_the_middle_of_the_largest_gap(tmp_path):
     model.run_until(120.0)
     patroller = model.patroller
     tour = patroller.tour_of(model.units[0])
-    a, b = (patroller._tour_minutes(patroller.state_of(u).riding, 120.0) for u in model.units)
+    a, b = (patroller.state_of(u).riding.minutes_along_tour(120.0) for u in model.units)
     assert abs(a - b) % tour.lap_min == pytest.approx(tour.lap_min / 2, abs=0.5)
 
 
