@@ -18,7 +18,7 @@ from test_patrol import _patrol_only, _torus
 
 import sim
 from sim.patrol.circuits import Circuits
-from sim.patrol.covering import beat_segments, covering_multiset
+from sim.patrol.covering import beat_segments, covering_multiset, lower_bound_min
 from sim.patrol.patroller import Patroller
 from sim.scenarios.load import validate
 
@@ -71,8 +71,11 @@ def _is_closed_walk(coverage, entries: np.ndarray) -> bool:
 
 # -- the covering walk ---------------------------------------------------------------------
 def test_the_grid_walk_is_the_chinese_postman_tour_of_124_edges(tmp_path):
-    walk, coverage = _walk(_model(_grid(tmp_path)))
+    model = _model(_grid(tmp_path))
+    walk, coverage = _walk(model)
     assert len(walk) == 124
+    bound = lower_bound_min(coverage, model.router, [True] * 64)
+    assert bound == pytest.approx(124 * BLOCK_S / 60) == float(np.sum(coverage.edge_min[walk]))
     counts = np.bincount(coverage.segment_of[walk], minlength=coverage.n_segments)
     assert counts.min() == 1 and np.sum(counts == 2) == 12 and counts.max() == 2
 
@@ -100,8 +103,32 @@ def test_one_way_streets_are_driven_their_way_and_the_walk_balances(tmp_path):
     # never shorter than the two-way walk (a relaxation), here as short: turning the
     # two-way streets round absorbs these one-way blocks
     assert 124 <= len(walk) <= 1.2 * 124
+    bound = lower_bound_min(coverage, model.router, [True] * 64)
+    assert bound <= float(np.sum(coverage.edge_min[walk])) <= 1.05 * bound
     tour = model.patroller.tour_of(model.units[0])
     assert _is_closed_walk(coverage, tour.lap(0)[0]) and _u_turns(coverage, tour.lap(0)[0]) == 0
+
+
+def test_on_one_way_streets_the_walk_is_the_directed_chinese_postman_tour(tmp_path):
+    # Manhattan: rows run east and west in turn, columns south and north in turn
+    side = 6
+    one_way = set()
+    for r in range(side):
+        for c in range(side - 1):
+            a, b = r * side + c, r * side + c + 1
+            one_way.add((a, b) if r % 2 == 0 else (b, a))
+    for c in range(side):
+        for r in range(side - 1):
+            a, b = r * side + c, (r + 1) * side + c
+            one_way.add((b, a) if c % 2 == 0 else (a, b))
+    model = _model(_grid(tmp_path, side=side, one_way=one_way))
+    walk, coverage = _walk(model)
+    every = [True] * side * side
+    bound = lower_bound_min(coverage, model.router, every)  # exact when all are one-way
+    assert float(np.sum(coverage.edge_min[walk])) == pytest.approx(bound)
+    assert len(walk) > 2 * side * (side - 1)  # the imbalance is paid for with repeats
+    tour = model.patroller.tour_of(model.units[0])
+    assert _is_closed_walk(coverage, tour.lap(0)[0])
 
 
 def test_a_beat_in_two_pieces_is_joined_there_and_back(tmp_path):
@@ -226,7 +253,7 @@ def test_a_unit_joins_in_the_middle_of_the_largest_gap(tmp_path):
     model.run_until(120.0)
     patroller = model.patroller
     tour = patroller.tour_of(model.units[0])
-    a, b = (patroller._tour_minutes(patroller.state_of(u).riding, 120.0) for u in model.units)
+    a, b = (patroller.state_of(u).riding.minutes_along_tour(120.0) for u in model.units)
     assert abs(a - b) % tour.lap_min == pytest.approx(tour.lap_min / 2, abs=0.5)
 
 

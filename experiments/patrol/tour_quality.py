@@ -2,8 +2,9 @@
 
 For the bare 8x8 two-way grid (112 segments of 20 s, share 1, no calls) and for the Wuhan
 extract (``optics_valley_east``, its four community beats, share 1, no calls, car speed),
-with K units on each beat, it prints: each beat's tour length in edges against the shortest
-closed walk covering it (``covering`` when the code has ``sim.patrol.covering``); the
+with K units on each beat, it prints: each beat's tour length in edges against the short
+closed walk covering it and a lower bound on any covering walk (when the code has
+``sim.patrol.covering``); the
 coefficient of variation of passes per segment; the gaps between passes at a segment
 (median against lap/K, share under 1 min); and the lateness curve of a criminal call type
 by band of response time. Passes are counted here by walking every patrol leg edge by edge,
@@ -142,15 +143,18 @@ def beat_figures(model, times, segments: np.ndarray, units: int, lap_min: float)
     }
 
 
-def covering_length(model, unit) -> int | None:
-    """Edges of the shortest closed walk covering the unit's beat (None: not in this code)."""
+def covering_walk(model, unit) -> str:
+    """The covering walk of the unit's beat: edges and minutes, against a lower bound."""
     try:
-        from sim.patrol.covering import covering_multiset
+        from sim.patrol.covering import covering_multiset, lower_bound_min
     except ImportError:
-        return None
+        return "n/a (code before issue 24)"
     patroller = model.patroller
-    walk = covering_multiset(patroller.coverage, patroller.router, patroller.beat_of(unit))
-    return None if walk is None else len(walk)
+    cover, router, beat = patroller.coverage, patroller.router, patroller.beat_of(unit)
+    walk = covering_multiset(cover, router, beat)
+    bound = lower_bound_min(cover, router, beat)
+    walk_min = float(np.sum(cover.edge_min[walk]))
+    return f"{len(walk)} edges ({walk_min:.1f} min; lower bound {bound:.1f} min)"
 
 
 def measure(name: str, scenario: sim.Scenario, units: int) -> None:
@@ -170,7 +174,7 @@ def measure(name: str, scenario: sim.Scenario, units: int) -> None:
                                   & (coverage.segment_tail != coverage.segment_head))  # fmt: skip
         figures = beat_figures(model, times, segments, units, tour.lap_min)
         print(f"{name} beat of {unit.post.name}: {len(segments)} segments, tour {tour.length} "
-              f"edges ({tour.lap_min:.1f} min), covering walk {covering_length(model, unit)}; "
+              f"edges ({tour.lap_min:.1f} min), covering walk {covering_walk(model, unit)}; "
               + ", ".join(f"{k} {v:.4g}" for k, v in figures.items()))  # fmt: skip
 
 

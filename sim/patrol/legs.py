@@ -50,6 +50,16 @@ class Leg:
             times = self.route.t_depart_min + self.route.cum_min[first + 1 : done + 1]
             coverage.record(self.entries[first:done], times)
 
+    def minutes_along_tour(self, now_min: float) -> float:
+        """How far along its tour (free-flow minutes from the beginning) its unit is.
+
+        On its way to the tour: where it would be had it driven the tour at its pace.
+        """
+        tour = self.tour
+        t_on_tour = self.route.t_depart_min + float(self.route.cum_min[self.tour_from])
+        along = tour.minutes_at(self.start) + (now_min - t_on_tour) / self.slowdown
+        return max(0.0, min(along, tour.minutes_at(self.start + self.tour_edges)))
+
     def edges_done(self, t_min: float) -> int:
         """How many of its edges are finished at ``t_min``."""
         ends = self.route.t_depart_min + self.route.cum_min

@@ -154,37 +154,14 @@ class Patroller:
     def join_position(self, tour: Tour, unit: Unit, now_min: float) -> int:
         """Where a unit joining ``tour`` enters it: the middle of the largest gap.
 
-        Gaps are measured in time along the tour between the units already on it (whatever
-        their post); the unit enters where the middle of the gap will be when it gets
-        there (its fastest path at the tour's pace). Alone, it goes on where the last unit
-        to leave the tour left it.
+        Between the units already on it, whatever their post (``Tour.join_position``).
         """
-        others = sorted(
-            self._tour_minutes(leg, now_min)
+        others = [
+            leg.minutes_along_tour(now_min)
             for other, state in self._states.items()
             if (leg := state.riding) is not None and leg.tour is tour and other is not unit
-        )
-        if not others:
-            return tour.frontier
-        phases = sorted(x % tour.lap_min for x in others)
-        gaps = np.diff([*phases, phases[0] + tour.lap_min])
-        widest = int(np.argmax(gaps))
-        behind = next(x for x in others if x % tour.lap_min == phases[widest])
-        middle = behind + gaps[widest] / 2.0
-        first = tour.position_after(0, middle)
-        count = max(1, tour.position_after(0, behind + gaps[widest]) - first)
-        nodes, _, cum = tour.stretch(first, min(count, tour.length))
-        approach_min = self.router.times_from(unit.node)[nodes]
-        late = np.abs(tour.minutes_at(first) + cum - approach_min - middle)
-        return first + int(np.argmin(late))
-
-    @staticmethod
-    def _tour_minutes(leg: Leg, now_min: float) -> float:
-        """How far along its tour (free-flow minutes from the beginning) a leg's unit is."""
-        tour = leg.tour
-        t_on_tour = leg.route.t_depart_min + float(leg.route.cum_min[leg.tour_from])
-        along = tour.minutes_at(leg.start) + (now_min - t_on_tour) / leg.slowdown
-        return min(along, tour.minutes_at(leg.start + leg.tour_edges))
+        ]
+        return tour.join_position(others, self.router.times_from(unit.node) if others else None)
 
     def mark(self, unit: Unit, leg: Leg) -> None:
         """The unit is on (or on its way to) a tour with this leg."""

@@ -100,6 +100,27 @@ class Tour:
         k += int(laps)
         return k * self.length + bisect.bisect_left(self.lap(k)[1], rest)
 
+    def join_position(self, others_min: list[float], approach_min: np.ndarray | None) -> int:
+        """Where a unit joins: the middle of the largest gap between the units on the tour.
+
+        ``others_min``: where they are (free-flow minutes along the walk); the gap is
+        measured round one lap. The unit enters where the gap's middle will be when it gets
+        there (``approach_min``: its free-flow minutes to every node; the others move on
+        as many tour minutes meanwhile). Alone, it goes on where the last unit left.
+        """
+        if not others_min:
+            return self.frontier
+        phases = sorted(x % self.lap_min for x in others_min)
+        gaps = np.diff([*phases, phases[0] + self.lap_min])
+        widest = int(np.argmax(gaps))
+        behind = next(x for x in sorted(others_min) if x % self.lap_min == phases[widest])
+        middle = behind + gaps[widest] / 2.0
+        first = self.position_after(0, middle)
+        count = max(1, self.position_after(0, behind + gaps[widest]) - first)
+        nodes, _, cum = self.stretch(first, min(count, self.length))
+        late = np.abs(self.minutes_at(first) + cum - approach_min[nodes] - middle)
+        return first + int(np.argmin(late))
+
 
 def build_tour(
     coverage: Coverage,
