@@ -27,6 +27,7 @@ import pandas as pd
 from sim.calls.stream import DRAWS, CallStream
 from sim.calls.table import (
     CallsTable,
+    ReadOptions,
     Snapper,
     add_rejects,
     read_calls_table,
@@ -66,7 +67,8 @@ def load_trace(scenario: Scenario, world: World) -> Trace:
     stat = path.stat()
     key = json.dumps(
         [str(path), stat.st_mtime_ns, stat.st_size, calls.trace_columns, calls.trace_timezone,
-         calls.trace_start, [t.name for t in calls.types], world.network.digest,
+         calls.trace_start, calls.trace_layout, calls.trace_types, calls.trace_crs,
+         calls.trace_date_order, [t.name for t in calls.types], world.network.digest,
          scenario.snap_tolerance_m, scenario.horizon_min],
         sort_keys=True,
     )  # fmt: skip
@@ -81,7 +83,12 @@ def _load(scenario: Scenario, world: World, path: Path) -> Trace:
     calls = scenario.calls
     snap = Snapper(world.network, world.router, scenario.snap_tolerance_m)
     types = [t.name for t in calls.types]
-    table = read_calls_table(path, calls.trace_columns, calls.trace_timezone, types, snap)
+    layout = calls.trace_layout
+    if layout is not None and Path(layout).suffix:
+        layout = find_file(Path(layout), scenario.source_dir, "calls.trace_layout", "layout")
+    options = ReadOptions(layout, calls.trace_types, calls.trace_crs, calls.trace_date_order)
+    table = read_calls_table(path, calls.trace_columns, calls.trace_timezone, types, snap,
+                             options=options)  # fmt: skip
     start = _start(calls.trace_start, table)
     t_min = ((table.calls["time"] - start) / pd.Timedelta(minutes=1)).to_numpy(float)
     outside = (t_min < 0) | (t_min >= scenario.horizon_min)
