@@ -167,7 +167,7 @@ def test_add_types_keeps_rows_of_new_types(world, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "unknown call type" in printed
     n_help = int((table["type"] == "help").sum())
-    assert f"{n_help} calls of 1 call types the scenario does not know were rejected" in printed
+    assert f"{n_help} calls of 1 call type(s) the scenario does not know were rejected" in printed
     assert yaml.safe_load((tmp_path / "new_types.yaml").read_text()) == {"help": "theft"}
     assert f"help: theft  # {n_help} calls" in (tmp_path / "new_types.yaml").read_text()
 

@@ -56,7 +56,11 @@ def city_network(path, crs: str, lon: float, lat: float, size: int = 6, spacing_
 
 @pytest.fixture(params=list(CITIES))
 def city(request, tmp_path):
-    name = request.param
+    return make_city(request.param, tmp_path)
+
+
+def make_city(name, tmp_path):
+    """The city's grid, a base scenario on it, and its world."""
     crs, lon, lat = CITIES[name]
     city_network(tmp_path / "grid.graphml", crs, lon, lat)
     raw = small_raw()
@@ -333,3 +337,60 @@ def test_an_impossible_zoned_first_time_is_a_reject_not_a_traceback(tmp_path):
     assert zone == "UTC" and pd.isna(times[0]) and str(times[1]) == "2025-03-01 09:00:00"
     times, zone = parse_times(pd.Series(["2025/02/30 08:15:00+00"]), None)
     assert pd.isna(times[0]) and zone == "wall-clock time as written"
+
+
+def test_split_fits_both_periods_and_reports_them_as_recorded(tmp_path, capsys):
+    name, folder, _, world = make_city("china_110", tmp_path)
+    t = truth(world, name)
+    split = START + pd.Timedelta(days=3)
+    after = (t["time"] >= split).to_numpy()
+    t.loc[after, "travel_min"] = t.loc[after, "travel_min"] / 2  # the reform: nearer units
+    spoiled = write_export(name, t, folder / "calls.csv")
+    (folder / "map.yaml").write_text(yaml.safe_dump(type_map(name), allow_unicode=True), "utf-8")
+    out = folder / "new.yaml"
+    argv = ["fit", str(folder / "calls.csv"), "--scenario", str(folder / "base.yaml"),
+            "--out", str(out), "--types", str(folder / "map.yaml"),
+            "--split", f"{split:%Y-%m-%d}"]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert f"before and after {split:%Y-%m-%d}, as recorded:" in printed
+    report = pd.read_csv(folder / "new_split.csv").set_index("figure")
+    rows = np.arange(1, N + 1)
+    good = ~t["type"].map(THEIR_TYPES[name]).isna().to_numpy() & ~np.isin(rows, list(spoiled))
+    residents = good & ~t["self"].to_numpy()
+    for side, mask in (("before", ~after), ("after", after)):
+        part = t[residents & mask]
+        assert report.loc["calls", side] == len(part)
+        own = int((good & mask & t["self"].to_numpy()).sum())
+        assert report.loc["self-initiated share", side] == pytest.approx(
+            own / (own + len(part)), abs=5e-4)  # fmt: skip
+        share = (part["type"].map(THEIR_TYPES[name]) == "dispute").mean()
+        assert report.loc["share dispute", side] == pytest.approx(share, abs=5e-4)
+        for p, group in part.groupby("priority"):
+            response = group["dispatch_min"] + group["travel_min"]
+            mean = report.loc[f"priority {p}: response mean (min)", side]
+            assert mean == pytest.approx(response.mean(), abs=5e-4)
+            assert report.loc[f"priority {p}: within 10 min", side] == pytest.approx(
+                (response <= 10).mean(), abs=5e-4)  # fmt: skip
+        scenario = load_scenario(folder / f"new_{side}.yaml")
+        delay = part["dispatch_min"].to_numpy(float)
+        assert scenario.dispatch.delay_min.median == pytest.approx(
+            np.exp(np.log(delay).mean()), abs=0.006)  # fmt: skip
+        fit_report = pd.read_csv(folder / f"new_{side}_fit.csv")
+        travel = fit_report[(fit_report["kind"] == "recorded_travel_median_min")
+                            & (fit_report["key"] == "type dispute")]["observed"]  # fmt: skip
+        disputes = part[part["type"].map(THEIR_TYPES[name]) == "dispute"]
+        assert travel.item() == pytest.approx(disputes["travel_min"].median())
+    assert not (folder / "new.yaml").exists()
+
+
+def test_split_outside_the_calls_is_one_clear_error(tmp_path, capsys):
+    name, folder, _, world = make_city("china_110", tmp_path)
+    write_export(name, truth(world, name), folder / "calls.csv")
+    (folder / "map.yaml").write_text(yaml.safe_dump(type_map(name), allow_unicode=True), "utf-8")
+    out = folder / "new.yaml"
+    argv = ["fit", str(folder / "calls.csv"), "--scenario", str(folder / "base.yaml"),
+            "--out", str(out), "--types", str(folder / "map.yaml"),
+            "--split", "2030-01-01"]  # fmt: skip
+    _fails(capsys, argv, "--split 2030-01-01: no usable call after it")
+    assert not list(folder.glob("new*"))

@@ -102,8 +102,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         path = write_new_types(out.with_name(f"{out.stem}_types.yaml"), table.unmapped,
                                base_types, table.source.name)  # fmt: skip
         print(
-            f"{int(table.unmapped.sum())} calls of {len(table.unmapped)} call types the scenario "
-            f"does not know were rejected: map them in {path} and fit again with --types {path}"
+            f"{int(table.unmapped.sum())} calls of {len(table.unmapped)} call type(s) the "
+            f"scenario does not know were rejected: map them in {path} and fit again with "
+            f"--types {path}"
         )
     for path in written:
         print(f"wrote {path}")
@@ -196,9 +197,11 @@ def longest_gap_days(table) -> float:
 
 def _write_all(fit, table, base, base_path: Path, out: Path, like: str | None) -> list[Path]:
     """The scenario (checked by loading it), report and rejects; their paths."""
+    import pandas as pd
     import yaml
 
     from sim.calls.table import write_rejects
+    from sim.fitting.calibrate import duration_rows, fit_dispatch_delay, summary
     from sim.fitting.fit import fitted_scenario
     from sim.fitting.fit_report import report_figure, report_table
     from sim.scenarios.load import load_scenario, read_raw
@@ -219,6 +222,9 @@ def _write_all(fit, table, base, base_path: Path, out: Path, like: str | None) -
         like_type = like_type.model_dump(mode="json", exclude_none=True)
     data = fitted_scenario(fit, _extends(base_path, out), out.stem, description, communities,
                            raw_types, like_type)  # fmt: skip
+    delay = fit_dispatch_delay(table)
+    if delay is not None:
+        data = {**data, "dispatch": {"delay_min": delay}}
     network_file = _network_file(base, base_path, out)
     if network_file is not None:  # the base's relative path would resolve from here otherwise
         data = {**data, "network": {"path": network_file}}
@@ -241,6 +247,10 @@ def _write_all(fit, table, base, base_path: Path, out: Path, like: str | None) -
     report = report_table(fit, base.calls.hourly_factors(),
                           {t.name: t.share / sum(u.share for u in base.calls.types)
                            for t in base.calls.types})  # fmt: skip
+    report = pd.concat([report, duration_rows(table)], ignore_index=True)
+    line = summary(table, delay)
+    if line is not None:
+        print(line)
     csv, png = out.with_name(f"{out.stem}_fit.csv"), out.with_name(f"{out.stem}_fit.png")
     report.to_csv(csv, index=False)
     report_figure(fit, table, report, png)
