@@ -243,6 +243,7 @@ class PatrolModel(mesa.Model):
         self._base_types = stream.type_index.tolist()
         self._base_residents = stream.resident_index.tolist()
         self._base_draws = stream.draws
+        self._base_recorded = (stream.priority, stream.service_min)  # replays: as recorded
         self._base_times.append(math.inf)  # a sentinel: no more base calls
         self._next_base = 0
 
@@ -384,7 +385,12 @@ class PatrolModel(mesa.Model):
             if t_report < math.inf:
                 self.events.schedule(t_report, Priority.CALL, self._on_incident_report, k)
             return
-        self.receive_call(type_index, resident, draws)
+        call = self.receive_call(type_index, resident, draws)
+        priority, service_min = self._base_recorded
+        if priority is not None and not math.isnan(priority[k]):
+            call.priority = int(priority[k])
+        if service_min is not None:
+            call.recorded_service_min = float(service_min[k])
 
     def _on_incident_report(self, k: int) -> None:
         """Nobody on patrol saw on-view incident ``k``: someone reports it now."""
@@ -586,8 +592,11 @@ class PatrolModel(mesa.Model):
             call.t_arrive = now
             call.unit = unit
             self.open_calls.pop(call.id, None)
-            draw = call.draws[_D["service"]]
-            call.clear_due = now + self.call_types[call.type_index].service_min.quantile(draw)
+            service = call.recorded_service_min
+            if math.isnan(service):
+                draw = call.draws[_D["service"]]
+                service = self.call_types[call.type_index].service_min.quantile(draw)
+            call.clear_due = now + service
         elif not math.isnan(call.remaining_min):  # a pre-empted scene resumes
             call.clear_due, call.remaining_min = now + call.remaining_min, math.nan
         unit.set_state(UnitState.ON_SCENE, now)

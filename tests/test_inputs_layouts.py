@@ -241,7 +241,11 @@ def test_each_export_is_fitted_and_replayed_with_no_preparation(city, capsys):
     argv = ["run", "--scenario", str(folder / "replay.yaml"), "--quiet", "--out",
             str(folder / "res")]  # fmt: skip
     assert main(argv) == 0
-    assert f"replaying calls.csv (layout {name})" in capsys.readouterr().err
+    printed, err = capsys.readouterr()
+    assert f"replaying calls.csv (layout {name})" in err
+    calibration = pd.read_csv(folder / "res" / "calibration_small.csv", index_col=0)
+    assert "priority 1: median (min)" in calibration.index
+    assert "priority 1: within 10 min" in calibration.index
 
 
 def test_priority_codes_with_letters_zero_and_a_reversed_scale(tmp_path):
@@ -394,3 +398,36 @@ def test_split_outside_the_calls_is_one_clear_error(tmp_path, capsys):
             "--split", "2030-01-01"]  # fmt: skip
     _fails(capsys, argv, "--split 2030-01-01: no usable call after it")
     assert not list(folder.glob("new*"))
+
+
+def test_replay_uses_each_rows_priority_and_time_on_scene(tmp_path):
+    from sim.calls.replay import load_trace
+    from sim.measures.records import call_records
+    from sim.model import PatrolModel
+    from sim.reporting.layers import calls as calls_layer
+
+    name, folder, _, world = make_city("china_110", tmp_path)
+    t = truth(world, name)
+    write_export(name, t, folder / "calls.csv")
+    raw = small_raw(trace="calls.csv", trace_types=type_map(name))
+    raw["network"] = {"kind": "graphml", "path": "grid.graphml"}
+    raw["units"] = [{"post": "office A", "count": 20}, {"post": "office B", "count": 20}]
+    (folder / "replay.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    scenario = load_scenario(folder / "replay.yaml")
+    model = PatrolModel(scenario)
+    model.run()
+    records = call_records(model)
+    trace = load_trace(scenario, model.world)
+    replayed = trace.table.calls
+    base = records[records["repeat_of"].isna() & records["problem"].isna()]
+    assert len(base) == len(replayed)
+    # types map to priority 3 in the scenario; the rows' own (1-4) are kept
+    assert base["priority"].tolist() == replayed["priority"].astype(int).tolist()
+    on_scene = (base["t_clear"] - base["t_arrive"]).to_numpy()
+    assert np.allclose(on_scene, replayed["on_scene_min"].to_numpy())
+    layer = calls_layer(model.world, records, scenario)
+    first = layer[layer["id"] == base["id"].iloc[0]].iloc[0]
+    assert first["source_row"] == replayed["row"].iloc[0]
+    assert first["source_id"] == replayed["id"].iloc[0]
+    assert first["wall_clock"] == f"{replayed['time'].iloc[0]:%Y-%m-%d %H:%M:%S}"
+    assert layer.loc[layer["is_repeat"], "source_row"].isna().all()

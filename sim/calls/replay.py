@@ -7,8 +7,10 @@ before the first usable call) and runs ``warmup_days + days``: calls in the firs
 ``warmup_days`` are warm-up, calls outside the horizon are rejected like unusable rows.
 
 Each replayed call is made at its own node (a resident agent with no population is added
-there) with its type; units, dispatch and outcomes are simulated as usual, and repeats,
-escalations and latent problems still follow from the response (set
+there) with its type, and with its priority and time on scene as recorded where the table
+has them (the type's priority and the scenario's draw where it does not); units, dispatch
+and outcomes are simulated as usual, and repeats, escalations and latent problems still
+follow from the response (set
 ``community_work.enabled=false`` for none of the latter). Each call's own uniforms (service
 time, dispatch delay, resolution, ...) come from the ``call_what`` stream by its row in the
 file, so two scenarios replaying the same file with the same seed stay paired.
@@ -132,10 +134,13 @@ def replay_stream(
     names = [t.name for t in scenario.calls.types]
     type_index = np.array([names.index(t) for t in calls["type"]], dtype=np.int64)
     nodes, inverse = np.unique(calls["node"].to_numpy(np.int64), return_inverse=True)
+    on_scene = calls["on_scene_min"].to_numpy(float)
     stream = CallStream(
         calls["t_min"].to_numpy(float),
         type_index,
         first_resident + inverse.astype(np.int64),
         uniforms[calls["row"].to_numpy() - 1],
+        priority=np.round(calls["priority"].to_numpy(float)),
+        service_min=np.where(on_scene >= 0, on_scene, np.nan),
     )
     return stream, nodes
