@@ -429,5 +429,6 @@ def test_replay_uses_each_rows_priority_and_time_on_scene(tmp_path):
     first = layer[layer["id"] == base["id"].iloc[0]].iloc[0]
     assert first["source_row"] == replayed["row"].iloc[0]
     assert first["source_id"] == replayed["id"].iloc[0]
+    assert first["snap_m"] == pytest.approx(replayed["snap_m"].iloc[0]) and first["snap_m"] < 0.5
     assert first["wall_clock"] == f"{replayed['time'].iloc[0]:%Y-%m-%d %H:%M:%S}"
     assert layer.loc[layer["is_repeat"], "source_row"].isna().all()

@@ -46,10 +46,11 @@ import pandas as pd
 from sim.calls.layouts import OWN, choose_layout
 from sim.calls.prepare import flag as _flag
 from sim.calls.prepare import points, prepare
+from sim.calls.snap import Snapper
 from sim.calls.times import check_timezone, parse_times, zone_info
 from sim.errors import SimInputError
 
-__all__ = ["check_timezone", "parse_times", "zone_info"]  # moved to sim.calls.times
+__all__ = ["Snapper", "check_timezone", "parse_times", "zone_info"]  # moved out of here
 
 STANDARD_COLUMNS = ("time", "lat", "lon", "x", "y", "type", "priority", "on_scene_min",
                     "response_min")  # fmt: skip
@@ -257,7 +258,7 @@ def far_reason(calls: pd.DataFrame, tolerance_m: float) -> pd.Series:
     """The rejection reason of points beyond the snapping tolerance."""
     return calls["snap_m"].map(
         lambda d: (
-            f"beyond snapping tolerance: {d:.0f} m from the nearest street node "
+            f"beyond snapping tolerance: {d:.0f} m from the nearest street "
             f"(tolerance {tolerance_m:g} m)"
         )
     )
@@ -306,49 +307,3 @@ def write_rejects(table: CallsTable, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     table.rejects.to_csv(path, index=False, encoding="utf-8-sig")
     return path
-
-
-class Snapper:
-    """Snaps points to the nearest node of a network (a KD-tree on node coordinates)."""
-
-    def __init__(self, network, router, tolerance_m: float):
-        from scipy.spatial import cKDTree
-
-        self.network, self.router, self.tolerance_m = network, router, tolerance_m
-        self._tree = cKDTree(np.column_stack([router.x, router.y]))
-
-    def project(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Degrees to the network's CRS (metres)."""
-        if not self.network.georeferenced:
-            raise SimInputError(
-                f"calls table: points are given by lat/lon, but the {self.network.kind} network "
-                "has no geographic position; give x/y in metres instead"
-            )
-        from pyproj import Transformer
-
-        to_net = Transformer.from_crs("EPSG:4326", self.network.crs, always_xy=True)
-        return to_net.transform(lon, lat)
-
-    def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The nearest node of each point (network metres) and its distance in metres."""
-        dist, node = self._tree.query(np.column_stack([x, y]))
-        return node, dist
-
-    def apply(
-        self, calls: pd.DataFrame, ok: np.ndarray, geographic: bool
-    ) -> tuple[pd.DataFrame, np.ndarray]:
-        """``calls`` with x_m, y_m, node and snap_m set where ``ok``; which are too far."""
-        calls = calls.copy()
-        x, y = np.array(calls["x_m"], dtype=float), np.array(calls["y_m"], dtype=float)
-        if self.router.n_nodes == 1:  # a point network: every call is at its one node
-            calls["node"], calls["snap_m"] = 0, 0.0
-            return calls, np.zeros(len(calls), dtype=bool)
-        if geographic and ok.any():
-            x[ok], y[ok] = self.project(x[ok], y[ok])
-        calls["x_m"], calls["y_m"] = x, y
-        dist = np.full(len(calls), np.nan)
-        node = np.full(len(calls), -1, dtype=np.int64)
-        if ok.any():
-            node[ok], dist[ok] = self.nearest(x[ok], y[ok])
-        calls["snap_m"], calls["node"] = dist, node
-        return calls, ok & ~(dist <= self.tolerance_m)

@@ -164,7 +164,8 @@ def calls(world: World, records: pd.DataFrame, scenario=None) -> gpd.GeoDataFram
 
     In a replay they also carry ``wall_clock`` (the call's time in the table's zone) and,
     for the replayed calls themselves, the table's ``source_row`` (1 = first data row) and
-    ``source_id`` (the export's own id, when its layout names one), to join back to it.
+    ``source_id`` (the export's own id, when its layout names one), to join back to it, and
+    ``snap_m``, the distance from the row's point to the street it was placed on.
     """
     router = world.router
     index = np.array([router.index[_node_id(n, router)] for n in records["node"]], dtype=int)
@@ -197,6 +198,8 @@ def source_columns(scenario, world: World, records: pd.DataFrame, index: np.ndar
     rows = rows[~rows.index.duplicated()]
     ids = pd.Series(table["id"].astype(object).to_numpy(), index=keys)
     ids = ids[~ids.index.duplicated()]
+    snaps = pd.Series(table["snap_m"].to_numpy(float), index=keys)
+    snaps = snaps[~snaps.index.duplicated()]
     base = (records["repeat_of"].isna() & records["problem"].isna()).to_numpy()
     wanted = pd.MultiIndex.from_arrays([np.round(t_call, 6), index])
     row = rows.reindex(wanted).to_numpy(float)
@@ -207,6 +210,7 @@ def source_columns(scenario, world: World, records: pd.DataFrame, index: np.ndar
         "wall_clock": wall.strftime("%Y-%m-%d %H:%M:%S").to_numpy(object),
         "source_row": pd.array(np.where(found, row, np.nan), dtype="Float64").astype("Int64"),
         "source_id": pd.Series(source_id, dtype=object).fillna("").astype(str).to_numpy(),
+        "snap_m": np.where(found, snaps.reindex(wanted).to_numpy(float), np.nan),
     }
 
 
