@@ -27,16 +27,22 @@ _EXPORTS = {
     "available_scenarios": "sim.scenarios.load",
     "Scenario": "sim.scenarios.schema",
     "SimInputError": "sim.errors",
+    "WorkerLostError": "sim.errors",
     "PatrolModel": "sim.model",
     "Unit": "sim.agents.unit",
     "UnitState": "sim.agents.unit",
     "Resident": "sim.agents.resident",
     "PostAgent": "sim.agents.post",
     "register_policy": "sim.dispatch.policies",
+    "register_patrol": "sim.patrol.policies",
+    "register_rule": "sim.outcomes.rules",
+    "OutcomeRule": "sim.outcomes.rules",
+    "register_figure": "sim.reporting.figures",
     "run": "sim.analysis.runs",
     "compare": "sim.analysis.runs",
     "RunResult": "sim.analysis.replications",
     "Comparison": "sim.analysis.comparison",
+    "lateness_curve": "sim.analysis.lateness",
     "write_results": "sim.reporting.folders",
     "sweep": "sim.sweeps.api",
     "plan_offices": "sim.planning",
@@ -46,6 +52,7 @@ _EXPORTS = {
 }
 __all__ = [
     "Comparison",
+    "OutcomeRule",
     "PatrolModel",
     "PostAgent",
     "Resident",
@@ -54,14 +61,19 @@ __all__ = [
     "SimInputError",
     "Unit",
     "UnitState",
+    "WorkerLostError",
     "available_scenarios",
     "compare",
     "hypercube",
+    "lateness_curve",
     "load_scenario",
     "plan_beats",
     "plan_offices",
     "plan_staffing",
+    "register_figure",
+    "register_patrol",
     "register_policy",
+    "register_rule",
     "run",
     "sweep",
     "write_results",
@@ -72,12 +84,16 @@ if TYPE_CHECKING:
     from sim.agents.resident import Resident
     from sim.agents.unit import Unit, UnitState
     from sim.analysis.comparison import Comparison
+    from sim.analysis.lateness import lateness_curve
     from sim.analysis.replications import RunResult
     from sim.analysis.runs import compare, run
     from sim.dispatch.policies import register_policy
-    from sim.errors import SimInputError
+    from sim.errors import SimInputError, WorkerLostError
     from sim.model import PatrolModel
+    from sim.outcomes.rules import OutcomeRule, register_rule
+    from sim.patrol.policies import register_patrol
     from sim.planning import hypercube, plan_beats, plan_offices, plan_staffing
+    from sim.reporting.figures import register_figure
     from sim.reporting.folders import write_results
     from sim.scenarios.load import available_scenarios, load_scenario
     from sim.scenarios.schema import Scenario

@@ -13,6 +13,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("reporting",),
     ("analysis",),
     ("model",),
+    ("lifecycle",),
     ("measures",),
     ("dispatch", "outcomes", "patrol"),
     ("travel",),
@@ -20,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("calls",),
     ("network",),
     ("scenarios",),
+    ("registry",),
     ("events", "mesa_adapter", "streams", "clock", "errors"),
 )
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sim.agents.unit import Unit
     from sim.calls.call import Call
     from sim.network.routing import Router
-    from sim.scenarios.schema import TravelModel
+    from sim.scenarios.schema import Scenario, TravelModel, UnitGroup
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,17 @@ class Travel:
         self.all_cars = all_cars
         self.realism = realism if realism is not None and realism.enabled else None
         self._ranked: tuple[int, float, Unit, float] | None = None  # (call id, t, unit, min)
+
+    @classmethod
+    def of_scenario(cls, router: Router, scenario: Scenario) -> Travel:
+        """Arrival times as ``scenario`` has them (congestion, locating, realism, vehicles)."""
+        return cls(
+            router,
+            scenario.congestion_by_hour,
+            scenario.dispatch.locate,
+            scenario.travel,
+            all_cars=all(_car_only(group) for group in scenario.units),
+        )
 
     def slowdown_at(self, t_min: float) -> float:
         """Travel time over free-flow time for a trip starting at ``t_min``.
@@ -190,6 +201,12 @@ class Travel:
 # part), and a fixed delay is added for every intersection passed (the path's inner nodes).
 #
 # Dispatch still ranks units by free-flow time; the chosen unit's trip gets the realism.
+def _car_only(group: UnitGroup) -> bool:
+    """Whether a unit group always moves at car speed (vehicle and patrol mode)."""
+    patrol = group.patrol
+    return group.vehicle == "car" and (not patrol.patrols or patrol.mode == "car")
+
+
 def kolesar_min(free_flow_min: float, cruise_kph: float, accel_m_s2: float) -> float:
     """Minutes for a trip of free-flow ``free_flow_min`` with acceleration (Kolesar 1975)."""
     v = cruise_kph / 3.6  # m/s

@@ -81,3 +81,28 @@ def test_every_public_name_of_sim_resolves():
 
     for name in sim.__all__:
         assert getattr(sim, name) is not None, name
+
+
+def test_the_model_stays_small_and_no_class_of_sim_is_over_400_lines():
+    import ast
+
+    assert len((ROOT / "sim" / "model.py").read_text().splitlines()) < 300
+    big = []
+    for path in (ROOT / "sim").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno >= 400:
+                big.append(f"{path.relative_to(ROOT)}:{node.name}")
+    assert not big, big
+
+
+def test_unit_states_are_changed_only_through_set_state():
+    """No module assigns ``unit.state`` but the unit itself (the one owner of unit states)."""
+    import re
+
+    assign = re.compile(r"\b(?!self\b)\w+\.state\s*=[^=]")
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "sim").rglob("*.py")
+        if path.name != "unit.py" and assign.search(path.read_text())
+    ]
+    assert not offenders, offenders

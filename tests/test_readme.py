@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from sim.registry import DISPATCH_POLICIES, OUTCOME_RULES, PATROL_POLICIES
+from sim.reporting.figures import FIGURES
+
+REGISTRIES = (DISPATCH_POLICIES, PATROL_POLICIES, OUTCOME_RULES, FIGURES)
+
 ROOT = Path(__file__).resolve().parents[1]
 BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
 
@@ -16,8 +21,24 @@ def test_the_readme_has_python_examples():
     assert len(BLOCKS) >= 3
 
 
+@pytest.fixture
+def registries():
+    """Forget what an example registers (a figure would otherwise join every later folder)."""
+    kept = {reg: set(reg.names()) for reg in REGISTRIES}
+    yield
+    for reg, names in kept.items():
+        for name in set(reg.names()) - names:
+            reg.unregister(name)
+
+
+def test_the_four_extension_examples_are_there():
+    text = "\n".join(BLOCKS)
+    for decorator in ("register_policy", "register_patrol", "register_rule", "register_figure"):
+        assert f"@sim.{decorator}(" in text
+
+
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_example_runs(index, monkeypatch, capsys):
+def test_readme_example_runs(index, monkeypatch, capsys, registries):
     monkeypatch.chdir(ROOT)  # the examples name files relative to the repository
     out = ROOT / "results" / "readme-sweep"
     shutil.rmtree(out, ignore_errors=True)

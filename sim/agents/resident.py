@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import mesa
+import numpy as np
 
 
 class Resident(mesa.Agent):
@@ -19,3 +23,29 @@ class Resident(mesa.Agent):
         self.community = community
         self.people = people
         self.calls_made = 0
+
+
+def place_residents(
+    model: mesa.Model,
+    populations: Sequence[int],
+    community_nodes: Sequence[np.ndarray],
+    anchor_nodes: Sequence[int],
+    people_per_agent: int,
+    rng: np.random.Generator,
+) -> list[Resident]:
+    """Residents of every community in blocks of about ``people_per_agent``, at random nodes.
+
+    A community with no node of its own (several communities on a one-node network) lives
+    at its anchor node.
+    """
+    residents = []
+    for c, population in enumerate(populations):
+        nodes = community_nodes[c]
+        if len(nodes) == 0:
+            nodes = np.array([anchor_nodes[c]])
+        blocks = max(1, math.ceil(population / people_per_agent))
+        people = np.full(blocks, population // blocks)
+        people[: population % blocks] += 1
+        for node, n_people in zip(rng.choice(nodes, size=blocks), people, strict=True):
+            residents.append(Resident(model, int(node), c, int(n_people)))
+    return residents

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Protocol
@@ -34,9 +35,27 @@ class UnitState(IntEnum):
     COMMUNITY_WORK = 8  # visits, chat-group work, four-party meetings: unavailable
 
 
+_S = UnitState
+#: The changes of state a unit may make (staying in a state is always allowed). The one
+#: place that says what a unit may do next; ``Unit.set_state`` enforces it.
+TRANSITIONS: dict[UnitState, frozenset[UnitState]] = {
+    _S.IDLE: frozenset({_S.EN_ROUTE, _S.PATROL, _S.OTHER_DUTY, _S.OFF_SHIFT, _S.COMMUNITY_WORK}),
+    _S.EN_ROUTE: frozenset({_S.ON_SCENE, _S.RETURNING}),  # returning: pre-empted
+    _S.ON_SCENE: frozenset({_S.FOLLOW_UP, _S.IDLE, _S.RETURNING, _S.OTHER_DUTY, _S.OFF_SHIFT}),
+    _S.FOLLOW_UP: frozenset({_S.IDLE, _S.RETURNING, _S.OTHER_DUTY, _S.OFF_SHIFT}),
+    _S.RETURNING: frozenset({_S.EN_ROUTE, _S.IDLE, _S.PATROL, _S.OTHER_DUTY, _S.OFF_SHIFT}),
+    _S.OTHER_DUTY: frozenset({_S.IDLE, _S.OFF_SHIFT}),
+    _S.OFF_SHIFT: frozenset({_S.IDLE, _S.OTHER_DUTY}),
+    _S.PATROL: frozenset({_S.EN_ROUTE, _S.RETURNING}),
+    _S.COMMUNITY_WORK: frozenset({_S.IDLE}),
+}
 STATE_NAMES = tuple(s.name.lower() for s in UnitState)
 FREE_STATES = (UnitState.IDLE, UnitState.RETURNING, UnitState.PATROL)
 MOVING_STATES = (UnitState.EN_ROUTE, UnitState.RETURNING, UnitState.PATROL)
+
+
+class IllegalTransition(RuntimeError):
+    """A unit was told to change state in a way ``TRANSITIONS`` does not allow (a bug)."""
 
 
 class Availability(Protocol):
@@ -107,10 +126,7 @@ class Unit(mesa.Agent):
         self.patrol_until = -math.inf  # end of the current patrol stint
         self.patrol_token = 0  # bumps when a planned patrol step becomes stale
         self.patrol_rest_until = -math.inf  # no stint before (its policy had nothing to do)
-        self.route_stop = 0  # 'route' patrols: the stop it heads for
-        self.tour_position = 0  # 'random' patrols: where on its beat's tour it is
-        self.leg = None  # the patrol leg under way (sim.patrol.coverage.Leg)
-        self.dwell_since = math.nan  # when it began to stay at a hot spot (nan: it is not)
+        self.leg = None  # the patrol leg under way (sim.patrol.legs.Leg)
 
     @property
     def duty_pending(self) -> bool:
@@ -145,7 +161,15 @@ class Unit(mesa.Agent):
         return np.array(self._minutes)
 
     def set_state(self, state: UnitState, now_min: float) -> None:
-        """The one way a unit changes state: count the time spent in the old one."""
+        """The one way a unit changes state: count the time spent in the old one.
+
+        Raises ``IllegalTransition`` for a change ``TRANSITIONS`` does not allow.
+        """
+        if state != self.state and state not in TRANSITIONS[self.state]:
+            raise IllegalTransition(
+                f"unit {self.label}: {self.state.name.lower()} -> {state.name.lower()} "
+                f"is not an allowed change of state (minute {now_min:.3f})"
+            )
         start = self._since_min if self._since_min > self._warmup_min else self._warmup_min
         if now_min > start:
             self._minutes[self.state] += now_min - start
@@ -228,3 +252,22 @@ class Unit(mesa.Agent):
         if trip.lead is not None and now_min < trip.t_start_min:
             return trip.lead.xy_at(now_min, router.x, router.y)
         return self.route().xy_at(now_min, router.x, router.y)
+
+
+def build_units(
+    model: mesa.Model,
+    posts: dict[str, PostAgent],
+    groups: Sequence[UnitGroup],
+    router: Router,
+    warmup_min: float = 0.0,
+    state_log: list | None = None,
+) -> list[Unit]:
+    """Every group's units, labelled ``post#k`` and numbered (``index``) in order."""
+    units: list[Unit] = []
+    for group in groups:
+        for k in range(group.count):
+            post, label = posts[group.post], f"{group.post}#{k + 1}"
+            unit = Unit(model, post, group, label, router, warmup_min, state_log)
+            unit.index = len(units)
+            units.append(unit)
+    return units

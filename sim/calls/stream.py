@@ -47,11 +47,21 @@ class CallStream:
         return len(self.t_call_min)
 
 
+def call_rate(calls: Calls, population: int, per_min: float = 1.0) -> float:
+    """Average calls per ``per_min`` minutes from ``population`` residents (the one conversion).
+
+    ``rate_per_hour`` is everyone's rate (``population`` does not count);
+    ``rate_per_1000_residents_per_week`` scales with ``population``.
+    """
+    if calls.rate_per_hour is not None:
+        return calls.rate_per_hour / (MIN_PER_HOUR / per_min)
+    per_week = calls.rate_per_1000_residents_per_week * population / 1000.0
+    return per_week / (MIN_PER_WEEK / per_min)
+
+
 def rate_per_min(calls: Calls, population: int) -> float:
     """The average call rate per minute."""
-    if calls.rate_per_hour is not None:
-        return calls.rate_per_hour / MIN_PER_HOUR
-    return calls.rate_per_1000_residents_per_week * population / 1000.0 / MIN_PER_WEEK
+    return call_rate(calls, population)
 
 
 def hourly_rates_per_min(calls: Calls, population: int, horizon_min: float) -> np.ndarray:

@@ -17,10 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import SimInputError
+from sim.registry import DISPATCH_POLICIES
+
 #: Unit states whose time is committed to calls (the numerator of utilisation).
 COMMITTED_STATES = ("en_route", "on_scene", "follow_up")
 #: Unit states during which a unit cannot be sent to calls for reasons other than calls.
 AWAY_STATES = ("off_shift", "other_duty", "community_work")
+#: How a dispatch policy's ``pools`` trait says units share calls.
+POOLS = ("shared", "own_community_unless_borrowing")
 
 
 def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,16 +114,77 @@ def offered_load(
     return float(calls / window_min * per_call / available_units)
 
 
+def committed_per_call(
+    state_min: np.ndarray, state_names: tuple[str, ...], cleared: int
+) -> float | None:
+    """Unit-minutes committed (travel, scene, follow-up) per call cleared."""
+    index = {name: i for i, name in enumerate(state_names)}
+    committed = sum(state_min[:, index[s]].sum() for s in COMMITTED_STATES if s in index)
+    return float(committed / cleared) if cleared and committed else None
+
+
+#: Most calls wait for a unit: the share of calls queued from which the queue is saturated.
+SATURATED_P_QUEUED = 2 / 3
+
+
+def queue_saturated(p_queued: float, queue_mean_min: float, per_call_min: float | None) -> bool:
+    """Most calls wait (``SATURATED_P_QUEUED``) and longer than a unit spends on a call.
+
+    In M/M/c both hold only close to rho = 1 (M/M/1: rho > 2/3; M/M/5: rho > about 0.87):
+    the queue, not the travel or the scene, makes the response time.
+    """
+    if per_call_min is None or not np.isfinite(queue_mean_min):
+        return False
+    return bool(p_queued >= SATURATED_P_QUEUED and queue_mean_min > per_call_min)
+
+
+#: Queue-bound: at least this share of calls waits for a unit ...
+QUEUE_BOUND_P_QUEUED = 0.5
+#: ... and the wait is at least this share of the mean response time.
+QUEUE_BOUND_SHARE = 0.5
+
+
+def queue_bound(p_queued: float, queue_mean_min: float, response_mean_min: float) -> bool:
+    """Half the calls or more wait for a unit, and waiting is most of the response time.
+
+    Not overloaded (the queue settles), but the response is made by the queue, not by travel:
+    near overload. M/M/3 at rho = 0.5 (the Erlang C example: 24% wait) is not queue-bound;
+    at rho = 0.75 (57% wait, no travel) it is.
+    """
+    if not (np.isfinite(queue_mean_min) and np.isfinite(response_mean_min)):
+        return False
+    return bool(
+        p_queued >= QUEUE_BOUND_P_QUEUED and queue_mean_min >= QUEUE_BOUND_SHARE * response_mean_min
+    )
+
+
+def overload_state(summary: dict[str, Any]) -> str:
+    """'yes' (overloaded), 'near: queue-bound' or 'no', for a table."""
+    if summary.get("overloaded"):
+        return "yes"
+    return "near: queue-bound" if summary.get("queue_bound") else "no"
+
+
 def overload_flags(
-    loads: dict[str, float | None], open_by_day: np.ndarray, unanswered: int
+    loads: dict[str, float | None],
+    open_by_day: np.ndarray,
+    unanswered: int,
+    saturated: bool = False,
+    bound: bool = False,
 ) -> dict[str, Any]:
-    """``overloaded`` when a pool's load reaches 1 or the open calls keep growing."""
+    """Overload flags: ``overloaded`` and, short of it, ``queue_bound``.
+
+    Overloaded when a pool's load reaches 1, the open calls keep growing, or the queue is
+    saturated (``queue_saturated``); queue-bound when saturated or ``queue_bound`` holds.
+    """
     too_high = [name for name, rho in loads.items() if rho is not None and rho >= 1.0]
     growing = queue_grows(open_by_day)
     return {
-        "overloaded": bool(too_high or growing),
+        "overloaded": bool(too_high or growing or saturated),
         "overloaded_pools": too_high,
         "queue_growing": growing,
+        "queue_saturated": bool(saturated),
+        "queue_bound": bool(saturated or bound),
         "unanswered_at_end": unanswered,
     }
 
@@ -126,12 +192,16 @@ def overload_flags(
 def unit_pools(scenario) -> dict[str, tuple[list[str], list[str] | None]]:
     """Pools of units that serve the same calls: {name: (unit posts, communities or None)}.
 
-    One pool of every unit, unless ``community_first`` never borrows: then each office's
-    units serve their community alone, and the other units (the station) the rest.
+    One pool of every unit, unless the policy keeps calls in their community and never
+    borrows (``community_first``, ``borrow_after_min: null``): then each office's units serve
+    their community alone, and the other units (the station) the rest.
     """
     posts = {p.name: p for p in scenario.posts}
     dispatch = scenario.dispatch
-    separate = dispatch.policy == "community_first" and dispatch.borrow_after_min is None
+    pooling = DISPATCH_POLICIES.entry(dispatch.policy).trait("pools", "The offered load")
+    if pooling not in POOLS:
+        raise SimInputError(f"The offered load knows the pools {POOLS}, not {pooling!r}")
+    separate = pooling == POOLS[1] and dispatch.borrow_after_min is None
     if not separate:
         return {"all units": ([g.post for g in scenario.units], None)}
     pools: dict[str, tuple[list[str], list[str] | None]] = {}

@@ -7,18 +7,29 @@ patrols. Register new ones with ``@register_patrol("name")``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from sim.patrol.coverage import Coverage, Leg, Tour
-from sim.patrol.legs import joined, tour_leg
-from sim.scenarios.patrol import PATROL_POLICY_NAMES
+from sim.patrol.coverage import Coverage
+from sim.patrol.legs import Leg, approach_only, joined, tour_leg
+from sim.registry import PATROL_POLICIES
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit
+    from sim.patrol.tours import Tour
+
+
+@dataclass
+class PatrolState:
+    """Where one unit is in its patrol policy's plan."""
+
+    route_stop: int = 0  # 'route' patrols: the stop it heads for
+    riding: Leg | None = None  # 'random' patrols: its last leg along its beat's tour, if on it
+    dwell_since: float = math.nan  # when it began to stay at a hot spot (nan: it is not)
 
 
 class Patroller(Protocol):
@@ -26,6 +37,12 @@ class Patroller(Protocol):
 
     coverage: Coverage
     rng: np.random.Generator
+
+    def state_of(self, unit: Unit) -> PatrolState:
+        """Where the unit is in its policy's plan (``route_stop``, ``riding``)."""
+
+    def beat_of(self, unit: Unit) -> list[bool]:
+        """Which nodes the unit patrols (its community, or every node)."""
 
     def tour_of(self, unit: Unit) -> Tour | None:
         """The tour of the unit's beat (None: its beat has no street)."""
@@ -42,29 +59,25 @@ class Patroller(Protocol):
     def route_of(self, unit: Unit) -> tuple[int, ...]:
         """The stops of the unit's route."""
 
-    def join_position(self, tour: Tour) -> int:
-        """Where a unit joining ``tour`` starts."""
+    def riding_position(self, unit: Unit, tour: Tour) -> int:
+        """Where on ``tour`` the unit goes on from (-1: it must join)."""
 
-    def mark(self, leg: Leg) -> None:
-        """Note when a tour leg will pass each position."""
+    def join_position(self, tour: Tour, unit: Unit, now_min: float) -> int:
+        """Where a unit joining ``tour`` enters it."""
+
+    def mark(self, unit: Unit, leg: Leg) -> None:
+        """The unit is on (or on its way to) a tour with this leg."""
 
     def path_to(self, unit: Unit, target: int, now_min: float, dwell_min: float = 0.0) -> Leg:
         """The fastest path of the unit to ``target`` (then a dwell)."""
 
 
 PatrolPolicy = Callable[[Patroller, "Unit", float], "Leg | None"]
-PATROL_POLICIES: dict[str, PatrolPolicy] = {}
 
 
 def register_patrol(name: str) -> Callable[[PatrolPolicy], PatrolPolicy]:
-    """Register a patrol policy under ``name`` (a decorator)."""
-
-    def add(policy: PatrolPolicy) -> PatrolPolicy:
-        PATROL_POLICIES[name] = policy
-        PATROL_POLICY_NAMES.add(name)  # scenarios may now name it
-        return policy
-
-    return add
+    """Register a patrol policy under ``name`` (a decorator; the one registry, ``sim.registry``)."""
+    return PATROL_POLICIES.register(name)
 
 
 @register_patrol("stay")
@@ -75,25 +88,26 @@ def stay(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
 
 @register_patrol("random")
 def random_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
-    """Preventive patrol of the beat's streets, least recently covered first."""
+    """Preventive patrol of the beat's streets along its tour, units spread along it."""
     tour = patroller.tour_of(unit)
     if tour is None:
         return None
-    position = unit.tour_position % tour.length  # where its last stretch ended ...
+    position = patroller.riding_position(unit, tour)  # where its last stretch ended ...
     approach = None
-    if tour.nodes[position] != unit.node:  # ... unless it left the tour since: it joins
-        position = patroller.join_position(tour)  # where the tour was covered least recently
-        if tour.nodes[position] != unit.node:
-            approach = patroller.path_to(unit, int(tour.nodes[position]), now_min)
+    if position < 0:  # ... unless it is not on the tour: it joins in the largest gap
+        position = patroller.join_position(tour, unit, now_min)
+        if tour.node_at(position) != unit.node:
+            approach = patroller.path_to(unit, tour.node_at(position), now_min)
     until = patroller.leg_until(unit, now_min)
     t_on_tour = now_min if approach is None else approach.route.t_arrive_min
     if approach is not None and t_on_tour >= until:  # the stint ends on the way: the path
-        return replace(approach, joins=position)
-    slowdown = patroller.slowdown(unit, now_min)
-    leg = tour_leg(tour, position, t_on_tour, until - t_on_tour, slowdown)
-    if approach is not None:  # the path to the tour, then along it: one leg, one event
-        leg = joined(approach, leg)
-    patroller.mark(leg)
+        leg = approach_only(approach, tour, position)
+    else:
+        slowdown = patroller.slowdown(unit, now_min)
+        leg = tour_leg(tour, position, t_on_tour, until - t_on_tour, slowdown)
+        if approach is not None:  # the path to the tour, then along it: one leg, one event
+            leg = joined(approach, leg)
+    patroller.mark(unit, leg)
     return leg
 
 
@@ -110,7 +124,7 @@ def hot_spots(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
 @register_patrol("route")
 def route_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
     """A fixed loop of places, in order."""
-    stops = patroller.route_of(unit)
-    if unit.node == stops[unit.route_stop]:  # there: on to the next stop
-        unit.route_stop = (unit.route_stop + 1) % len(stops)
-    return patroller.path_to(unit, stops[unit.route_stop], now_min)
+    stops, state = patroller.route_of(unit), patroller.state_of(unit)
+    if unit.node == stops[state.route_stop]:  # there: on to the next stop
+        state.route_stop = (state.route_stop + 1) % len(stops)
+    return patroller.path_to(unit, stops[state.route_stop], now_min)

@@ -1,8 +1,9 @@
 """Larson's hypercube queueing model of a scenario's deployment: the analytic twin.
 
 Units are servers at their posts; demand comes from nodes ("atoms"), each with a fixed
-preference order of units (the dispatch policy applied to units at their posts: ``nearest``
-by travel time, ``community_first`` own community first); a call goes to the first free unit
+preference order of units (the dispatch policy's declared ``order`` applied to units at
+their posts: ``travel``, as ``nearest``, or ``own_community_first``, as ``community_first``;
+a policy that declares none cannot be modelled); a call goes to the first free unit
 in its atom's order, or waits (first come, first served) when all are busy.
 
 - ``exact``: the continuous-time Markov chain on the 2^N busy sets, solved with
@@ -38,6 +39,7 @@ from sim.errors import SimInputError
 from sim.planning.costs import demand_per_min
 from sim.planning.plans import load_base, located, world_of
 from sim.planning.staffing import busy_min_per_call
+from sim.registry import DISPATCH_POLICIES
 from sim.scenarios.schema import Scenario
 
 EXACT_MAX_UNITS = 12
@@ -235,7 +237,8 @@ def hypercube(
     travel = np.array([world.router.times_from(int(n))[atoms] for n in post_nodes])  # (N, atoms)
     own = np.array([world.post_community[p] for p in posts])
     atom_community = world.community_of_node[atoms]
-    prefs = _preferences(base.dispatch.policy, travel, own, atom_community)
+    order = DISPATCH_POLICIES.entry(base.dispatch.policy).trait("order", "The hypercube")
+    prefs = _preferences(order, travel, own, atom_community)
     lam = rate_per_min(base.calls, sum(c.population for c in base.communities))
     rates = lam * demand[atoms] / demand.sum()
     busy = busy_min_per_call(base, float((rates * travel.min(axis=0)).sum() / lam))
@@ -259,11 +262,16 @@ def hypercube(
     )
 
 
-def _preferences(policy: str, travel, own, atom_community) -> np.ndarray:
-    """(atoms, N) unit orders: by travel time; own community first for community_first."""
+ORDERS = ("travel", "own_community_first")
+
+
+def _preferences(order: str, travel, own, atom_community) -> np.ndarray:
+    """(atoms, N) unit orders: by travel time, own community first if ``order`` says so."""
+    if order not in ORDERS:
+        raise SimInputError(f"The hypercube knows the unit orders {ORDERS}, not {order!r}")
     n = travel.shape[0]
     key = travel.T + np.arange(n)[None, :] * 1e-9  # ties to the first listed unit
-    if policy == "community_first":
+    if order == "own_community_first":
         key = key + np.where(own[None, :] == atom_community[:, None], 0.0, 1e6)
     return np.argsort(key, axis=1, kind="stable")
 

@@ -3,7 +3,8 @@
 The plan keeps the scenario's stations, replaces its offices by the chosen sites (each an
 office of the community its node lies in), and shares the scenario's units out over them in
 proportion to the demand nearest to each (at least one each). Dispatch, calls and outcomes
-are the scenario's own (``station_only`` becomes ``nearest``: offices must be dispatched from).
+are the scenario's own (a policy that sends no office units, as ``station_only``, becomes
+``nearest``: offices must be dispatched from).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sim.planning.plans import (
     world_of,
 )
 from sim.planning.siting import solve_siting
+from sim.registry import DISPATCH_POLICIES
 from sim.scenarios.schema import Scenario
 
 WEEK_MIN = MIN_PER_WEEK
@@ -107,7 +109,8 @@ def _overlay(base, base_dir, world, chosen, counts) -> dict:
     ]
     overlay = {**portable_overlay(base, base_dir), "posts": stations(base) + offices}
     overlay["units"] = units
-    if base.dispatch.policy == "station_only":
+    policy = DISPATCH_POLICIES.entry(base.dispatch.policy)
+    if not policy.trait("office_units", "Office planning"):
         overlay["dispatch"] = {"policy": "nearest"}
     return overlay
 

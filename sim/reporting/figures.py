@@ -4,10 +4,16 @@
 - resolution and repeat rates with 95% CIs;
 - a map of the network coloured by mean response time at each call's node;
 - unit utilisation by state.
+
+Every results folder gets every figure in ``FIGURES`` (the one list: the folder's index
+reads its descriptions from it too). Add one with ``@register_figure("name.png", about=...)``
+(also ``sim.register_figure``): ``figure(results, path)``, or ``figure(result, path)`` for
+each scenario with ``per_scenario=True`` (``*`` in the name becomes the scenario's name).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +26,7 @@ import pandas as pd
 from sim.agents.unit import STATE_NAMES
 from sim.analysis.replications import RunResult
 from sim.network.world import World, build_world
+from sim.registry import Registry
 from sim.reporting.maps import (
     add_attribution,
     add_scale_bar,
@@ -28,6 +35,23 @@ from sim.reporting.maps import (
     label_text,
     street_segments,
 )
+
+FIGURES = Registry("figure", __name__)
+
+
+def register_figure(
+    file: str,
+    *,
+    about: str,
+    per_scenario: bool = False,
+    drawn_if: Callable[[RunResult], bool] | None = None,
+) -> Callable[[Callable], Callable]:
+    """Register a figure every results folder gets (a decorator).
+
+    ``file``: its PNG name (``*``: the scenario's name, with ``per_scenario``); ``about``: a
+    line for the folder's index; ``drawn_if(result)``: whether it applies (None: always).
+    """
+    return FIGURES.register(file, about=about, per_scenario=per_scenario, drawn_if=drawn_if)
 
 
 def world_of(result: RunResult) -> World:
@@ -56,6 +80,7 @@ def cdf_steps(response_min: np.ndarray, calls: int) -> tuple[np.ndarray, np.ndar
     return t / CDF_STEPS_PER_MIN, np.cumsum(counts) / calls
 
 
+@register_figure("response_cdf.png", about="share of calls answered within t minutes, per scenario")
 def response_cdf(results: list[RunResult], path: Path) -> None:
     """Share of calls answered within t minutes, per scenario."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -90,6 +115,9 @@ def response_cdf(results: list[RunResult], path: Path) -> None:
     _save(fig, path, data, osm=any(world_of(r).network.is_osm_data for r in results))
 
 
+@register_figure(
+    "outcome_rates.png", about="resolution at first attendance and repeat rate, 95% CIs"
+)
 def outcome_rates(results: list[RunResult], path: Path) -> None:
     """Resolution at first attendance and repeat rate per scenario, with 95% CIs."""
     keys = {"resolution_rate": "resolved at first attendance", "repeat_rate": "repeat calls"}
@@ -125,6 +153,7 @@ def outcome_rates(results: list[RunResult], path: Path) -> None:
     _save(fig, path, data)
 
 
+@register_figure("utilisation.png", about="share of unit time in each state")
 def utilisation(results: list[RunResult], path: Path) -> None:
     """Share of unit time in each state, per scenario (stacked)."""
     rows = [
@@ -148,6 +177,16 @@ def utilisation(results: list[RunResult], path: Path) -> None:
     _save(fig, path, data)
 
 
+def _has_streets(result: RunResult) -> bool:
+    return world_of(result).router.n_nodes > 1
+
+
+@register_figure(
+    "response_map_*.png",
+    about="the streets, calls coloured by mean response time",
+    per_scenario=True,
+    drawn_if=_has_streets,
+)
 def response_map(result: RunResult, path: Path) -> None:
     """The street network, each call node coloured by its mean response time."""
     world = world_of(result)
@@ -196,9 +235,12 @@ def write_figures(results: list[RunResult], folder: Path) -> None:
     font = cjk_font()
     if font is not None and font not in plt.rcParams["font.sans-serif"]:
         plt.rcParams["font.sans-serif"] = [font, *plt.rcParams["font.sans-serif"]]
-    response_cdf(results, folder / "response_cdf.png")
-    outcome_rates(results, folder / "outcome_rates.png")
-    utilisation(results, folder / "utilisation.png")
-    for result in results:
-        if world_of(result).router.n_nodes > 1:
-            response_map(result, folder / f"response_map_{result.scenario.name}.png")
+    for name in FIGURES.names():
+        entry = FIGURES.entry(name)
+        if not entry.traits["per_scenario"]:
+            entry.value(results, folder / name)
+            continue
+        drawn_if = entry.traits["drawn_if"]
+        for result in results:
+            if drawn_if is None or drawn_if(result):
+                entry.value(result, folder / name.replace("*", result.scenario.name))

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from sim.registry import PATROL_POLICIES
 from sim.scenarios.distributions import Dist
 from sim.scenarios.frozen import Frozen
 from sim.scenarios.location import Location
@@ -32,11 +33,6 @@ class Place(Location):
         return self.model_dump(exclude={"name"}, exclude_none=True)
 
 
-#: Names a scenario may give as ``patrol.policy``: the built-in ones and every policy
-#: registered with ``sim.patrol.policies.register_patrol`` (which adds its name here).
-PATROL_POLICY_NAMES: set[str] = {"stay", "random", "hot_spots", "route"}
-
-
 class Patrol(Frozen):
     """What a unit group does when free (DESIGN 3.9). ``policy: stay`` is today's behaviour."""
 
@@ -51,6 +47,9 @@ class Patrol(Frozen):
     # A tour leg (one event) lasts to the end of the stint or the hour the traffic changes;
     # nothing is decided along it. A cap here only adds events (null: none).
     leg_min: float | None = Field(default=None, gt=0)
+    # 'random' patrols: a fresh Euler circuit of the beat's covering walk every lap (same
+    # streets, same counts, new order: unpredictable), or the first lap's kept (false).
+    redraw_each_lap: bool = True
     # Hot spots: dwell this long at each. ASSUMPTION: 10-15 minutes (Koper 1995: stops of
     # 10-15 min maximise residual deterrence), range 5-20.
     dwell_min: Dist = Field(default_factory=lambda: {"dist": "uniform", "low": 10, "high": 15})
@@ -59,10 +58,7 @@ class Patrol(Frozen):
     @field_validator("policy")
     @classmethod
     def _known_policy(cls, value):
-        if value not in PATROL_POLICY_NAMES:
-            known = ", ".join(sorted(PATROL_POLICY_NAMES))
-            raise ValueError(f"unknown patrol policy {value!r}; known: {known}")
-        return value
+        return PATROL_POLICIES.check(value)  # read when the check runs: any registered name
 
     @property
     def patrols(self) -> bool:

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from sim.clock import MIN_PER_DAY
+from sim.registry import DISPATCH_POLICIES
 from sim.scenarios.assumptions import Assumption, unwrap
 from sim.scenarios.distributions import Dist
 from sim.scenarios.frozen import FromFile, Frozen
@@ -25,11 +26,6 @@ from sim.scenarios.location import Location
 from sim.scenarios.network_spec import NetworkSpec
 from sim.scenarios.outcomes import Bulletins, CommunityWork, Escalation, Outcomes, Repeat
 from sim.scenarios.patrol import Deterrence, HotSpots, Mode, OnView, Patrol
-
-#: Names a scenario may give as ``dispatch.policy``: the built-in policies, and every policy
-#: registered with ``sim.dispatch.policies.register_policy`` (which adds its name here).
-POLICY_NAMES: set[str] = {"nearest", "community_first", "station_only"}
-
 
 #: Assumption: calls lowest around 04:00-05:00 at about a quarter of the evening peak, high
 #: from late morning to evening (US CAD data: 2.4 calls/h at 04:00 vs 8-10/h in daytime).
@@ -238,13 +234,11 @@ class Dispatch(Frozen):
     @field_validator("policy")
     @classmethod
     def _known_policy(cls, value):
-        if value not in POLICY_NAMES:
-            raise ValueError(f"unknown policy {value!r}; known: {', '.join(sorted(POLICY_NAMES))}")
-        return value
+        return DISPATCH_POLICIES.check(value)  # read when the check runs: any registered name
 
 
 class TravelModel(Frozen):
-    """Travel realism beyond free-flow speeds (``sim.travel_models``); off by default.
+    """Travel realism beyond free-flow speeds (``sim.travel.realistic_min``); off by default.
 
     ``accel_m_s2``: Kolesar et al. (1975) acceleration to ``cruise_kph`` (None: off);
     ``intersection_delay_s``: added for every intersection a trip passes. ASSUMPTIONS.

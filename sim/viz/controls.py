@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.errors import SimInputError
+from sim.registry import DISPATCH_POLICIES
 from sim.scenarios.load import available_scenarios, load_scenario
 from sim.scenarios.schema import Scenario
 
 NO_COMPARE = "(none)"
 AS_SCENARIO = "(as in scenario)"
-POLICY_CHOICES = (AS_SCENARIO, "nearest", "community_first", "station_only")
 MAX_UNITS_PER_OFFICE = 10
 RATE_RANGE = (0.1, 10.0)
 START_HOUR = 9  # the model is run to this hour on Reset: calls are under way at once
@@ -63,7 +63,7 @@ def model_params(first: Controls | None = None) -> dict[str, dict[str, Any]]:
         "policy": {
             "type": "Select",
             "value": first.policy,
-            "values": list(POLICY_CHOICES),
+            "values": policy_choices(),
             "label": "Dispatch policy",
         },
         "units_per_office": {
@@ -94,6 +94,11 @@ def model_params(first: Controls | None = None) -> dict[str, dict[str, Any]]:
     }
 
 
+def policy_choices() -> list[str]:
+    """The dispatch policy menu: as in the scenario, or any registered policy (read now)."""
+    return [AS_SCENARIO, *DISPATCH_POLICIES.names()]
+
+
 def parse_seed(value: str | int) -> int:
     """The seed as a whole number >= 0."""
     text = str(value).strip()
@@ -113,8 +118,8 @@ def build_scenarios(controls: Controls) -> list[Scenario]:
 
 
 def _check_ranges(controls: Controls) -> None:
-    if controls.policy not in POLICY_CHOICES:
-        known = ", ".join(POLICY_CHOICES[1:])
+    if controls.policy not in policy_choices():
+        known = ", ".join(DISPATCH_POLICIES.names())
         raise SimInputError(f"Dispatch policy: {controls.policy!r} is unknown; known: {known}")
     units = controls.units_per_office
     if not isinstance(units, int) or not 0 <= units <= MAX_UNITS_PER_OFFICE:
