@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from sim.errors import SimInputError, import_extra
+from sim.scenarios.overrides import read_yaml
 from sim.sweeps.api import with_changes
 from sim.sweeps.driver import TABLE_NAME, SweepStats, run_sweep
 from sim.sweeps.executors import EXECUTORS, open_pool
@@ -71,7 +71,7 @@ def _fixed(assignments: list[str]) -> dict[str, object]:
         key, sep, text = assignment.partition("=")
         if not sep or not key:
             raise SimInputError(f"--set {assignment!r}: expected dotted.path=value")
-        fixed[key.strip()] = yaml.safe_load(text)
+        fixed[key.strip()] = read_yaml(text)
     return fixed
 
 
