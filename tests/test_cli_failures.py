@@ -64,7 +64,7 @@ CASES: dict[str, dict[str, Case]] = {
         "json is a device": Case(["--json", os.devnull, *QUICK], "a device is there"),
         "gis not gpkg": Case(["--gis", "notes.txt", *QUICK], "ending in .gpkg"),
         "out read-only": Case(["--out", "ro/new", *QUICK], "cannot write in ro", read_only=("ro",)),
-        "no replications": Case(["--reps", "0", "--quiet"], "--reps 0"),
+        "no replications": Case(["--reps", "0", "--workers", "1", "--quiet"], "--reps 0"),
         "unknown option": Case(["--frobnicate"], "unrecognized arguments"),
     },
     "run": {
