@@ -41,6 +41,7 @@ _EXPORTS = {
     "compare": "sim.analysis.runs",
     "RunResult": "sim.analysis.replications",
     "Comparison": "sim.analysis.comparison",
+    "lateness_curve": "sim.analysis.lateness",
     "write_results": "sim.reporting.folders",
     "sweep": "sim.sweeps.api",
     "plan_offices": "sim.planning",
@@ -62,6 +63,7 @@ __all__ = [
     "available_scenarios",
     "compare",
     "hypercube",
+    "lateness_curve",
     "load_scenario",
     "plan_beats",
     "plan_offices",
@@ -80,6 +82,7 @@ if TYPE_CHECKING:
     from sim.agents.resident import Resident
     from sim.agents.unit import Unit, UnitState
     from sim.analysis.comparison import Comparison
+    from sim.analysis.lateness import lateness_curve
     from sim.analysis.replications import RunResult
     from sim.analysis.runs import compare, run
     from sim.dispatch.policies import register_policy
