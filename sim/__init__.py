@@ -27,6 +27,7 @@ _EXPORTS = {
     "available_scenarios": "sim.scenarios.load",
     "Scenario": "sim.scenarios.schema",
     "SimInputError": "sim.errors",
+    "WorkerLostError": "sim.errors",
     "PatrolModel": "sim.model",
     "Unit": "sim.agents.unit",
     "UnitState": "sim.agents.unit",
@@ -60,6 +61,7 @@ __all__ = [
     "SimInputError",
     "Unit",
     "UnitState",
+    "WorkerLostError",
     "available_scenarios",
     "compare",
     "hypercube",
@@ -86,7 +88,7 @@ if TYPE_CHECKING:
     from sim.analysis.replications import RunResult
     from sim.analysis.runs import compare, run
     from sim.dispatch.policies import register_policy
-    from sim.errors import SimInputError
+    from sim.errors import SimInputError, WorkerLostError
     from sim.model import PatrolModel
     from sim.outcomes.rules import OutcomeRule, register_rule
     from sim.patrol.policies import register_patrol

@@ -23,3 +23,7 @@ def import_extra(module: str, extra: str, needed_for: str) -> ModuleType:
             f"{needed_for} needs the '{extra}' extras ({module.split('.')[0]} is not "
             f"installed): run {EXTRAS[extra]} (or pip install 'community-patrol-sim[{extra}]')"
         ) from None
+
+
+class WorkerLostError(Exception):
+    """A worker process died (killed, out of memory) twice: the message names the task."""

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from sim.errors import SimInputError
+from sim.errors import SimInputError, WorkerLostError
 
 #: command -> (module that defines it with ``add_parser``, one line of help). A module is
 #: imported only when its command runs, so ``--help`` and every command start quickly.
@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("sim.cli.sweep", "sensitivity indices of a finished sobol/morris sweep"),
     "viz": ("sim.cli.viz", "open the browser app: watch, change and compare live"),
 }
+#: commands that run replications in a pool of processes (``--workers``)
+POOLED = ("main", "run", "compare")
 
 
 class Parser(argparse.ArgumentParser):
@@ -62,10 +64,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command line; return the exit code (Ctrl-C: 130, at any moment)."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["main", *argv]  # options alone go to the main job
+    if argv[0] in POOLED:  # the pool's server loads while this process does
+        from sim.analysis.pool import start_server
+
+        start_server(argv)
     parser = build_parser(argv[0] if argv[0] in COMMANDS else "")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -76,9 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SimInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except WorkerLostError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:  # a full disk, a file system gone read-only: one line
         where = f": {exc.filename}" if exc.filename else ""
         print(f"error: cannot write or read{where}: {exc.strerror or exc}", file=sys.stderr)

@@ -158,6 +158,7 @@ class DaskPool(Pool):
             self._cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                 host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+                preload=list(PRELOAD),  # imported as each worker starts, not at its first run
             )  # fmt: skip
             address = self._cluster.scheduler_address
         try:
