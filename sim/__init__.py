@@ -42,6 +42,7 @@ _EXPORTS = {
     "compare": "sim.analysis.runs",
     "RunResult": "sim.analysis.replications",
     "Comparison": "sim.analysis.comparison",
+    "lateness_curve": "sim.analysis.lateness",
     "write_results": "sim.reporting.folders",
     "sweep": "sim.sweeps.api",
     "plan_offices": "sim.planning",
@@ -64,6 +65,7 @@ __all__ = [
     "available_scenarios",
     "compare",
     "hypercube",
+    "lateness_curve",
     "load_scenario",
     "plan_beats",
     "plan_offices",
@@ -82,6 +84,7 @@ if TYPE_CHECKING:
     from sim.agents.resident import Resident
     from sim.agents.unit import Unit, UnitState
     from sim.analysis.comparison import Comparison
+    from sim.analysis.lateness import lateness_curve
     from sim.analysis.replications import RunResult
     from sim.analysis.runs import compare, run
     from sim.dispatch.policies import register_policy

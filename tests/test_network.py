@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import networkx as nx
@@ -119,11 +118,10 @@ def test_synthetic_size_scales_with_area(side_km):
     assert 0.9 * expected < n <= expected * 1.05
 
 
-def test_synthetic_fifty_thousand_nodes_in_seconds():
-    t0 = time.perf_counter()
+def test_synthetic_scales_to_fifty_thousand_nodes():
+    # its speed (about 2 s) is measured by experiments/bench_model.py, not asserted here
     net = load_network(SyntheticNetworkSpec(width_km=40, height_km=40))
     assert 45_000 < net.nodes < 55_000
-    assert time.perf_counter() - t0 < 15  # about 2 s here
 
 
 def test_speed_factor_scales_travel_times():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from tqdm.auto import tqdm
 
 from sim.analysis.pool import WORKER_MODULES, check_workers, process_pool
 from sim.analysis.sharing import SharedTasks
+from sim.errors import SimInputError
 from sim.measures.metrics import combine
 from sim.measures.records import call_records
 from sim.measures.warmup import check_records
@@ -73,6 +75,13 @@ def run_all(
     scenarios: Sequence[Scenario], progress: bool = True, workers: int | None = 1
 ) -> list[RunResult]:
     """Every replication of every scenario, spread over ``workers`` processes together."""
+    names = [s.name for s in scenarios]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SimInputError(
+            f"scenario name {twice[0]!r} is given {names.count(twice[0])} times: scenarios run "
+            "side by side need different names (set 'name:' in a copy of the YAML file)"
+        )
     tasks = [(s, rep) for s in scenarios for rep in range(s.replications)]
     desc = ", ".join(s.name for s in scenarios)
     outcomes = iter(run_tasks(tasks, workers, progress, desc))
@@ -102,6 +111,14 @@ def run_tasks(
     modules = policy_modules([s for s, _ in tasks])
     bar = tqdm(total=len(tasks), desc=desc, unit="rep", disable=not progress, leave=False)
     with bar:
+        if count > 1 and modules is None:
+            warnings.warn(
+                f"{count} workers asked, but a dispatch or patrol policy these scenarios use is "
+                "defined where worker processes cannot import it (__main__): running in this "
+                "process (define the policy in an importable module to use workers)",
+                UserWarning,
+                stacklevel=3,
+            )
         if count <= 1 or modules is None:
             return [_counted(bar, replicate(*task)) for task in tasks]
         return _in_pool(tasks, count, modules, bar, here)
@@ -173,7 +190,7 @@ def combine_replications(
     summary["replications"] = len(summaries)
     summary.pop("replication", None)
     summary["ci95"].pop("replication", None)
-    for flag in ("overloaded", "queue_growing"):
+    for flag in ("overloaded", "queue_growing", "queue_saturated", "queue_bound"):
         summary[flag] = any(s.get(flag) for s in summaries)
     summary["overloaded_pools"] = sorted(
         {p for s in summaries for p in s.get("overloaded_pools", [])}

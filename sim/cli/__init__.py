@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from sim.errors import SimInputError, WorkerLostError
 
@@ -33,11 +34,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 POOLED = ("main", "run", "compare")
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (with a pointer to ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line and exit with code 2."""
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser: every command listed, with the full options of ``command`` (or of all)."""
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="run_sim.py",
         description="Community patrol simulator. With no command: compare the 'central' and "
         "'embedded' scenarios (the main job).",
@@ -82,4 +91,8 @@ def _main(argv: list[str]) -> int:
         return 2
     except WorkerLostError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk, a file system gone read-only: one line
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write or read{where}: {exc.strerror or exc}", file=sys.stderr)
         return 1

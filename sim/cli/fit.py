@@ -12,6 +12,10 @@ import os
 from pathlib import Path
 
 from sim.errors import SimInputError
+from sim.reporting.outputs import check_file
+
+#: What ``fit`` writes beside NEW.yaml.
+OUTPUT_ENDS = ("_fit.csv", "_fit.png", "_rejects.csv")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -65,6 +69,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix not in (".yaml", ".yml"):
         raise SimInputError(f"--out {out}: expected a scenario file ending in .yaml")
+    for path in (out, *(out.with_name(out.stem + end) for end in OUTPUT_ENDS)):
+        check_file(path, "--out")
     base_path = find_scenario(args.scenario)
     base = load_scenario(base_path)
     world = build_world(base)

@@ -22,6 +22,7 @@ from sim.network.places import assign_communities, generate_anchors
 from sim.network.routing import Router
 from sim.network.sources import OSM_SUFFIXES, Network, NetworkSpec, load_network
 from sim.reporting.maps import OSM_ATTRIBUTION, network_map
+from sim.reporting.outputs import check_file
 
 DEFAULT_COMMUNITIES = 6
 _SYNTHETIC_OPTIONS = {
@@ -97,7 +98,12 @@ def spec_from_args(args: argparse.Namespace) -> NetworkSpec:
 
 def run(args: argparse.Namespace) -> int:
     """Describe the network; write JSON and a map when asked."""
-    network = load_network(spec_from_args(args))
+    spec = spec_from_args(args)
+    if args.json:
+        check_file(args.json, "--json")
+    if args.map:
+        check_file(args.map, "--map", (".png",))
+    network = load_network(spec)
     router = Router(network.graph)
     k = (
         args.communities

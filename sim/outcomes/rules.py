@@ -126,9 +126,9 @@ class Rules:
         for name in rule_order(extra):
             entry = OUTCOME_RULES.entry(name)
             self.rules.append(entry.value(model, model.streams.generator(entry.traits["stream"])))
-        hooks = {
+        hooks = {  # only the hooks a rule defines (any class with them will do)
             hook: [getattr(r, hook) for r in self.rules
-                   if getattr(type(r), hook) is not getattr(OutcomeRule, hook)]
+                   if getattr(type(r), hook, None) not in (None, getattr(OutcomeRule, hook))]
             for hook in HOOKS
         }  # fmt: skip
         self._on_call, self._on_clear = hooks["on_call"], hooks["on_clear"]

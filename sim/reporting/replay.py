@@ -24,6 +24,14 @@ def announce(scenario: Scenario) -> str:
     )
 
 
+def replay_check(scenario: Scenario) -> str | None:
+    """A warning when the replay rejects many rows or its rows overrun the run (or None)."""
+    from sim.reporting.replay_check import replay_warning
+
+    trace = load_trace(scenario, build_world(scenario))
+    return replay_warning(trace, scenario.name, scenario.horizon_min / 1440.0)
+
+
 def calibration(result: RunResult, trace: Trace) -> pd.DataFrame | None:
     """Observed (the table's response_min) against simulated response times, after warm-up.
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.pool import process_pool
-from sim.errors import SimInputError
+from sim.errors import SimInputError, import_extra
 from sim.measures.metrics import flatten
 from sim.sweeps.spec import RunTask
 
@@ -151,12 +151,8 @@ class DaskPool(Pool):
     kind = "dask"
 
     def __init__(self, workers: int | None = None, address: str | None = None) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise SimInputError(
-                "--executor dask needs Dask distributed: pip install 'community-patrol-sim[sweep]'"
-            ) from None
+        distributed = import_extra("distributed", "sweep", "--executor dask")
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster
         self._cluster = None
         if address is None:
             self._cluster = LocalCluster(

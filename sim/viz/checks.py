@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim.registry import DISPATCH_POLICIES
 from sim.scenarios.schema import Scenario
 
 
@@ -13,15 +14,21 @@ def warnings_for(scenario: Scenario) -> list[str]:
     found = []
     if total_units == 0:
         found.append(f"{scenario.name}: there are no units, so no call can be answered.")
-    elif scenario.dispatch.policy == "station_only" and station_units == 0:
+    elif _station_bound(scenario.dispatch.policy) and station_units == 0:
         found.append(
-            f"{scenario.name}: dispatch 'station_only' sends only units based at a station, "
-            "and this scenario has none: no unit can ever be sent and every call will wait. "
+            f"{scenario.name}: dispatch {scenario.dispatch.policy!r} sends only units based at "
+            "a station, and this scenario has none: no unit can ever be sent and every call "
+            "will wait. "
             "Choose another dispatch policy, or a scenario with a station."
         )
     if scenario.calls.types and _rate(scenario) == 0:
         found.append(f"{scenario.name}: the call rate is zero, so nothing will happen.")
     return found
+
+
+def _station_bound(policy: str) -> bool:
+    """Whether the policy sends only units based at a station (its ``office_units`` trait)."""
+    return DISPATCH_POLICIES.entry(policy).traits.get("office_units") is False
 
 
 def _rate(scenario: Scenario) -> float:
