@@ -161,7 +161,7 @@ def format_summary(s: dict) -> str:
     lines = [
         f"network     {s['kind']}: {s['source']}",
         nodes_line(s),
-        f"edges       {s['edges']:,} kept of {s['edges_loaded']:,} (directed)",
+        edges_line(s),
         f"road        {s['km_of_road']:,.1f} km (directed edges: a two-way street counts twice)",
         f"crs         {s['crs']}",
         f"digest      {s['digest']}",
@@ -184,6 +184,14 @@ def nodes_line(s: dict) -> str:
         text += (f"; {s['nodes_joined']:,} of them joined by {s['boundary_links']} boundary "
                  "links (streets cut by the extract's edge, dashed on --map)")  # fmt: skip
     return text
+
+
+def edges_line(s: dict) -> str:
+    """Directed edges kept of those loaded, and the boundary links added."""
+    if s["boundary_links"]:
+        return (f"edges       {s['edges']:,} ({s['edges_loaded']:,} loaded + "
+                f"{s['boundary_links']} boundary links, directed)")  # fmt: skip
+    return f"edges       {s['edges']:,} kept of {s['edges_loaded']:,} (directed)"
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
