@@ -138,22 +138,22 @@ def _cpu_s(pid: int) -> float:
 
 
 def _run(tmp_path: Path, kill_after_cpu_s: float, kills: int) -> tuple[int, str, float]:
-    """``run`` of embedded with 2 workers; SIGKILL workers (after some CPU time) ``kills`` times."""
-    argv = [sys.executable, "run_sim.py", "run", "--scenario", "embedded", "--days", "365",
-            "--reps", "6", "--workers", "2", "--quiet", "--out", str(tmp_path / "o"),
+    """``run`` of central with 2 workers; SIGKILL workers (after some CPU time) ``kills`` times."""
+    argv = [sys.executable, "run_sim.py", "run", "--scenario", "central", "--days", "365",
+            "--reps", "10", "--workers", "2", "--quiet", "--out", str(tmp_path / "o"),
             "--json", str(tmp_path / "s.json")]  # fmt: skip
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)  # fmt: skip
     started, killed = time.monotonic(), set()
     try:
-        while proc.poll() is None and len(killed) < kills and time.monotonic() - started < 90:
+        while proc.poll() is None and len(killed) < kills and time.monotonic() - started < 180:
             for worker in set(_workers(proc.pid)) - killed:
                 if _cpu_s(worker) >= kill_after_cpu_s:
                     os.kill(worker, signal.SIGKILL)
                     killed.add(worker)
             time.sleep(0.02)
         last_kill = time.monotonic()
-        _, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -163,24 +163,24 @@ def _run(tmp_path: Path, kill_after_cpu_s: float, kills: int) -> tuple[int, str,
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc")
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("when_cpu_s", [0.0, 3.0], ids=["while starting", "mid-replication"])
+@pytest.mark.parametrize("when_cpu_s", [0.0, 1.5], ids=["while starting", "mid-replication"])
 def test_killed_worker_is_retried_once_and_the_run_completes(tmp_path, when_cpu_s):
     code, err, _ = _run(tmp_path, when_cpu_s, kills=1)
     assert code == 0, err
     assert "Traceback" not in err
     assert ("retrying it once" in err) or ("starting the pool again" in err)
     summary = json.loads((tmp_path / "s.json").read_text())
-    assert summary["replications"] == 6
+    assert summary["replications"] == 10
 
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc")
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("when_cpu_s", [0.0, 3.0], ids=["while starting", "mid-replication"])
+@pytest.mark.parametrize("when_cpu_s", [0.0, 1.5], ids=["while starting", "mid-replication"])
 def test_killed_twice_ends_run_with_one_line_in_seconds(tmp_path, when_cpu_s):
     code, err, after_s = _run(tmp_path, when_cpu_s, kills=2)
     assert code == 1, err
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "died (killed, or out of memory?)" in lines[0], err
+    assert len(lines) == 1 and "died" in lines[0] and "(killed, or out of memory?)" in lines[0], err
     assert after_s < 15
     assert not (tmp_path / "o").exists()

@@ -55,7 +55,16 @@ def start_server(argv: Sequence[str] = ()) -> bool:
     from multiprocessing import forkserver
 
     multiprocessing.set_forkserver_preload(list(WORKER_MODULES))
-    forkserver.ensure_running()
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return True
+    # The server starts deaf to Ctrl-C (an ignored signal stays ignored across exec): a
+    # Ctrl-C reaches the whole process group and would interrupt its start with a traceback.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return True
 
 
