@@ -32,6 +32,7 @@ def result():
     return run_replications(validate(raw, "<test>"), progress=False)
 
 
+@pytest.mark.slow
 def test_every_layer_reads_back_in_wgs84(result, tmp_path):
     path = write_layers([result], tmp_path / "out.gpkg")
     assert {name for name, _ in pyogrio.list_layers(path)} == set(EXPECTED)
@@ -54,6 +55,7 @@ def test_every_layer_reads_back_in_wgs84(result, tmp_path):
     assert call["outcome"] in {"resolved", "unresolved", "not reached"}
 
 
+@pytest.mark.slow
 def test_isochrones_grow_with_time_and_hold_their_post(result, tmp_path):
     path = write_layers([result], tmp_path / "out.gpkg")
     iso = gpd.read_file(path, layer="isochrones")

@@ -119,6 +119,7 @@ def test_synthetic_size_scales_with_area(side_km):
     assert 0.9 * expected < n <= expected * 1.05
 
 
+@pytest.mark.slow
 def test_synthetic_fifty_thousand_nodes_in_seconds():
     t0 = time.perf_counter()
     net = load_network(SyntheticNetworkSpec(width_km=40, height_km=40))
@@ -162,6 +163,7 @@ def test_wuhan_extract_loads():
 
 
 @pytest.mark.parametrize("hash_seed", ["1", "2", "3"])
+@pytest.mark.slow
 def test_wuhan_network_is_the_same_in_every_process(hash_seed):
     """osmnx merges road classes through sets: their order must not leak into speeds."""
     code = (
