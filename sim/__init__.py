@@ -27,6 +27,7 @@ _EXPORTS = {
     "available_scenarios": "sim.scenarios.load",
     "Scenario": "sim.scenarios.schema",
     "SimInputError": "sim.errors",
+    "WorkerLostError": "sim.errors",
     "PatrolModel": "sim.model",
     "Unit": "sim.agents.unit",
     "UnitState": "sim.agents.unit",
@@ -41,6 +42,7 @@ _EXPORTS = {
     "compare": "sim.analysis.runs",
     "RunResult": "sim.analysis.replications",
     "Comparison": "sim.analysis.comparison",
+    "lateness_curve": "sim.analysis.lateness",
     "write_results": "sim.reporting.folders",
     "sweep": "sim.sweeps.api",
     "plan_offices": "sim.planning",
@@ -59,9 +61,11 @@ __all__ = [
     "SimInputError",
     "Unit",
     "UnitState",
+    "WorkerLostError",
     "available_scenarios",
     "compare",
     "hypercube",
+    "lateness_curve",
     "load_scenario",
     "plan_beats",
     "plan_offices",
@@ -80,10 +84,11 @@ if TYPE_CHECKING:
     from sim.agents.resident import Resident
     from sim.agents.unit import Unit, UnitState
     from sim.analysis.comparison import Comparison
+    from sim.analysis.lateness import lateness_curve
     from sim.analysis.replications import RunResult
     from sim.analysis.runs import compare, run
     from sim.dispatch.policies import register_policy
-    from sim.errors import SimInputError
+    from sim.errors import SimInputError, WorkerLostError
     from sim.model import PatrolModel
     from sim.outcomes.rules import OutcomeRule, register_rule
     from sim.patrol.policies import register_patrol

@@ -151,6 +151,7 @@ def test_a_failed_run_keeps_the_existing_results_folder(
     out = tmp_path / "results"
     out.mkdir()
     (out / "keep.txt").write_text("earlier results")
+    (out / "summary.json").write_text("{}")  # an earlier results folder: it may be replaced
     # 1. fails at loading the network, before any writing
     bad = scenario_file(
         "extends: erlang_c\nname: bad\nnetwork: {kind: graphml, path: missing.graphml}\n"
@@ -180,7 +181,7 @@ def test_a_failed_run_keeps_the_existing_results_folder(
             ]
         )
     capsys.readouterr()
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt", "summary.json"]
     assert (out / "keep.txt").read_text() == "earlier results"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no debris
     # 3. a run that succeeds replaces it whole

@@ -8,6 +8,7 @@ import pyogrio
 import pytest
 from inputs_support import small_raw
 
+import sim
 from sim.analysis.replications import run_replications
 from sim.cli import main
 from sim.errors import SimInputError
@@ -53,6 +54,31 @@ def test_every_layer_reads_back_in_wgs84(result, tmp_path):
     call = layers["calls"].set_index("id").loc[first["id"]]
     assert call["response_min"] == pytest.approx(first["response_min"])
     assert call["outcome"] in {"resolved", "unresolved", "not reached"}
+
+
+def test_the_streets_layer_holds_patrol_passes_and_time_since_the_last(tmp_path):
+    raw = small_raw()
+    raw["units"][0]["patrol"] = {"policy": "random", "share": 1.0, "stint_min": 1e9}
+    patrolling = run_replications(validate(raw, "<patrol>"), progress=False)
+    path = write_layers([patrolling], tmp_path / "patrol.gpkg")
+    streets = gpd.read_file(path, layer="streets")
+    model = sim.PatrolModel(patrolling.scenario, replication=0)
+    model.run()
+    cover = model.patroller.count_to_now()
+    passes, _ = cover.passes_and_shifts()
+    days = (model.time - model.warmup_min) / 1440.0
+    index = model.router.index
+    for row in streets.head(40).itertuples():
+        a, b = index[int(row.u)], index[int(row.v)]
+        segment = cover.segment_of[cover.entry(a, b)]
+        assert row.patrol_passes_per_day == pytest.approx(passes[segment] / days)
+        last = cover.last_pass_min()[segment]
+        assert row.patrol_min_since_last_pass == pytest.approx(model.time - last, nan_ok=True)
+    assert (streets["patrol_passes_per_day"] > 0).any()
+    quiet = gpd.read_file(write_layers([patrolling.__class__(
+        validate(small_raw(), "<stay>"), patrolling.records, [], {})], tmp_path / "q.gpkg"),
+        layer="streets")  # fmt: skip
+    assert quiet["patrol_passes_per_day"].isna().all()
 
 
 @pytest.mark.slow

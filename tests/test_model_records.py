@@ -54,7 +54,7 @@ META_KEYS = {"scenario", "seed", "days", "replications", "scenario_hash", "netwo
 EXTRA_SUMMARY_KEYS = {"problems", "patrol"}  # community work (3.8) and patrol (3.9), beyond 4.3
 HEALTH_KEYS = {  # issue 11: censoring, load, overload, time budget
     "response_km", "offered_load", "overloaded", "overloaded_pools", "queue_growing",
-    "unanswered_at_end", "time_budget", "abandoned", "by_phone",
+    "unanswered_at_end", "time_budget", "abandoned", "by_phone", "queue_saturated", "queue_bound",
 }  # fmt: skip
 RUN_KEYS = (
     CALL_KEYS | META_KEYS | EXTRA_SUMMARY_KEYS | HEALTH_KEYS

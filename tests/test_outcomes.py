@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim
 from sim.analysis.replications import run_once, run_replications
 from sim.measures.metrics import mean_ci
-from sim.outcomes.resolution import lateness_adjustment
+from sim.outcomes.resolution import lateness_bands, lateness_probability
 from sim.reporting.bulletins import weekly_bulletins
 from sim.scenarios.load import find_scenario, load_scenario, read_raw, validate
 from sim.scenarios.outcomes import Lateness
@@ -137,16 +138,52 @@ def test_station_units_start_spread_thin_with_the_tenure_start():
 
 
 # -- lateness ---------------------------------------------------------------------------
-def test_lateness_follows_the_published_estimate():
+LINEAR = Lateness(shape="linear")
+
+
+def test_lateness_follows_the_published_estimate_at_the_reference():
+    spec = Lateness()  # log-odds: the published local slope at the reference, any base p
+    for p in (0.1, 0.35, 0.8):
+        assert lateness_probability(p, 10.0, spec) == pytest.approx(p, abs=1e-15)
+        up, down = (lateness_probability(p, 10.0 * math.exp(h), spec) for h in (1e-5, -1e-5))
+        slope = (up - down) / 2e-5  # d p / d ln(response) at the reference
+        assert slope * math.log(1.1) == pytest.approx(-0.047, rel=1e-3)  # -4.7 pp per 10%
+    # linear in pp (the older rule): exact, no cap inside 2-60 min, the nearer end outside
+    assert lateness_probability(0.35, 11.0, LINEAR) == pytest.approx(0.35 - 0.047)
+    assert lateness_probability(0.35, 10.0 / 1.1, LINEAR) == pytest.approx(0.35 + 0.047)
+    assert lateness_probability(0.35, 1e6, LINEAR) == lateness_probability(0.35, 60.0, LINEAR)
+    assert lateness_probability(0.35, 15.0, Lateness(max_pp=1.0)) == pytest.approx(0.34)
+    assert lateness_probability(0.35, 15.0, Lateness(pp_per_10pct=0)) == 0.35
+
+
+def test_lateness_on_the_log_odds_scale_has_no_floor():
     spec = Lateness()
-    assert lateness_adjustment(10.0, spec) == 0
-    assert lateness_adjustment(11.0, spec) == pytest.approx(-0.047)  # 10% later: -4.7 pp
-    assert lateness_adjustment(10.0 / 1.1, spec) == pytest.approx(0.047)
-    # no cap inside realistic times (2-60 min); outside, the nearer end counts
-    assert lateness_adjustment(60.0, spec) == pytest.approx(-0.047 * math.log(6) / math.log(1.1))
-    assert lateness_adjustment(1e6, spec) == lateness_adjustment(60.0, spec)
-    assert lateness_adjustment(15.0, Lateness(max_pp=1.0)) == pytest.approx(-0.01)  # a cap
-    assert lateness_adjustment(15.0, Lateness(pp_per_10pct=0)) == 0
+    curve = [lateness_probability(0.35, t, spec) for t in range(1, 61)]
+    assert np.all(np.diff(curve) <= 0)  # later is never better
+    assert min(curve[11:]) > 0.005  # from 12 min on: lower, never 0 (the linear rule: 0)
+    assert lateness_probability(0.35, 60.0, LINEAR) == 0.0
+    # logit-linear in log time: equal steps in log time, equal steps in log-odds
+    logit = [math.log(p / (1 - p)) for p in (lateness_probability(0.35, t, spec)
+                                               for t in (5.0, 10.0, 20.0, 40.0))]  # fmt: skip
+    assert np.diff(logit) == pytest.approx([np.diff(logit)[0]] * 3)
+    assert lateness_probability(0.0, 2.0, spec) == 0.0 and lateness_probability(1.0, 60, spec) == 1
+
+
+def test_the_slope_by_band_shows_where_the_effect_flattens():
+    bands = lateness_bands(0.35, Lateness())
+    assert list(bands) == ["1-5", "5-15", "15-60"]
+    assert all(slope < 0 for slope in bands.values())
+    assert bands["15-60"] > bands["5-15"]  # flatter late, where the chance is low
+    linear = lateness_bands(0.35, LINEAR)
+    assert linear["15-60"] > linear["5-15"] == pytest.approx(-4.7)  # pp floor at 0: flat
+
+
+def test_analysis_reports_the_lateness_curve_by_band():
+    curve = sim.lateness_curve(load_scenario("central"))
+    assert len(curve) > 0 and {"p_1_min", "p_60_min", "pp_per_10pct_15-60_min"} <= set(curve)
+    assert (curve["p_60_min"] > 0).all() and (curve["p_1_min"] <= 1).all()
+    linear = sim.lateness_curve(load_scenario("central", ["outcomes.lateness.shape=linear"]))
+    assert (linear["p_60_min"] == 0).any()  # the older rule's floor, for comparison
 
 
 # -- escalation -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.analysis.pool import available_cores, start_server
 from sim.analysis.replications import policy_modules, run_tasks
 from sim.cli import main
 from sim.dispatch.policies import POLICIES, nearest, register_policy
@@ -97,7 +98,8 @@ def test_a_policy_a_worker_cannot_import_runs_in_process():
     try:
         sc = sim.load_scenario("erlang_c", days=1, set={"dispatch.policy": "nearest_here"})
         assert policy_modules([sc]) is None
-        result = sim.run(sc, reps=2, workers=2)  # would fail in a worker
+        with pytest.warns(UserWarning, match="running in this process"):  # said, not silent
+            result = sim.run(sc, reps=2, workers=2)  # would fail in a worker
         assert result.summary["calls"] > 0
     finally:
         POLICIES.unregister("nearest_here")
@@ -121,7 +123,8 @@ def _group(pgid: int) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc")
 @pytest.mark.slow
-def test_ctrl_c_stops_the_workers_and_leaves_no_orphans(tmp_path):
+@pytest.mark.parametrize("started", [4, 2], ids=["pool running", "pool starting"])
+def test_ctrl_c_stops_the_workers_and_leaves_no_orphans(tmp_path, started):
     proc = subprocess.Popen(
         [sys.executable, "run_sim.py", "run", "--scenario", "embedded", "--days", "400",
          "--reps", "4", "--workers", "2", "--quiet", "--out", str(tmp_path / "o")],
@@ -130,10 +133,10 @@ def test_ctrl_c_stops_the_workers_and_leaves_no_orphans(tmp_path):
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while len(_group(proc.pid)) < 4 and time.monotonic() < deadline:  # tracker, server, worker
-            time.sleep(0.2)
-        assert len(_group(proc.pid)) >= 4, "the pool never started"
-        time.sleep(1.0)
+        while len(_group(proc.pid)) < started and time.monotonic() < deadline:  # 4: the worker
+            time.sleep(0.02)  # 2: the fork server is still loading; 4: tracker, server, worker
+        assert len(_group(proc.pid)) >= started, "the pool never started"
+        time.sleep(1.0 if started == 4 else 0.0)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         _, err = proc.communicate(timeout=30)
     finally:
@@ -146,3 +149,20 @@ def test_ctrl_c_stops_the_workers_and_leaves_no_orphans(tmp_path):
         time.sleep(0.2)
     assert _group(proc.pid) == []
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["run", "--workers", "1"], ["compare", "a", "b", "--reps=1"], ["run", "--help"]],
+)
+def test_no_pool_server_is_started_for_a_run_without_a_pool(argv):
+    assert start_server(argv) is False
+
+
+def test_the_pool_server_starts_before_the_command_loads():
+    if available_cores() < 2:
+        pytest.skip("one core: no pool")
+    assert start_server(["run", "--scenario", "embedded", "--reps", "4"]) is True
+    from multiprocessing import forkserver
+
+    assert forkserver._forkserver._forkserver_pid is not None  # running

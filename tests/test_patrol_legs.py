@@ -32,12 +32,14 @@ def torus_model(tmp_path_factory):
 
 
 def _brute_force(coverage, legs) -> tuple[np.ndarray, np.ndarray]:
-    """Passes and shifts passed per segment, one edge at a time."""
+    """Passes and shifts passed per segment, one edge at a time up to when each leg stopped."""
     passes = np.zeros(coverage.n_segments, dtype=np.int64)
     shifts = defaultdict(set)
-    for leg, done in legs:
-        for i in range(done):
+    for leg, until in legs:
+        for i in range(len(leg.entries)):
             t = leg.route.t_depart_min + leg.route.cum_min[i + 1]
+            if t > until:
+                break
             if t >= WARMUP_MIN:
                 segment = coverage.segment_of[leg.entries[i]]
                 passes[segment] += 1
@@ -71,19 +73,21 @@ def test_coverage_counts_every_pass_in_its_own_shift(torus_model, plans):
     legs = []
     for kind, where, t0, duration, driven, slowdown in plans:
         if kind == "tour":
-            leg = tour_leg(tour, where % tour.length, t0, duration, slowdown)
+            leg = tour_leg(tour, where, t0, duration, slowdown)
         elif kind == "path":
             target = where % patroller.router.n_nodes
             leg = path_leg(patroller.router, coverage, 0, target, t0, slowdown)
         else:
-            position = where % tour.length
-            approach = path_leg(patroller.router, coverage, 7, int(tour.nodes[position]), t0, 1.0)
+            position = where
+            approach = path_leg(patroller.router, coverage, 7, tour.node_at(position), t0, 1.0)
             t1 = approach.route.t_arrive_min
             leg = joined(approach, tour_leg(tour, position, t1, duration, slowdown))
         until = t0 + driven * float(leg.route.cum_min[-1])
-        coverage.record(leg, until)
-        done = int(np.sum(leg.route.cum_min[1:] <= until - t0))
-        legs.append((leg, done))
+        if driven >= 1.0:  # ended: at its last node, exactly when the leg's event says
+            until = leg.route.t_arrive_min
+        leg.count(coverage, leg.edges_done(until / 2 + t0 / 2))  # part way, then on
+        leg.count(coverage, leg.edges_done(until))
+        legs.append((leg, until))
     passes, shifts = coverage.passes_and_shifts()
     expected_passes, expected_shifts = _brute_force(coverage, legs)
     np.testing.assert_array_equal(passes, expected_passes)
@@ -93,48 +97,29 @@ def test_coverage_counts_every_pass_in_its_own_shift(torus_model, plans):
 def test_a_tour_leg_is_one_lap_at_most_and_one_edge_at_least(torus_model):
     tour = torus_model.patroller.tour_of(torus_model.units[0])
     long = tour_leg(tour, 3, 0.0, 1e9, 1.0)
-    assert len(long.entries) == tour.length and long.route.nodes[-1] == tour.nodes[3]
+    assert len(long.entries) == tour.length
+    assert long.route.nodes.tolist() == [tour.node_at(p) for p in range(3, 4 + tour.length)]
     short = tour_leg(tour, 3, 0.0, 1e-9, 1.0)
     assert len(short.entries) == 1
     half = tour_leg(tour, 3, 0.0, tour.lap_min, 2.0)  # half a lap at half speed
     assert float(half.route.cum_min[-1]) == pytest.approx(tour.lap_min, abs=3.0)
+    across = tour_leg(tour, 2 * tour.length - 5, 0.0, 1e9, 1.0)  # from lap 1 into lap 2
+    np.testing.assert_array_equal(across.entries[:5], tour.lap(1)[0][-5:])
+    np.testing.assert_array_equal(across.entries[5:], tour.lap(2)[0][:-5])
 
 
-def test_a_leg_cut_short_leaves_the_rest_of_the_lap_to_be_joined(torus_model):
-    patroller = torus_model.patroller
-    tour = patroller.tour_of(torus_model.units[0])
-    leg = tour_leg(tour, tour.length - 4, 100.0, 1e9, 1.0)  # a whole lap, wrapping round
-    patroller.mark(leg)
-    assert patroller.join_position(tour) == tour.length - 4 + 0  # all planned: oldest first
-    cut = 100.0 + float(leg.route.cum_min[7]) + 0.5  # 7 edges driven, the 8th begun
-    patroller.unmark(leg, cut)
-    assert patroller.join_position(tour) == (tour.length - 4 + 7) % tour.length  # the 8th
-    # passes planned by another unit's leg since are not undone
-    other = tour_leg(tour, 3, 200.0, 1e9, 1.0)
-    patroller.mark(other)
-    patroller.unmark(leg, cut)
-    assert patroller.join_position(tour) == 3  # the other unit's plan stands
-
-
-def test_a_joined_leg_marks_only_its_stretch_along_the_tour(tmp_path):
+def test_a_joined_leg_follows_its_path_then_the_tour(tmp_path):
     network, _ = _torus(tmp_path, side=5, seconds=90.0)
     raw = _patrol_only(network, 1, {"policy": "random", "share": 1.0, "stint_min": 1e9})
     patroller = sim.PatrolModel(validate(raw, "<legs test>")).patroller
     tour = patroller.tour_of(patroller.host.units[0])
-    source = next(n for n in range(25) if n != tour.nodes[0])
-    approach = path_leg(patroller.router, patroller.coverage, source, int(tour.nodes[0]), 300, 1)
+    source = next(n for n in range(25) if n != tour.node_at(0))
+    approach = path_leg(patroller.router, patroller.coverage, source, tour.node_at(0), 300, 1)
     t1 = approach.route.t_arrive_min
     leg = joined(approach, tour_leg(tour, 0, t1, 1e9, 1.0))  # to the tour, then a whole lap
     assert leg.tour_from == len(approach.entries) > 0 and leg.tour_edges == tour.length
-    assert leg.route.nodes[leg.tour_from] == tour.nodes[0]
+    assert leg.route.nodes[leg.tour_from] == tour.node_at(0)
     assert leg.route.t_arrive_min == pytest.approx(t1 + tour.lap_min)
-    patroller.mark(leg)
-    assert patroller.join_position(tour) == 0  # every position planned, 0 first
-    patroller.unmark(leg, t1 + float(tour.cum_min[3]) + 1e-6)  # 3 edges along the tour
-    assert patroller.join_position(tour) == 3  # the rest is as if never planned
-    patroller.mark(leg)  # again, and cut short on the way: nothing done along the tour
-    patroller.unmark(leg, t1 - 0.01)
-    assert patroller.join_position(tour) == 3  # as before it was planned
 
 
 def test_a_unit_patrolling_all_its_free_time_never_goes_back_to_its_post(tmp_path):

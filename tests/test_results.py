@@ -21,7 +21,7 @@ from sim.cli import main
 from sim.measures.censoring import kaplan_meier, km_quantile, offered_load, response_km
 from sim.measures.metrics import mean_ci
 from sim.measures.warmup import mser, warmup_check
-from sim.outcomes.resolution import Familiarity, lateness_adjustment
+from sim.outcomes.resolution import Familiarity, lateness_probability
 from sim.scenarios.load import load_scenario, validate
 from sim.scenarios.outcomes import Familiarity as FamiliaritySpec
 from sim.scenarios.outcomes import Lateness
@@ -171,12 +171,12 @@ def warmup_gaps():
 
 # -- lateness as a slope ----------------------------------------------------------------------
 def test_lateness_is_a_slope_with_caps_only_at_the_extremes():
-    spec = Lateness(reference_min=5.0)
-    assert lateness_adjustment(5.0, spec) == 0
-    assert lateness_adjustment(5.5, spec) == pytest.approx(-0.047)
-    assert lateness_adjustment(5.0 / 1.1, spec) == pytest.approx(0.047)
-    assert lateness_adjustment(1e6, spec) == lateness_adjustment(60.0, spec)
-    assert lateness_adjustment(0.1, spec) == lateness_adjustment(2.0, spec)
+    spec = Lateness(reference_min=5.0, shape="linear")
+    assert lateness_probability(0.5, 5.0, spec) == 0.5
+    assert lateness_probability(0.5, 5.5, spec) == pytest.approx(0.5 - 0.047)
+    assert lateness_probability(0.5, 5.0 / 1.1, spec) == pytest.approx(0.5 + 0.047)
+    assert lateness_probability(0.5, 1e6, spec) == lateness_probability(0.5, 60.0, spec)
+    assert lateness_probability(0.5, 0.1, spec) == lateness_probability(0.5, 2.0, spec)
 
 
 def test_regressing_resolution_on_log_response_recovers_the_published_slope():
@@ -185,7 +185,7 @@ def test_regressing_resolution_on_log_response_recovers_the_published_slope():
     call_type = raw["calls"]["types"][0]
     call_type.update(criminal=True, p_resolve=0.5, service_min={"dist": "exponential", "mean": 20})
     raw["dispatch"]["delay_min"] = {"dist": "lognormal", "median": 5.0, "p90": 8.0}
-    raw["outcomes"] = {"lateness": {"pp_per_10pct": 4.7, "reference_min": 5.0}}
+    raw["outcomes"] = {"lateness": {"pp_per_10pct": 4.7, "reference_min": 5.0, "shape": "linear"}}
     records = run_once(scenario(raw))[1]
     done = records[records["t_clear"].notna() & ~records["in_warmup"]]
     x = np.log(done["response_min"].to_numpy())

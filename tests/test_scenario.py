@@ -18,6 +18,7 @@ from sim.scenarios.load import (
     read_raw,
     validate,
 )
+from sim.scenarios.overrides import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,6 +87,26 @@ def test_extends_merges_mappings_and_replaces_lists(tmp_path):
     central = load_scenario("central")
     embedded = load_scenario("embedded")
     assert central.communities == embedded.communities and central.network == embedded.network
+
+
+@pytest.mark.parametrize("text", ["1.0e9", "1e9", "1E+9", "1.e9", "+1e+09"])
+def test_every_float_notation_is_a_number_for_every_key(tmp_path, text):
+    assert read_yaml(text) == 1e9 and read_yaml(f"-{text.lstrip('+')}") == -1e9
+    assert read_yaml("12") == 12 and isinstance(read_yaml("12"), int)  # ints stay ints
+    assert read_yaml("1e9x") == "1e9x" and read_yaml("e9") == "e9"  # not numbers
+    path = tmp_path / "floats.yaml"
+    path.write_text(
+        "extends: erlang_c\nname: floats\n"
+        f"days: {text}\ncalls: {{rate_per_hour: {text}}}\n"
+        f"units: [{{post: post, patrol: {{policy: random, share: 1, stint_min: {text}}}}}]\n"
+    )
+    sc = load_scenario(path, set={"dispatch.delay_min": 0})
+    assert sc.days == 1e9 and sc.calls.rate_per_hour == 1e9
+    assert sc.units[0].patrol.stint_min.quantile(0.5) == 1e9
+    over = load_scenario(
+        "erlang_c", [f"units.0.patrol.stint_min={text}", "units.0.patrol.policy=random"]
+    )
+    assert over.units[0].patrol.stint_min.quantile(0.5) == 1e9
 
 
 def test_extends_loop_is_an_error(tmp_path):

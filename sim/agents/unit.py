@@ -126,7 +126,7 @@ class Unit(mesa.Agent):
         self.patrol_until = -math.inf  # end of the current patrol stint
         self.patrol_token = 0  # bumps when a planned patrol step becomes stale
         self.patrol_rest_until = -math.inf  # no stint before (its policy had nothing to do)
-        self.leg = None  # the patrol leg under way (sim.patrol.coverage.Leg)
+        self.leg = None  # the patrol leg under way (sim.patrol.legs.Leg)
 
     @property
     def duty_pending(self) -> bool:

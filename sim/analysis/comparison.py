@@ -13,8 +13,11 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.figure_kinds import figure_kind, figure_kinds
 from sim.analysis.replications import RunResult
+from sim.measures.censoring import overload_state
 from sim.measures.metrics import NUMBER, flatten, mean_ci
+from sim.scenarios.schema import Scenario
 
 
 @dataclass
@@ -49,7 +52,7 @@ TABLE_ROWS = (
     ("response p90 KM (min)", "response_km.p90", "{:.2f}"),
     ("unanswered at end", "unanswered_at_end", "{:.1f}"),
     ("offered load", "offered_load.all units", "{:.2f}"),
-    ("overloaded", "overloaded", "{}"),
+    ("overloaded", "overload_state", "{}"),
     ("within 3 min", "within_target.3", "{:.1%}"),
     ("within 5 min", "within_target.5", "{:.1%}"),
     ("within 10 min", "within_target.10", "{:.1%}"),
@@ -91,6 +94,7 @@ def with_rates(summary: dict) -> dict:
     out = dict(summary)
     weeks = summary["days"] / 7.0
     out["calls_per_week"] = summary["calls"] / weeks
+    out["overload_state"] = overload_state(summary)
     ci = dict(summary.get("ci95", {}))
     if ci.get("calls") is not None:
         ci["calls_per_week"] = ci["calls"] / weeks
@@ -119,7 +123,13 @@ def comparison_table(results: list[RunResult]) -> pd.DataFrame:
     }
     table = pd.DataFrame(data, index=[label for label, _, _ in TABLE_ROWS])
     table.loc["interval"] = [interval_kind(r) for r in results]
+    table["kind"] = [figure_kind(key) for _, key, _ in TABLE_ROWS] + [""]
     return table
+
+
+def with_kinds(summary: dict, scenario: Scenario) -> dict:
+    """The summary with ``figure_kinds``: which table figures are input, assumed, emergent."""
+    return {**summary, "figure_kinds": figure_kinds([k for _, k, _ in TABLE_ROWS], [scenario])}
 
 
 def interval_kind(result: RunResult) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.replications import run_replications
+from sim.errors import SimInputError
 from sim.measures.metrics import flatten, mean_ci
 from sim.scenarios.schema import Scenario
 
@@ -231,6 +232,11 @@ def decompose(
         raw.update(replications=reps, seed=before.seed, days=before.days,
                    warmup_days=before.warmup_days)  # fmt: skip
     factors = differing_factors(b_raw, a_raw)
+    if not factors:
+        raise SimInputError(
+            f"decompose: {after.name!r} and {before.name!r} differ in nothing the model runs "
+            "on: there is no difference to take apart"
+        )
     order_list = _orders(factors, orders, seed)
     exact = len(factors) <= EXACT_MAX and orders <= 0
     cache: dict[frozenset, list[dict]] = {}

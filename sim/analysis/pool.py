@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import importlib
+import itertools
 import multiprocessing
 import os
 import signal
@@ -40,6 +41,24 @@ def check_workers(workers: int | None) -> int:
     return workers
 
 
+def start_server(argv: Sequence[str] = ()) -> bool:
+    """Start the fork server now, importing the simulation, unless ``argv`` asks for no pool.
+
+    Called before a command loads (imports, scenarios, the world), so that the server gets
+    ready meanwhile, on another core, and workers forked from it start with every module in.
+    False (nothing started): one core, or ``--workers 1``, ``--reps 1`` or help in ``argv``.
+    """
+    words = " ".join(argv).replace("=", " ").split()
+    single = any(a in ("--workers", "--reps") and b == "1" for a, b in itertools.pairwise(words))
+    if single or {"-h", "--help"} & set(words) or available_cores() < 2:
+        return False
+    from multiprocessing import forkserver
+
+    multiprocessing.set_forkserver_preload(list(WORKER_MODULES))
+    forkserver.ensure_running()
+    return True
+
+
 def process_pool(
     workers: int,
     preload: Sequence[str] = (),
@@ -48,8 +67,8 @@ def process_pool(
 ) -> cf.ProcessPoolExecutor:
     """A pool of ``workers`` forkserver processes that exit soon after this process ends.
 
-    ``preload``: modules the fork server imports once (worth it for many workers; the
-    server starts, and the first task waits, until they are imported). ``modules``: imported
+    ``preload``: modules the fork server imports once, if it is not running yet (see
+    :func:`start_server`; the first task waits until they are imported). ``modules``: imported
     by every worker at its start (the simulation; those that register a user's policies).
     ``ignore_interrupt``: workers ignore Ctrl-C (SIGINT reaches the whole process group),
     and the driver stops them itself.

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-import threading
-import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.analysis.pool import WORKER_MODULES, check_workers, process_pool
+from sim.analysis.sharing import SharedTasks
+from sim.errors import SimInputError
 from sim.measures.metrics import combine
 from sim.measures.records import call_records
 from sim.measures.warmup import check_records
@@ -74,6 +75,13 @@ def run_all(
     scenarios: Sequence[Scenario], progress: bool = True, workers: int | None = 1
 ) -> list[RunResult]:
     """Every replication of every scenario, spread over ``workers`` processes together."""
+    names = [s.name for s in scenarios]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SimInputError(
+            f"scenario name {twice[0]!r} is given {names.count(twice[0])} times: scenarios run "
+            "side by side need different names (set 'name:' in a copy of the YAML file)"
+        )
     tasks = [(s, rep) for s in scenarios for rep in range(s.replications)]
     desc = ", ".join(s.name for s in scenarios)
     outcomes = iter(run_tasks(tasks, workers, progress, desc))
@@ -103,6 +111,14 @@ def run_tasks(
     modules = policy_modules([s for s, _ in tasks])
     bar = tqdm(total=len(tasks), desc=desc, unit="rep", disable=not progress, leave=False)
     with bar:
+        if count > 1 and modules is None:
+            warnings.warn(
+                f"{count} workers asked, but a dispatch or patrol policy these scenarios use is "
+                "defined where worker processes cannot import it (__main__): running in this "
+                "process (define the policy in an importable module to use workers)",
+                UserWarning,
+                stacklevel=3,
+            )
         if count <= 1 or modules is None:
             return [_counted(bar, replicate(*task)) for task in tasks]
         return _in_pool(tasks, count, modules, bar, here)
@@ -122,102 +138,34 @@ def _in_pool(
 ) -> list[Outcome]:
     """The tasks in this process and ``workers - 1`` others; on error or Ctrl-C they stop.
 
-    This process starts at once; another takes tasks only once it has started up (imports,
-    the world) and then the next task whenever it is free. So a pool is not slower than
-    this process alone when tasks are short, and up to ``workers`` times faster when long.
+    A worker that dies costs its replication one retry (see :mod:`sim.analysis.sharing`).
     """
     before = set(multiprocessing.active_children())
     others = workers - 1 if here else workers
-    pool = process_pool(others, modules=[*WORKER_MODULES, *modules])
+    names = [f"replication {rep} of {scenario.name!r}" for scenario, rep in tasks]
+    shared = SharedTasks(
+        tasks, replicate, warm_up,
+        lambda: process_pool(others, modules=[*WORKER_MODULES, *modules]), names, bar.update,
+    )  # fmt: skip
     try:
-        return _Shared(tasks, pool, bar).run(others, here)
+        return shared.run(others, here)
     finally:  # every result is in (or none is wanted): stop the workers, even mid-start
-        pool.shutdown(wait=False, cancel_futures=True)
+        for pool in shared.pools:
+            pool.shutdown(wait=False, cancel_futures=True)
         for process in set(multiprocessing.active_children()) - before:
             process.terminate()
-        # Keep the pool referenced: were it collected while its manager thread handles the
+        # Keep the pools referenced: were one collected while its manager thread handles the
         # stopped workers, that thread would deadlock (CPython 3.13.0, weakref_cb) and the
         # interpreter would hang at exit.
-        _STOPPED_POOLS.append(pool)
+        _STOPPED_POOLS.extend(shared.pools)
 
 
 _STOPPED_POOLS: list[cf.Executor] = []
 
 
-def warm_up(scenario: Scenario) -> None:
+def warm_up(task: tuple[Scenario, int]) -> None:
     """A worker's first call: build (and cache) the world before taking any task."""
-    build_world(scenario)
-
-
-class _Shared:
-    """Tasks handed out in order to this process and to a pool's workers, as each is free."""
-
-    def __init__(self, tasks: Sequence[tuple[Scenario, int]], pool: cf.Executor, bar: tqdm) -> None:
-        self.tasks, self.pool, self.bar = tasks, pool, bar
-        self.sent: list[tuple[int, cf.Future]] = []
-        self.next, self.stopped = 0, False
-        self.lock = threading.Lock()
-
-    def run(self, pool_workers: int, here: bool = True) -> list[Outcome]:
-        """Warm the pool's workers up, work here meanwhile, then collect in task order."""
-        outcomes: list[Outcome | None] = [None] * len(self.tasks)
-        try:
-            for _ in range(pool_workers):
-                self.pool.submit(warm_up, self.tasks[0][0]).add_done_callback(self.warmed)
-            while here and (index := self.take()) is not None:
-                outcomes[index] = replicate(*self.tasks[index])
-                self.bar.update()
-            while self.unsent():  # the pool's workers take them all
-                time.sleep(0.05)
-            with self.lock:
-                sent = list(self.sent)  # complete: no task is left to send
-            for index, future in sent:
-                outcomes[index] = future.result()
-        finally:
-            self.stop()
-        return outcomes  # type: ignore[return-value]
-
-    def take(self) -> int | None:
-        """The next task's index (None: all taken, or stopped)."""
-        with self.lock:
-            if self.stopped or self.next >= len(self.tasks):
-                return None
-            self.next += 1
-            return self.next - 1
-
-    def unsent(self) -> bool:
-        """Whether tasks are left for the pool's workers to take."""
-        with self.lock:
-            return not self.stopped and self.next < len(self.tasks)
-
-    def warmed(self, done: cf.Future) -> None:
-        """A worker has started up: give it a task (if its start failed, the task says why)."""
-        if not done.cancelled():
-            self.feed()
-
-    def feed(self, done: cf.Future | None = None) -> None:
-        """Send the next task to the pool (also as the callback of the one it finished)."""
-        if done is not None:
-            if done.cancelled() or done.exception() is not None:
-                self.stop()
-                return
-            self.bar.update()
-        with self.lock:
-            if self.stopped or self.next >= len(self.tasks):
-                return
-            try:
-                future = self.pool.submit(replicate, *self.tasks[self.next])
-            except RuntimeError:  # the pool is shutting down
-                self.stopped = True
-                return
-            self.sent.append((self.next, future))
-            self.next += 1
-        future.add_done_callback(self.feed)
-
-    def stop(self) -> None:
-        """Hand out no more tasks."""
-        with self.lock:
-            self.stopped = True
+    build_world(task[0])
 
 
 def policy_modules(scenarios: Sequence[Scenario]) -> list[str] | None:
@@ -242,7 +190,7 @@ def combine_replications(
     summary["replications"] = len(summaries)
     summary.pop("replication", None)
     summary["ci95"].pop("replication", None)
-    for flag in ("overloaded", "queue_growing"):
+    for flag in ("overloaded", "queue_growing", "queue_saturated", "queue_bound"):
         summary[flag] = any(s.get(flag) for s in summaries)
     summary["overloaded_pools"] = sorted(
         {p for s in summaries for p in s.get("overloaded_pools", [])}

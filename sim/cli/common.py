@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -15,14 +16,18 @@ from sim.analysis.comparison import (
     format_table,
     interval_kind,
     paired_differences,
+    with_kinds,
 )
+from sim.analysis.figure_kinds import KEY as KINDS_KEY
 from sim.analysis.pool import check_workers
 from sim.analysis.replications import RunResult, run_all
 from sim.analysis.uncertainty import difference_intervals, run_uncertain, uncertainty_table
 from sim.errors import SimInputError
 from sim.reporting.bulletins import BULLETINS, LAST_WEEKS
 from sim.reporting.folders import results_folder, write_json, write_results
+from sim.reporting.outputs import check_file, check_folder
 from sim.scenarios.load import load_scenario
+from sim.scenarios.schema import Scenario
 
 
 def add_run_options(parser: argparse.ArgumentParser, out_default: str | None) -> None:
@@ -36,6 +41,12 @@ def add_run_options(parser: argparse.ArgumentParser, out_default: str | None) ->
         default=[],
         metavar="KEY=VALUE",
         help="override any scenario key, e.g. --set units.0.count=3 (repeatable)",
+    )
+    parser.add_argument(
+        "--start",
+        metavar="DATE",
+        help="replay: the run starts (t = 0) at this date-time of the calls table "
+        "(calls.trace_start; default: midnight before its first call)",
     )
     parser.add_argument("--out", default=out_default, help="results folder")
     parser.add_argument("--json", help="also write the summary JSON here")
@@ -76,6 +87,8 @@ def overrides(args: argparse.Namespace) -> list[str]:
         extra.append(f"days={args.days}")
     if args.seed is not None:
         extra.append(f"seed={args.seed}")
+    if getattr(args, "start", None):
+        extra.append(f"calls.trace_start={json.dumps(args.start)}")
     if args.reps is not None:
         if args.reps < 1:
             raise SimInputError(f"--reps {args.reps}: at least 1 replication is needed")
@@ -90,11 +103,15 @@ def run_scenarios(names: list[str], args: argparse.Namespace) -> list[RunResult]
     """
     workers = check_workers(getattr(args, "workers", None))
     loaded = [load_scenario(name, overrides(args)) for name in names]
+    check_outputs(args, loaded)
     for scenario in loaded:
         if scenario.calls.trace is not None:  # say what is replayed, and what rejected
-            from sim.reporting.replay import announce
+            from sim.reporting.replay import announce, replay_check
 
             print(announce(scenario), file=sys.stderr)
+            warning = replay_check(scenario)
+            if warning:
+                print(warning, file=sys.stderr)
     started = time.perf_counter()
     results = run_all(loaded, progress=not args.quiet, workers=workers)
     seconds = time.perf_counter() - started
@@ -109,6 +126,24 @@ def run_scenarios(names: list[str], args: argparse.Namespace) -> list[RunResult]
     return results
 
 
+def out_folder(args: argparse.Namespace, scenarios: list[Scenario]) -> Path:
+    """The results folder: ``--out``, else ``results/NAME`` or ``results/A-vs-B...``."""
+    return Path(args.out or "results/" + "-vs-".join(s.name for s in scenarios))
+
+
+def check_outputs(args: argparse.Namespace, scenarios: list[Scenario]) -> None:
+    """``--out``, ``--json`` and ``--gis`` can be written, replacing nothing of the user's."""
+    check_folder(out_folder(args, scenarios))
+    if args.json:
+        check_file(args.json, "--json")
+    if getattr(args, "gis", None):
+        check_file(args.gis, "--gis", (".gpkg",))
+        for scenario in scenarios:
+            if scenario.network.kind == "point":
+                raise SimInputError(f"--gis: scenario {scenario.name!r} has no street map "
+                                    "(network kind 'point')")  # fmt: skip
+
+
 def report_health(result: RunResult) -> None:
     """Warn (stderr) when a run is overloaded or its warm-up looks too short; exit code 0."""
     summary = result.summary
@@ -116,13 +151,33 @@ def report_health(result: RunResult) -> None:
         loads = ", ".join(
             f"{pool} {rho:.2f}" for pool, rho in summary["offered_load"].items() if rho is not None
         )
-        grew = "; it grew all run" if summary["queue_growing"] else ""
+        why = [
+            f"offered load {loads}"
+            + (" (>= 1: the queue cannot settle)" if summary.get("overloaded_pools") else "")
+        ]
+        if summary["queue_growing"]:
+            why.append("calls waiting grew all run")
+        if summary.get("queue_saturated"):
+            why.append(
+                f"{summary['p_queued']:.0%} of calls waited for a unit, "
+                f"{summary['queue_min']['mean']:.0f} min on average: longer than a unit spends "
+                "on a call"
+            )
         print(
-            f"WARNING: {result.scenario.name} is OVERLOADED: offered load {loads} "
-            f"(>= 1: the queue cannot settle{grew}); "
+            f"WARNING: {result.scenario.name} is OVERLOADED: {'; '.join(why)}; "
             f"{summary['unanswered_at_end']:.0f} calls unanswered at the end (mean per "
             "replication). Response means of answered calls are biased down; see the "
             "Kaplan-Meier rows (open calls censored).",
+            file=sys.stderr,
+        )
+    elif summary.get("queue_bound"):
+        loads = ", ".join(f"{rho:.2f}" for rho in summary["offered_load"].values() if rho)
+        print(
+            f"WARNING: {result.scenario.name} is near overload (queue-bound): "
+            f"{summary['p_queued']:.0%} of calls waited for a unit, "
+            f"{summary['queue_min']['mean']:.0f} min on average of a "
+            f"{summary['response_min']['mean']:.0f} min response, though the offered load is "
+            f"{loads or 'unknown'} (< 1): the queue, not travel, makes the response time",
             file=sys.stderr,
         )
     check = summary.get("warmup_check", {})
@@ -135,16 +190,17 @@ def report_health(result: RunResult) -> None:
         )
 
 
-def finish(results: list[RunResult], args: argparse.Namespace, default_out: str) -> None:
+def finish(results: list[RunResult], args: argparse.Namespace) -> None:
     """Print the table (and paired differences), write the results folder and JSON."""
     print()
     print("mean ± half-width over replications; the interval row says which kind")
     print(format_table(comparison_table(results)))
+    print(KINDS_KEY)
     if len(results) == 2:
         print()
         print(differences_text(results[0], results[1]))
     uncertain = uncertainty_report(results, args) if args.uncertainty else None
-    out = Path(args.out or default_out)
+    out = out_folder(args, [r.scenario for r in results])
     with results_folder(out) as folder:
         if any(r.scenario.calls.trace is not None for r in results):
             from sim.reporting.replay import replay_outputs
@@ -158,8 +214,9 @@ def finish(results: list[RunResult], args: argparse.Namespace, default_out: str)
 
         print(f"GIS layers: {write_layers(results, Path(args.gis))}")
     if args.json:
-        summaries = {r.scenario.name: r.summary for r in results}
-        write_json(summaries if len(results) > 1 else results[0].summary, Path(args.json))
+        summaries = {r.scenario.name: with_kinds(r.summary, r.scenario) for r in results}
+        write_json(summaries if len(results) > 1 else summaries[results[0].scenario.name],
+                   Path(args.json))  # fmt: skip
     print(f"\nresults: {out}/ (records, summary.json, comparison.csv, figures, bulletins; "
           "README.txt says what each is)")  # fmt: skip
 

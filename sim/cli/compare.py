@@ -24,6 +24,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run several scenarios with the same seeds."""
     results = run_scenarios(args.scenarios, args)
-    names = "-vs-".join(r.scenario.name for r in results)
-    finish(results, args, f"results/{names}")
+    finish(results, args)
     return 0

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from sim.analysis.decomposition import decompose, format_decomposition
 from sim.cli.common import add_run_options, overrides
+from sim.errors import SimInputError
 from sim.reporting.decomposition import write_decomposition
+from sim.reporting.folders import results_folder
+from sim.reporting.outputs import check_folder
 from sim.scenarios.load import load_scenario
+from sim.scenarios.schema import Scenario
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,10 +33,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=cmd_decompose)
 
 
-def run_decomposition(before_name: str, after_name: str, args, reps: int | None, orders: int):
-    """Load both scenarios (bad input fails first), decompose, report the time taken."""
-    before = load_scenario(before_name, overrides(args))
-    after = load_scenario(after_name, overrides(args))
+def load_pair(before_name: str, after_name: str, args) -> tuple[Scenario, Scenario]:
+    """Both scenarios, loaded before any work (bad input fails first)."""
+    return load_scenario(before_name, overrides(args)), load_scenario(after_name, overrides(args))
+
+
+def run_decomposition(before: Scenario, after: Scenario, reps: int | None, orders: int):
+    """Decompose, report the time taken."""
     started = time.perf_counter()
     result = decompose(before, after, replications=reps, orders=orders)
     print(
@@ -46,9 +52,16 @@ def run_decomposition(before_name: str, after_name: str, args, reps: int | None,
 
 def cmd_decompose(args: argparse.Namespace) -> int:
     """Decompose, print the table, write the folder."""
-    result = run_decomposition(args.before, args.after, args, args.reps, args.orders)
+    unused = [o for o, v in (("--json", args.json), ("--gis", args.gis),
+                             ("--uncertainty", args.uncertainty)) if v]  # fmt: skip
+    if unused:
+        raise SimInputError(f"decompose: {', '.join(unused)} not supported here (run or "
+                            "compare write those)")  # fmt: skip
+    before, after = load_pair(args.before, args.after, args)
+    out = check_folder(args.out or f"results/decompose-{before.name}-to-{after.name}")
+    result = run_decomposition(before, after, args.reps, args.orders)
     print(format_decomposition(result))
-    out = Path(args.out or f"results/decompose-{result.before}-to-{result.after}")
-    write_decomposition(result, out)
+    with results_folder(out) as folder:
+        write_decomposition(result, folder)
     print(f"\nresults: {out}/ (decomposition.csv, decomposition_waterfall.png)")
     return 0

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from sim.errors import SimInputError
+from sim.reporting.outputs import check_file
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -62,6 +63,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, metavar="PLAN.yaml")
 
 
+def check_plan_out(out: Path, extra: tuple[str, ...] = ()) -> None:
+    """PLAN.yaml and the files beside it (.csv, .png, ...) can be written over nothing else."""
+    yaml = out if out.suffix in (".yaml", ".yml") else out.with_suffix(".yaml")
+    for suffix in (".yaml", ".csv", ".png", *extra):
+        path = yaml if suffix == ".yaml" else yaml.with_name(yaml.stem + suffix)
+        check_file(path, "--out")
+
+
 def _finish(plan, out: Path) -> int:
     from sim.planning import write_plan
 
@@ -78,21 +87,29 @@ def _finish(plan, out: Path) -> int:
 def cmd_offices(args: argparse.Namespace) -> int:
     """Site offices."""
     from sim.planning import plan_offices
+    from sim.planning.verdicts import offices_verdict
 
+    check_plan_out(args.out)
     plan = plan_offices(args.scenario, args.p, args.objective, args.within, args.candidates)
-    return _finish(plan, args.out)
+    code = _finish(plan, args.out)
+    print(offices_verdict(plan.summary))
+    return code
 
 
 def cmd_beats(args: argparse.Namespace) -> int:
     """Draw beats."""
     from sim.planning import plan_beats
 
+    check_plan_out(args.out)
     return _finish(plan_beats(args.scenario, args.beats, seed=args.seed), args.out)
 
 
 def cmd_staffing(args: argparse.Namespace) -> int:
     """Staff by hour and plan shifts; optionally check by simulation."""
     from sim.planning import check_staffing, plan_staffing
+    from sim.planning.verdicts import staffing_verdict
+
+    check_plan_out(args.out, ("_check.csv",) if args.check else ())
 
     try:
         shifts = tuple(int(h) for h in args.shifts.split(","))
@@ -107,6 +124,7 @@ def cmd_staffing(args: argparse.Namespace) -> int:
         print("\nchecked by simulation (per hour of day):")
         print(check.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         print(f"wrote {path}")
+        print(staffing_verdict(check, plan.summary))
     return code
 
 

@@ -24,5 +24,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario."""
     results = run_scenarios([args.scenario], args)
-    finish(results, args, f"results/{results[0].scenario.name}")
+    finish(results, args)
     return 0

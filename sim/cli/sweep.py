@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from sim.errors import SimInputError
+from sim.errors import SimInputError, import_extra
+from sim.scenarios.overrides import read_yaml
 from sim.sweeps.api import with_changes
 from sim.sweeps.driver import TABLE_NAME, SweepStats, run_sweep
 from sim.sweeps.executors import EXECUTORS, open_pool
@@ -71,13 +71,21 @@ def _fixed(assignments: list[str]) -> dict[str, object]:
         key, sep, text = assignment.partition("=")
         if not sep or not key:
             raise SimInputError(f"--set {assignment!r}: expected dotted.path=value")
-        fixed[key.strip()] = yaml.safe_load(text)
+        fixed[key.strip()] = read_yaml(text)
     return fixed
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Plan, run what is missing, export, report; exit 1 when some runs failed."""
     spec = with_changes(load_spec(args.spec), _fixed(args.set), args.reps)
+    if args.executor == "dask":  # before the ledger is opened: nothing written on failure
+        import_extra("distributed", "sweep", "--executor dask")
+    if args.analyze:
+        if spec.design not in ("sobol", "morris"):
+            raise SimInputError(
+                f"--analyze needs a sobol or morris design; {args.spec} has {spec.design!r}"
+            )
+        import_extra("SALib.analyze", "sweep", "--analyze")
     plan = make_plan(spec)
     for message in check_points(plan)[:3]:
         print(f"warning: {message}", file=sys.stderr)
@@ -124,10 +132,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _analyze(spec: SweepSpec, table: pd.DataFrame, out: Path, metrics: list[str] | None) -> None:
-    from sim.sweeps.sensitivity import analyze, format_indices, plot_indices
+    from sim.sweeps.sensitivity import analyze, format_indices, plot_indices, untrustworthy
 
     frame = analyze(spec, table, metrics)
     print()
     print(format_indices(frame))
+    warning = untrustworthy(frame, spec.samples)
+    if warning:
+        print(warning)
     figure = plot_indices(frame, out / "sensitivity.png")
     print(f"\nsensitivity: {figure} and {figure.with_suffix('.csv')}")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim.errors import SimInputError
+from sim.errors import EXTRAS, SimInputError
 from sim.scenarios.load import find_scenario
 
 APP_FILE = Path(__file__).resolve().parents[1] / "viz" / "app.py"  # sim/viz/app.py
@@ -69,7 +69,10 @@ def server_env(scenario: str | None = None) -> dict[str, str]:
 def cmd_viz(args: argparse.Namespace) -> int:
     """Check the options, then run the server until it stops (Ctrl-C)."""
     if importlib.util.find_spec("solara") is None:
-        raise SimInputError("the browser app needs the 'viz' extras: scripts/setup dev")
+        raise SimInputError(
+            "the browser app needs the 'viz' extras (solara is not installed): "
+            f"run {EXTRAS['viz']} (or scripts/setup dev)"
+        )
     if not 0 <= args.port <= 65535:
         raise SimInputError(f"--port {args.port}: a port from 0 to 65535 was expected")
     scenario = None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sim.dispatch.policies import DispatchContext, Policy
 from sim.dispatch.queue import WaitingQueue
+from sim.errors import SimInputError
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit
@@ -40,10 +41,21 @@ class Dispatcher:
         self.schedule_borrow = schedule_borrow
         self.queue = WaitingQueue()
 
+    def pick(self, call: Call, candidates: Sequence[Unit]) -> Unit | None:
+        """The policy's choice among ``candidates``: one of them, or None; else a clear error."""
+        unit = self.policy(self.context, call, candidates)
+        if unit is None or any(unit is u for u in candidates):
+            return unit
+        name = self.context.scenario.dispatch.policy
+        raise SimInputError(
+            f"dispatch policy {name!r} returned {unit!r:.60} ({type(unit).__name__}) for call "
+            f"{call.id}: a policy must return one of the free units it is offered, or None"
+        )
+
     def offer(self, call: Call, candidates: Sequence[Unit]) -> None:
         """Send the units the policy picks among ``candidates`` until the call has enough."""
         while call.missing_units > 0:
-            unit = self.policy(self.context, call, candidates)
+            unit = self.pick(call, candidates)
             if unit is None:
                 return
             self.assign(call, unit)
@@ -82,7 +94,7 @@ class Dispatcher:
         for call in self.queue:
             if unit in call.units:
                 continue  # already on it (as primary or backup)
-            if self.policy(self.context, call, [unit]) is not None:
+            if self.pick(call, [unit]) is not None:
                 self.assign(call, unit)
                 if call.missing_units == 0:
                     self.queue.remove(call)

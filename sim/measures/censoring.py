@@ -114,16 +114,77 @@ def offered_load(
     return float(calls / window_min * per_call / available_units)
 
 
+def committed_per_call(
+    state_min: np.ndarray, state_names: tuple[str, ...], cleared: int
+) -> float | None:
+    """Unit-minutes committed (travel, scene, follow-up) per call cleared."""
+    index = {name: i for i, name in enumerate(state_names)}
+    committed = sum(state_min[:, index[s]].sum() for s in COMMITTED_STATES if s in index)
+    return float(committed / cleared) if cleared and committed else None
+
+
+#: Most calls wait for a unit: the share of calls queued from which the queue is saturated.
+SATURATED_P_QUEUED = 2 / 3
+
+
+def queue_saturated(p_queued: float, queue_mean_min: float, per_call_min: float | None) -> bool:
+    """Most calls wait (``SATURATED_P_QUEUED``) and longer than a unit spends on a call.
+
+    In M/M/c both hold only close to rho = 1 (M/M/1: rho > 2/3; M/M/5: rho > about 0.87):
+    the queue, not the travel or the scene, makes the response time.
+    """
+    if per_call_min is None or not np.isfinite(queue_mean_min):
+        return False
+    return bool(p_queued >= SATURATED_P_QUEUED and queue_mean_min > per_call_min)
+
+
+#: Queue-bound: at least this share of calls waits for a unit ...
+QUEUE_BOUND_P_QUEUED = 0.5
+#: ... and the wait is at least this share of the mean response time.
+QUEUE_BOUND_SHARE = 0.5
+
+
+def queue_bound(p_queued: float, queue_mean_min: float, response_mean_min: float) -> bool:
+    """Half the calls or more wait for a unit, and waiting is most of the response time.
+
+    Not overloaded (the queue settles), but the response is made by the queue, not by travel:
+    near overload. M/M/3 at rho = 0.5 (the Erlang C example: 24% wait) is not queue-bound;
+    at rho = 0.75 (57% wait, no travel) it is.
+    """
+    if not (np.isfinite(queue_mean_min) and np.isfinite(response_mean_min)):
+        return False
+    return bool(
+        p_queued >= QUEUE_BOUND_P_QUEUED and queue_mean_min >= QUEUE_BOUND_SHARE * response_mean_min
+    )
+
+
+def overload_state(summary: dict[str, Any]) -> str:
+    """'yes' (overloaded), 'near: queue-bound' or 'no', for a table."""
+    if summary.get("overloaded"):
+        return "yes"
+    return "near: queue-bound" if summary.get("queue_bound") else "no"
+
+
 def overload_flags(
-    loads: dict[str, float | None], open_by_day: np.ndarray, unanswered: int
+    loads: dict[str, float | None],
+    open_by_day: np.ndarray,
+    unanswered: int,
+    saturated: bool = False,
+    bound: bool = False,
 ) -> dict[str, Any]:
-    """``overloaded`` when a pool's load reaches 1 or the open calls keep growing."""
+    """Overload flags: ``overloaded`` and, short of it, ``queue_bound``.
+
+    Overloaded when a pool's load reaches 1, the open calls keep growing, or the queue is
+    saturated (``queue_saturated``); queue-bound when saturated or ``queue_bound`` holds.
+    """
     too_high = [name for name, rho in loads.items() if rho is not None and rho >= 1.0]
     growing = queue_grows(open_by_day)
     return {
-        "overloaded": bool(too_high or growing),
+        "overloaded": bool(too_high or growing or saturated),
         "overloaded_pools": too_high,
         "queue_growing": growing,
+        "queue_saturated": bool(saturated),
+        "queue_bound": bool(saturated or bound),
         "unanswered_at_end": unanswered,
     }
 

@@ -15,9 +15,12 @@ import pandas as pd
 from sim.agents.unit import STATE_NAMES
 from sim.measures.budget import time_budget
 from sim.measures.censoring import (
+    committed_per_call,
     offered_load,
     open_calls_by_day,
     overload_flags,
+    queue_bound,
+    queue_saturated,
     response_km,
     unit_pools,
 )
@@ -59,14 +62,35 @@ def health(model: HealthSource, records: pd.DataFrame, state_min: np.ndarray) ->
         loads[name] = offered_load(state_min[in_pool], STATE_NAMES, len(made), len(done), window)
     by_day = open_calls_by_day(t_call, t_arrive, model.warmup_min, model.horizon_min)
     unanswered = int(np.isnan(t_arrive).sum())
+    per_call = committed_per_call(state_min, STATE_NAMES, len(cleared))
+    p_queued, queue_mean, response_mean = queue_figures(waiting, model.horizon_min)
+    saturated = queue_saturated(p_queued, queue_mean, per_call)
+    bound = queue_bound(p_queued, queue_mean, response_mean)
     out = {
         "abandoned": int(counted["abandoned"].sum()) if "abandoned" in counted else 0,
         "by_phone": int(counted["by_phone"].sum()) if "by_phone" in counted else 0,
         "response_km": response_km(t_call, t_arrive, model.horizon_min),
         "offered_load": loads,
-        **overload_flags(loads, by_day, unanswered),
+        **overload_flags(loads, by_day, unanswered, saturated, bound),
     }
     labels = [u.label for u in model.units]
     officers = [u.officers for u in model.units]
     out["time_budget"] = time_budget(state_min, STATE_NAMES, labels, officers)
     return out
+
+
+def queue_figures(calls: pd.DataFrame, horizon_min: float) -> tuple[float, float, float]:
+    """(share of calls queued, mean minutes waiting for a unit, mean response minutes).
+
+    Calls still open at the horizon count up to it (lower bounds).
+    """
+    if calls.empty:
+        return 0.0, 0.0, 0.0
+
+    def until(column: str, start: np.ndarray) -> float:
+        end = np.nan_to_num(calls[column].to_numpy(float), nan=horizon_min)
+        return float(np.clip(end - np.minimum(start, horizon_min), 0.0, None).mean())
+
+    queued = float(calls["queued"].to_numpy(dtype=bool).mean())
+    ready, made = calls["t_ready"].to_numpy(float), calls["t_call"].to_numpy(float)
+    return queued, until("t_assigned", ready), until("t_arrive", made)

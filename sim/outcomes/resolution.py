@@ -3,7 +3,7 @@
 Resolution at first attendance (DESIGN 3.6)::
 
     p = p_unfamiliar + (p_familiar - p_unfamiliar) * familiarity(unit, community)
-        + lateness adjustment (criminal types by default)
+    p = lateness_probability(p, response_min, lateness)   (criminal types by default)
         + follow-through boost (office-based units, when enabled)
 
 clipped to [0, 1] and drawn with the call's own uniform (common random numbers).
@@ -20,6 +20,7 @@ import numpy as np
 from sim.calls.stream import call_rate
 from sim.clock import MIN_PER_DAY
 from sim.scenarios.outcomes import Familiarity as FamiliaritySpec
+from sim.scenarios.outcomes import Lateness
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit
@@ -161,22 +162,58 @@ def resolution_probability(model: OutcomeContext, call: Call, unit: Unit) -> flo
     call.familiarity = familiarity
     p = call_type.p_unfamiliar + (call_type.p_familiar - call_type.p_unfamiliar) * familiarity
     if call_type.lateness_applies:
-        p += lateness_adjustment(call.t_arrive - call.t_call, outcomes.lateness)
+        p = lateness_probability(p, call.t_arrive - call.t_call, outcomes.lateness)
     if follows_through(model, unit):
         p += outcomes.follow_through.p_boost
     return min(1.0, max(0.0, p))
 
 
-def lateness_adjustment(response_min: float, lateness) -> float:
-    """Change in resolution probability for this response time (negative when late)."""
+def lateness_probability(p_reference: float, response_min: float, lateness: Lateness) -> float:
+    """The chance of a good outcome after ``response_min``, given ``p_reference`` at the reference.
+
+    A pure function of the response time. ``shape: log_odds`` (the default) moves the log-odds
+    of the outcome linearly in log response time, with the slope that gives the published
+    local effect at the reference time for this ``p_reference``:
+    ``d p / d ln t = -pp_per_10pct / 100 / ln 1.1`` there, so
+    ``logit p(t) = logit p_ref - pp_per_10pct / 100 / ln 1.1 / (p_ref (1 - p_ref)) ln(t / ref)``.
+    It flattens where the chance is already low or high and never reaches 0 or 1 (a chance of
+    exactly 0 or 1 stays so). ``shape: linear`` is the older rule, linear in percentage points
+    (``-pp_per_10pct / ln 1.1 * ln(t / ref)``), which reaches 0 within minutes of the reference.
+    Either way a response outside ``realistic_min`` counts as its nearer end.
+    """
     if lateness.pp_per_10pct == 0:
-        return 0.0
+        return p_reference
     lo, hi = lateness.realistic_min
-    ratio = min(hi, max(lo, response_min)) / lateness.reference_min
-    pp = -lateness.pp_per_10pct / _LN_1_1 * math.log(ratio)
+    log_ratio = math.log(min(hi, max(lo, response_min)) / lateness.reference_min)
+    slope = lateness.pp_per_10pct / 100.0 / _LN_1_1  # probability per unit of log time
+    if lateness.shape == "linear":
+        p = p_reference - slope * log_ratio
+    elif 0.0 < p_reference < 1.0:
+        logit = math.log(p_reference / (1.0 - p_reference))
+        logit -= slope / (p_reference * (1.0 - p_reference)) * log_ratio
+        p = 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
+    else:
+        p = p_reference
     if lateness.max_pp is not None:
-        pp = max(-lateness.max_pp, min(lateness.max_pp, pp))
-    return pp / 100.0
+        cap = lateness.max_pp / 100.0
+        p = max(p_reference - cap, min(p_reference + cap, p))
+    return min(1.0, max(0.0, p))
+
+
+LATENESS_BANDS_MIN = ((1.0, 5.0), (5.0, 15.0), (15.0, 60.0))
+
+
+def lateness_bands(p_reference: float, lateness: Lateness) -> dict[str, float]:
+    """Mean slope of ``lateness_probability`` in pp per 10% longer response, by band.
+
+    Bands of response time: 1-5, 5-15 and 15-60 minutes (a flat band shows as 0).
+    """
+    bands = {}
+    for lo, hi in LATENESS_BANDS_MIN:
+        change = lateness_probability(p_reference, hi, lateness)
+        change -= lateness_probability(p_reference, lo, lateness)
+        bands[f"{lo:g}-{hi:g}"] = 100.0 * change / (math.log(hi / lo) / _LN_1_1)
+    return bands
 
 
 def follows_through(model: OutcomeContext, unit: Unit) -> bool:

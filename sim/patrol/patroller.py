@@ -11,7 +11,6 @@ patrols on from the scene, after the stint it goes back to its post. A unit with
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -21,11 +20,11 @@ import numpy as np
 from sim.agents.unit import Unit, UnitState
 from sim.clock import MIN_PER_DAY, MIN_PER_HOUR
 from sim.events import Priority
-from sim.patrol.coverage import SHIFT_MIN, Coverage, Leg, Tour
-from sim.patrol.legs import path_leg
+from sim.patrol.coverage import Coverage, coverage_figures
+from sim.patrol.legs import Leg, path_leg
 from sim.patrol.on_view import OnViewIncidents
 from sim.patrol.policies import PATROL_POLICIES, PatrolState
-from sim.patrol.tours import build_tour
+from sim.patrol.tours import Tour, build_tour
 from sim.scenarios.patrol import MODE_SPEED_FACTOR
 
 if TYPE_CHECKING:
@@ -81,8 +80,7 @@ class Patroller:
         self.rng = host.streams.generator("patrol")
         self._coverage: Coverage | None = None
         self._beats: dict[int, list[bool]] = {}
-        self._tours: dict[int, Tour | None] = {}
-        self._tour_times: dict[int, np.ndarray] = {}  # tour -> last planned pass per position
+        self._tours: dict[tuple[int, bool], Tour | None] = {}  # (beat, redraw) -> its tour
         self._top: dict[int, tuple[int, ...]] = {}  # beat -> its top nodes by residents
         self._states: dict[Unit, PatrolState] = {}
 
@@ -137,44 +135,45 @@ class Patroller:
     def tour_of(self, unit: Unit) -> Tour | None:
         """The tour of the unit's beat (built the first time a unit needs it)."""
         in_beat = self.beat_of(unit)
-        key = id(in_beat)
+        redraw = unit.group.patrol.redraw_each_lap
+        key = (id(in_beat), redraw)
         if key not in self._tours:
-            tour = build_tour(
-                self.coverage, self.router, in_beat, self.rng, start_at=unit.post.node
+            self._tours[key] = build_tour(
+                self.coverage, self.router, in_beat, self.rng, unit.post.node, redraw
             )
-            self._tours[key] = tour
-            if tour is not None:
-                self._tour_times[id(tour)] = np.full(tour.length, -np.inf)
         return self._tours[key]
 
-    def join_position(self, tour: Tour) -> int:
-        """Where a unit joining ``tour`` starts: the stretch covered least recently."""
-        return int(self._tour_times[id(tour)].argmin())
+    def riding_position(self, unit: Unit, tour: Tour) -> int:
+        """Where on ``tour`` the unit goes on from (-1: it is not on it, it must join)."""
+        leg = self.state_of(unit).riding
+        if leg is None or leg.tour is not tour:
+            return -1
+        position = leg.start + leg.tour_edges
+        return position if tour.node_at(position) == unit.node else -1
 
-    def mark(self, leg: Leg) -> None:
-        """Note when a tour leg will pass each position of the lap (for joining units)."""
-        times = self._tour_times[id(leg.tour)]
-        parts = _lap_parts(leg.start, leg.tour_edges, leg.tour.length)
-        leg.overwritten = np.concatenate([times[part] for part, _ in parts])
-        passes = leg.route.t_depart_min + leg.route.cum_min[leg.tour_from + 1 :]
-        for part, along in parts:
-            times[part] = passes[along]
+    def join_position(self, tour: Tour, unit: Unit, now_min: float) -> int:
+        """Where a unit joining ``tour`` enters it: the middle of the largest gap.
 
-    def unmark(self, leg: Leg, now_min: float) -> None:
-        """A tour leg is cut short: the passes it will not make are not noted as made."""
-        route = leg.route
-        done = bisect.bisect_right(route.cum_min, now_min - route.t_depart_min) - 1
-        done = max(0, done - leg.tour_from)  # of its edges along the tour
-        edges = leg.tour_edges
-        if leg.overwritten is None or done >= edges:
-            return
-        times = self._tour_times[id(leg.tour)]
-        passes = route.t_depart_min + route.cum_min[leg.tour_from + done + 1 :]
-        before = leg.overwritten[done:]
-        start = (leg.start + done) % leg.tour.length
-        for part, along in _lap_parts(start, edges - done, leg.tour.length):
-            # back to the pass before, unless another unit's plan replaced this one since
-            np.copyto(times[part], before[along], where=times[part] == passes[along])
+        Between the units already on it, whatever their post (``Tour.join_position``).
+        """
+        others = [
+            leg.minutes_along_tour(now_min)
+            for other, state in self._states.items()
+            if (leg := state.riding) is not None and leg.tour is tour and other is not unit
+        ]
+        return tour.join_position(others, self.router.times_from(unit.node) if others else None)
+
+    def mark(self, unit: Unit, leg: Leg) -> None:
+        """The unit is on (or on its way to) a tour with this leg."""
+        self.state_of(unit).riding = leg
+
+    def left_tour(self, unit: Unit, now_min: float) -> None:
+        """The unit leaves its tour (if on one): it stops at the position it reached."""
+        state = self.state_of(unit)
+        leg, state.riding = state.riding, None
+        if leg is not None:
+            done = max(0, min(leg.edges_done(now_min), len(leg.entries)) - leg.tour_from)
+            leg.tour.frontier = leg.start + done
 
     def path_to(self, unit: Unit, target: int, now_min: float, dwell_min: float = 0.0) -> Leg:
         """The fastest path of ``unit`` to ``target`` at its patrol pace (then a dwell)."""
@@ -276,6 +275,7 @@ class Patroller:
         if leg is not None and len(leg.entries) == 0 and leg.dwell_min <= 0:
             leg = None  # nowhere to go: the stint is over
         if leg is None:
+            self.left_tour(unit, now)
             if now < unit.patrol_until:  # the policy has nothing to patrol: rest a stint
                 unit.patrol_rest_until = now + unit.group.patrol.stint_min.mean_value
             unit.patrol_until = -math.inf
@@ -346,12 +346,8 @@ class Patroller:
         if trip_id != unit.trip_id or unit.state != UnitState.PATROL:
             return  # dispatched or recalled meanwhile
         now = self.host.time
-        self.coverage.record(leg, now)
+        leg.count(self.coverage, len(leg.entries))
         unit.leg = None
-        if leg.tour is not None:
-            self.state_of(unit).tour_position = leg.start + leg.tour_edges
-        elif leg.joins >= 0:
-            self.state_of(unit).tour_position = leg.joins
         unit.stop_at(int(leg.route.nodes[-1]))
         if self.incidents is not None and self._look_on_arrival(unit, unit.node):
             return
@@ -386,10 +382,9 @@ class Patroller:
         now = self.host.time
         unit.patrol_token += 1
         if unit.leg is not None:
-            self.coverage.record(unit.leg, now)
-            if unit.leg.tour is not None:
-                self.unmark(unit.leg, now)
+            unit.leg.count(self.coverage, unit.leg.edges_done(now))
             unit.leg = None
+        self.left_tour(unit, now)
         if not math.isnan(self.state_of(unit).dwell_since):
             self.coverage.stayed(unit.node, self.state_of(unit).dwell_since, now)
             if self.on_stay is not None:
@@ -397,6 +392,14 @@ class Patroller:
             self.state_of(unit).dwell_since = math.nan
 
     # -- results -----------------------------------------------------------------------
+    def count_to_now(self) -> Coverage:
+        """The coverage with the legs under way counted up to now (the horizon)."""
+        now = self.host.time
+        for unit in self.host.units:
+            if unit.leg is not None:
+                unit.leg.count(self.coverage, unit.leg.edges_done(now))
+        return self.coverage
+
     def summary(self) -> dict[str, Any]:
         """The summary's ``patrol`` figures: coverage, hot spots, incidents seen on view."""
         host = self.host
@@ -416,7 +419,7 @@ class Patroller:
         }
         if not self.active:
             return {**figures, **coverage_figures(None, observed_min, patrol_min[-1])}
-        cover = self.coverage
+        cover = self.count_to_now()
         figures.update(coverage_figures(cover, observed_min, patrol_min[-1]))
         ids = self.router.node_ids
         days = observed_min / MIN_PER_DAY
@@ -429,40 +432,3 @@ class Patroller:
             for c, name in enumerate(names)
         }
         return figures
-
-
-def _lap_parts(start: int, count: int, lap: int) -> list[tuple[slice, slice]]:
-    """``count`` (at most ``lap``) positions of a lap from ``start`` on, wrapping round.
-
-    As (slice of the lap, slice of the leg's edges it holds), one or two of them.
-    """
-    end = start + count
-    if end <= lap:
-        return [(slice(start, end), slice(0, count))]
-    return [
-        (slice(start, lap), slice(0, lap - start)),
-        (slice(0, end - lap), slice(lap - start, count)),
-    ]
-
-
-def coverage_figures(
-    cover: Coverage | None, observed_min: float, patrol_min: float, community: int = -1
-) -> dict[str, float | None]:
-    """Street-km per patrol unit-hour, share of segments passed per shift, time between passes."""
-    if cover is None or observed_min <= 0:
-        return {"street_km": 0.0, "street_km_per_unit_hour": None,
-                "segments_passed_per_shift": 0.0, "min_between_passes": None}  # fmt: skip
-    passes, shifts_passed = cover.passes_and_shifts()
-    mask = slice(None) if community < 0 else cover.segment_community == community
-    km = float(np.sum(passes[mask] * cover.segment_m[mask]) / 1000.0)
-    segments = len(passes[mask])
-    shifts = max(1, math.ceil(observed_min / SHIFT_MIN))
-    total = int(passes[mask].sum())
-    return {
-        "street_km": km,
-        "street_km_per_unit_hour": km / (patrol_min / MIN_PER_HOUR) if patrol_min > 0 else None,
-        "segments_passed_per_shift": (
-            float(shifts_passed[mask].sum()) / (segments * shifts) if segments else None
-        ),
-        "min_between_passes": observed_min * segments / total if total else None,
-    }

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from sim.patrol.coverage import Coverage, Leg, Tour
-from sim.patrol.legs import joined, tour_leg
+from sim.patrol.coverage import Coverage
+from sim.patrol.legs import Leg, approach_only, joined, tour_leg
 from sim.registry import PATROL_POLICIES
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit
+    from sim.patrol.tours import Tour
 
 
 @dataclass
@@ -27,7 +28,7 @@ class PatrolState:
     """Where one unit is in its patrol policy's plan."""
 
     route_stop: int = 0  # 'route' patrols: the stop it heads for
-    tour_position: int = 0  # 'random' patrols: where on its beat's tour it is
+    riding: Leg | None = None  # 'random' patrols: its last leg along its beat's tour, if on it
     dwell_since: float = math.nan  # when it began to stay at a hot spot (nan: it is not)
 
 
@@ -38,7 +39,7 @@ class Patroller(Protocol):
     rng: np.random.Generator
 
     def state_of(self, unit: Unit) -> PatrolState:
-        """Where the unit is in its policy's plan (``route_stop``, ``tour_position``)."""
+        """Where the unit is in its policy's plan (``route_stop``, ``riding``)."""
 
     def beat_of(self, unit: Unit) -> list[bool]:
         """Which nodes the unit patrols (its community, or every node)."""
@@ -58,11 +59,14 @@ class Patroller(Protocol):
     def route_of(self, unit: Unit) -> tuple[int, ...]:
         """The stops of the unit's route."""
 
-    def join_position(self, tour: Tour) -> int:
-        """Where a unit joining ``tour`` starts."""
+    def riding_position(self, unit: Unit, tour: Tour) -> int:
+        """Where on ``tour`` the unit goes on from (-1: it must join)."""
 
-    def mark(self, leg: Leg) -> None:
-        """Note when a tour leg will pass each position."""
+    def join_position(self, tour: Tour, unit: Unit, now_min: float) -> int:
+        """Where a unit joining ``tour`` enters it."""
+
+    def mark(self, unit: Unit, leg: Leg) -> None:
+        """The unit is on (or on its way to) a tour with this leg."""
 
     def path_to(self, unit: Unit, target: int, now_min: float, dwell_min: float = 0.0) -> Leg:
         """The fastest path of the unit to ``target`` (then a dwell)."""
@@ -84,26 +88,26 @@ def stay(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
 
 @register_patrol("random")
 def random_patrol(patroller: Patroller, unit: Unit, now_min: float) -> Leg | None:
-    """Preventive patrol of the beat's streets, least recently covered first."""
+    """Preventive patrol of the beat's streets along its tour, units spread along it."""
     tour = patroller.tour_of(unit)
     if tour is None:
         return None
-    # where its last stretch ended ...
-    position = patroller.state_of(unit).tour_position % tour.length
+    position = patroller.riding_position(unit, tour)  # where its last stretch ended ...
     approach = None
-    if tour.nodes[position] != unit.node:  # ... unless it left the tour since: it joins
-        position = patroller.join_position(tour)  # where the tour was covered least recently
-        if tour.nodes[position] != unit.node:
-            approach = patroller.path_to(unit, int(tour.nodes[position]), now_min)
+    if position < 0:  # ... unless it is not on the tour: it joins in the largest gap
+        position = patroller.join_position(tour, unit, now_min)
+        if tour.node_at(position) != unit.node:
+            approach = patroller.path_to(unit, tour.node_at(position), now_min)
     until = patroller.leg_until(unit, now_min)
     t_on_tour = now_min if approach is None else approach.route.t_arrive_min
     if approach is not None and t_on_tour >= until:  # the stint ends on the way: the path
-        return replace(approach, joins=position)
-    slowdown = patroller.slowdown(unit, now_min)
-    leg = tour_leg(tour, position, t_on_tour, until - t_on_tour, slowdown)
-    if approach is not None:  # the path to the tour, then along it: one leg, one event
-        leg = joined(approach, leg)
-    patroller.mark(leg)
+        leg = approach_only(approach, tour, position)
+    else:
+        slowdown = patroller.slowdown(unit, now_min)
+        leg = tour_leg(tour, position, t_on_tour, until - t_on_tour, slowdown)
+        if approach is not None:  # the path to the tour, then along it: one leg, one event
+            leg = joined(approach, leg)
+    patroller.mark(unit, leg)
     return leg
 
 

@@ -21,18 +21,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.comparison import comparison_table
+from sim.analysis.comparison import comparison_table, with_kinds
 from sim.analysis.replications import RunResult
 from sim.errors import SimInputError
 from sim.reporting.bulletins import BULLETINS, full_weeks
 from sim.reporting.figures import FIGURES, write_figures
+from sim.reporting.outputs import check_file, check_folder
 
 
 # -- the results folder -----------------------------------------------------------------
 @contextmanager
 def results_folder(target: Path) -> Iterator[Path]:
-    """A temporary folder that becomes ``target`` only if the block finishes."""
-    target = Path(target)
+    """A temporary folder that becomes ``target`` only if the block finishes.
+
+    ``target`` may be absent, empty or a folder this program wrote (``check_folder``).
+    """
+    target = check_folder(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -50,11 +54,18 @@ def results_folder(target: Path) -> Iterator[Path]:
 
 
 def write_json(data: Any, path: Path) -> None:
-    """JSON with NaN turned into null, written atomically."""
+    """JSON with NaN turned into null, written atomically (only over a regular file)."""
+    path = Path(path)
+    if (path.exists() or path.is_symlink()) and not path.is_file():
+        check_file(path, "json")  # one line naming what is there
     text = json.dumps(_no_nan(data), indent=2, ensure_ascii=False)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text + "\n", encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _no_nan(value: Any) -> Any:
@@ -80,7 +91,8 @@ def write_results(results: list[RunResult], folder: Path, bulletins: str = "last
         [r.records.assign(scenario=r.scenario.name) for r in results], ignore_index=True
     )
     records.to_parquet(folder / "records.parquet", index=False)
-    write_json({r.scenario.name: r.summary for r in results}, folder / "summary.json")
+    write_json({r.scenario.name: with_kinds(r.summary, r.scenario) for r in results},
+               folder / "summary.json")  # fmt: skip
     per_rep = [{"scenario": r.scenario.name, **_headline(s)} for r in results for s in r.summaries]
     pd.DataFrame(per_rep).to_csv(folder / "replications.csv", index=False)
     comparison_table(results).to_csv(folder / "comparison.csv")

@@ -4,8 +4,10 @@ One GeoPackage, CRS EPSG:4326 (a synthetic district's metres are placed at 0° N
 transverse Mercator CRS), one row per feature and scenario (column ``scenario``). Counts are
 per replication (all replications' calls after warm-up, divided by their number):
 
-- ``streets`` (lines): every directed edge with road class, length, speed, travel time and
-  ``calls_at_ends`` (calls at its two end nodes; patrol passes are not modelled here);
+- ``streets`` (lines): every directed edge with road class, length, speed, travel time,
+  ``calls_at_ends`` (calls at its two end nodes) and, where units patrol, the patrol passes of
+  its street (both directions) per day and the minutes since its last pass at the end of the
+  run, from replication 0 (run again for the layer; empty when nobody patrols);
 - ``nodes`` (points): calls and mean response time at every street node, its community;
 - ``posts`` (points): station and offices, kind, community, units;
 - ``calls`` (points, replication 0): type, priority, times, response, outcome;
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.clock import SECONDS_PER_MIN
+from sim.clock import MIN_PER_DAY, SECONDS_PER_MIN
 from sim.errors import SimInputError
 
 if TYPE_CHECKING:
@@ -71,10 +73,10 @@ def scenario_layers(result: RunResult, world: World) -> dict[str, gpd.GeoDataFra
     counted = result.records[~result.records["in_warmup"]]
     reps = max(result.scenario.replications, 1)
     layers = {
-        "streets": streets(world, counted, reps),
+        "streets": streets(world, counted, reps, patrol_passes(result, world)),
         "nodes": nodes(world, counted, reps, [c.name for c in result.scenario.communities]),
         "posts": posts(result, world),
-        "calls": calls(world, counted[counted["replication"] == 0]),
+        "calls": calls(world, counted[counted["replication"] == 0], result.scenario),
         "communities": communities(result, world),
         "isochrones": isochrones(world),
     }
@@ -93,11 +95,35 @@ def _points(world: World, index: np.ndarray):
     return shapely.points(world.router.x[index], world.router.y[index])
 
 
-def streets(world: World, counted: pd.DataFrame, reps: int) -> gpd.GeoDataFrame:
-    """Every directed edge as a line, with its road data and the calls at its ends."""
+def patrol_passes(result: RunResult, world: World) -> dict[tuple[int, int], tuple] | None:
+    """Replication 0's patrol passes per day and minutes since the last pass, by street.
+
+    Keyed by the street's two node indices (lower first); None when nobody patrols.
+    """
+    from sim.model import PatrolModel
+
+    scenario = result.scenario
+    if not any(group.patrol.patrols for group in scenario.units):
+        return None
+    model = PatrolModel(scenario, replication=0, world=world, keep_calls=False)
+    model.run()
+    cover = model.patroller.count_to_now()
+    passes, _ = cover.passes_and_shifts()
+    since = model.time - cover.last_pass_min()
+    days = max(model.time - model.warmup_min, 0.0) / MIN_PER_DAY
+    per_day = passes / days if days > 0 else np.full(len(passes), np.nan)
+    ends = zip(cover.segment_tail.tolist(), cover.segment_head.tolist(), strict=True)
+    return {key: (per_day[k], since[k]) for k, key in enumerate(ends)}
+
+
+def streets(
+    world: World, counted: pd.DataFrame, reps: int, patrol: dict | None = None
+) -> gpd.GeoDataFrame:
+    """Every directed edge as a line, with its road data, the calls at its ends, its patrols."""
     from shapely.geometry import LineString
 
     graph = world.network.graph
+    index = world.router.index
     per_node = counted["node"].value_counts() / reps
     rows, lines = [], []
     for u, v, data in graph.edges(data=True):
@@ -116,9 +142,17 @@ def streets(world: World, counted: pd.DataFrame, reps: int) -> gpd.GeoDataFrame:
                 "speed_kph": float(data.get("speed_kph", np.nan)),
                 "travel_min": float(data.get("travel_time", np.nan)) / SECONDS_PER_MIN,
                 "calls_at_ends": per_node.get(str(u), 0.0) + per_node.get(str(v), 0.0),
+                **_patrol_columns(patrol, index.get(u, -1), index.get(v, -1)),
             }
         )
     return _gdf(pd.DataFrame(rows).to_dict("list"), lines, world)
+
+
+def _patrol_columns(patrol: dict | None, a: int, b: int) -> dict[str, float]:
+    passes, since = (
+        (np.nan, np.nan) if patrol is None else patrol.get((min(a, b), max(a, b)), (np.nan, np.nan))
+    )
+    return {"patrol_passes_per_day": float(passes), "patrol_min_since_last_pass": float(since)}
 
 
 def _text(value) -> str:
@@ -159,8 +193,14 @@ def posts(result: RunResult, world: World) -> gpd.GeoDataFrame:
     return _gdf(data, _points(world, index), world)
 
 
-def calls(world: World, records: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Calls (one replication) as points at their node, with response time and outcome."""
+def calls(world: World, records: pd.DataFrame, scenario=None) -> gpd.GeoDataFrame:
+    """Calls (one replication) as points at their node, with response time and outcome.
+
+    In a replay they also carry ``wall_clock`` (the call's time in the table's zone) and,
+    for the replayed calls themselves, the table's ``source_row`` (1 = first data row) and
+    ``source_id`` (the export's own id, when its layout names one), to join back to it, and
+    ``snap_m``, the distance from the row's point to the street it was placed on.
+    """
     router = world.router
     index = np.array([router.index[_node_id(n, router)] for n in records["node"]], dtype=int)
     outcome = np.where(
@@ -174,7 +214,38 @@ def calls(world: World, records: pd.DataFrame) -> gpd.GeoDataFrame:
     data["unit_post"] = records["unit_post"].astype(object).fillna("").to_numpy()
     data["is_repeat"] = records["repeat_of"].notna().to_numpy()
     data["outcome"] = outcome
+    if scenario is not None and scenario.calls.trace is not None:
+        data.update(source_columns(scenario, world, records, index))
     return _gdf(data, _points(world, index), world)
+
+
+def source_columns(scenario, world: World, records: pd.DataFrame, index: np.ndarray) -> dict:
+    """``wall_clock``, ``source_row`` and ``source_id`` of a replay's call records."""
+    from sim.calls.replay import load_trace
+
+    trace = load_trace(scenario, world)
+    t_call = records["t_call"].to_numpy(float)
+    wall = trace.start + pd.to_timedelta(t_call, unit="min")
+    table = trace.table.calls
+    keys = pd.MultiIndex.from_arrays([table["t_min"].round(6), table["node"]])
+    rows = pd.Series(table["row"].to_numpy(), index=keys)
+    rows = rows[~rows.index.duplicated()]
+    ids = pd.Series(table["id"].astype(object).to_numpy(), index=keys)
+    ids = ids[~ids.index.duplicated()]
+    snaps = pd.Series(table["snap_m"].to_numpy(float), index=keys)
+    snaps = snaps[~snaps.index.duplicated()]
+    base = (records["repeat_of"].isna() & records["problem"].isna()).to_numpy()
+    wanted = pd.MultiIndex.from_arrays([np.round(t_call, 6), index])
+    row = rows.reindex(wanted).to_numpy(float)
+    row[~base] = np.nan
+    found = ~np.isnan(row)
+    source_id = np.where(found, ids.reindex(wanted).to_numpy(object), None)
+    return {
+        "wall_clock": wall.strftime("%Y-%m-%d %H:%M:%S").to_numpy(object),
+        "source_row": pd.array(np.where(found, row, np.nan), dtype="Float64").astype("Int64"),
+        "source_id": pd.Series(source_id, dtype=object).fillna("").astype(str).to_numpy(),
+        "snap_m": np.where(found, snaps.reindex(wanted).to_numpy(float), np.nan),
+    }
 
 
 def _node_id(text: str, router):

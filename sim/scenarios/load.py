@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import SimInputError
-from sim.scenarios.overrides import apply_override, set_path
+from sim.scenarios.overrides import apply_override, read_yaml, set_path
 from sim.scenarios.schema import Scenario
 
 SCENARIO_DIR = Path(__file__).parent
@@ -31,6 +31,8 @@ def find_scenario(name_or_path: str | Path) -> Path:
     """The file for a scenario name or path."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
+        if path.is_dir():
+            raise SimInputError(f"scenario {path}: a folder, not a scenario file (.yaml)")
         if not path.is_file():
             raise SimInputError(f"scenario file not found: {path}")
         return path
@@ -44,7 +46,7 @@ def find_scenario(name_or_path: str | Path) -> Path:
 def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     """A YAML file holding a mapping (of ``what`` keys); a clear error otherwise."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = read_yaml(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise SimInputError(f"cannot read {what} file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:

@@ -66,13 +66,23 @@ class Lateness(Frozen):
 
     A slope, not a bonus: a 10% longer response lowers the chance of clearing the crime by
     4.7 percentage points (Blanes i Vidal & Kirchmaier, "The Effect of Police Response Time on
-    Crime Clearance Rates", Review of Economic Studies 85(2), 2018), applied as
-    ``-pp_per_10pct / ln(1.1) * ln(response / reference_min)`` percentage points, i.e.
-    -49.3 pp per unit of log response time, over realistic response times: a response
-    outside ``realistic_min`` counts as its nearer end (the only cap). ``reference_min``
-    is the response time at which the call type's ``p_familiar`` / ``p_unfamiliar`` hold.
+    Crime Clearance Rates", Review of Economic Studies 85(2), 2018). That is a local
+    estimate; its shape over 1-60 min is an ASSUMPTION (``shape``):
+
+    - ``log_odds`` (default): the effect holds at ``reference_min`` and is carried to other
+      response times on the log-odds scale (logistic in log response time), so the chance
+      flattens as it nears 0 or 1 and never reaches either: with a chance of 0.35 at 10 min,
+      0.95 at 2 min, 0.27 at 12, 0.11 at 20, 0.01 at 60
+      (``sim.outcomes.resolution.lateness_probability``).
+    - ``linear``: ``-pp_per_10pct / ln(1.1) * ln(response / reference_min)`` percentage
+      points (-49.3 pp per unit of log time), the older rule: 0 from about 20 min on for
+      that call (a floor no source gives).
+
+    A response outside ``realistic_min`` counts as its nearer end. ``reference_min`` is the
+    response time at which the call type's ``p_familiar`` / ``p_unfamiliar`` hold.
     """
 
+    shape: Literal["log_odds", "linear"] = "log_odds"  # ASSUMPTION (see above)
     pp_per_10pct: float = Field(default=4.7, ge=0)
     reference_min: float = Field(default=10.0, gt=0)  # ASSUMPTION: where the base p's hold
     realistic_min: tuple[float, float] = (2.0, 60.0)  # ASSUMPTION: the slope holds in here

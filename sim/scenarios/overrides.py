@@ -6,11 +6,32 @@ Used by ``--set``, by ``sim.load_scenario(..., set={...})``, by sweeps and by th
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import yaml
 
 from sim.errors import SimInputError
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading every float notation as a number (as YAML 1.2 does).
+
+    PyYAML follows YAML 1.1, where a float needs a dot and a signed exponent: it reads
+    ``1e9``, ``1.0e9`` and ``1E+9`` as strings. Here they are floats, for every key.
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML text safely, with every float notation read as a number."""
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
 
 
 def apply_override(raw: dict, assignment: str) -> None:
@@ -19,7 +40,7 @@ def apply_override(raw: dict, assignment: str) -> None:
         raise SimInputError(f"--set {assignment!r}: expected dotted.path=value")
     path, _, text = assignment.partition("=")
     try:
-        value = yaml.safe_load(text)
+        value = read_yaml(text)
     except yaml.YAMLError:
         value = text
     try:

@@ -47,6 +47,9 @@ class Patrol(Frozen):
     # A tour leg (one event) lasts to the end of the stint or the hour the traffic changes;
     # nothing is decided along it. A cap here only adds events (null: none).
     leg_min: float | None = Field(default=None, gt=0)
+    # 'random' patrols: a fresh Euler circuit of the beat's covering walk every lap (same
+    # streets, same counts, new order: unpredictable), or the first lap's kept (false).
+    redraw_each_lap: bool = True
     # Hot spots: dwell this long at each. ASSUMPTION: 10-15 minutes (Koper 1995: stops of
     # 10-15 min maximise residual deterrence), range 5-20.
     dwell_min: Dist = Field(default_factory=lambda: {"dist": "uniform", "low": 10, "high": 15})

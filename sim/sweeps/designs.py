@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.errors import SimInputError
+from sim.errors import SimInputError, import_extra
 
 DESIGNS = ("grid", "list", "lhs", "sobol", "morris")
 SAMPLED = ("lhs", "sobol", "morris")
@@ -50,12 +50,10 @@ def unit_sample(design: str, dims: int, samples: int, levels: int, seed: int) ->
         return qmc.LatinHypercube(d=dims, rng=np.random.default_rng(seed)).random(samples)
     problem = unit_problem(dims)
     if design == "sobol":
-        from SALib.sample import sobol
-
+        sobol = import_extra("SALib.sample.sobol", "sweep", "a sobol design")
         return sobol.sample(problem, samples, calc_second_order=False, seed=seed)
     if design == "morris":
-        from SALib.sample import morris
-
+        morris = import_extra("SALib.sample.morris", "sweep", "a morris design")
         return morris.sample(problem, samples, num_levels=levels, seed=seed)
     raise SimInputError(f"unknown design {design!r}; known: {', '.join(DESIGNS)}")
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.pool import process_pool
-from sim.errors import SimInputError
+from sim.errors import SimInputError, import_extra
 from sim.measures.metrics import flatten
 from sim.sweeps.spec import RunTask
 
@@ -151,17 +151,14 @@ class DaskPool(Pool):
     kind = "dask"
 
     def __init__(self, workers: int | None = None, address: str | None = None) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise SimInputError(
-                "--executor dask needs Dask distributed: pip install 'community-patrol-sim[sweep]'"
-            ) from None
+        distributed = import_extra("distributed", "sweep", "--executor dask")
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster
         self._cluster = None
         if address is None:
             self._cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                 host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+                preload=list(PRELOAD),  # imported as each worker starts, not at its first run
             )  # fmt: skip
             address = self._cluster.scheduler_address
         try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.errors import SimInputError
+from sim.errors import SimInputError, import_extra
 from sim.sweeps.designs import design_size, unit_problem, unit_sample
 from sim.sweeps.spec import SweepSpec
 
@@ -52,12 +52,10 @@ def indices(
         return frame  # no variation (or a missing value): every index is undefined
     problem = unit_problem(len(names))
     if design == "sobol":
-        from SALib.analyze import sobol
-
+        sobol = import_extra("SALib.analyze.sobol", "sweep", "sensitivity analysis")
         result = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
     else:
-        from SALib.analyze import morris
-
+        morris = import_extra("SALib.analyze.morris", "sweep", "sensitivity analysis")
         result = morris.analyze(problem, x, y, num_levels=levels, seed=seed)
     for column in COLUMNS[design]:
         frame[column] = np.asarray(result[column], dtype=float)
@@ -99,6 +97,46 @@ def _pm(value: float, half: float | None) -> str:
     if value is None or not np.isfinite(value):
         return "n/a"
     return f"{value:.3f}" if half is None or not np.isfinite(half) else f"{value:.3f}±{half:.3f}"
+
+
+#: The widest 95% half-width an index may have when it is small (on the [0, 1] scale).
+HALF_WIDTH_FLOOR = 0.05
+
+
+def untrustworthy(frame: pd.DataFrame, samples: int) -> str | None:
+    """A warning when indices are impossible or unresolved, with the samples that would do.
+
+    Sobol indices must lie in [0, 1]; an index whose 95% half-width is larger than the index
+    is not told apart from 0. The half-width falls as 1/sqrt(samples): the samples needed
+    bring every flagged half-width under max(half the index (a Sobol index taken as at
+    most 1), ``HALF_WIDTH_FLOOR``).
+    """
+    value = "S1" if "S1" in frame else "mu_star"
+    checks = ("S1", "ST") if value == "S1" else ("mu_star",)
+    flagged, needed = [], samples
+    for row in frame.itertuples(index=False):
+        for column in checks:
+            v, half = getattr(row, column), getattr(row, f"{column}_conf")
+            if not (np.isfinite(v) and np.isfinite(half)):
+                continue
+            impossible = value == "S1" and not 0 <= v <= 1
+            if not (impossible or half > abs(v)):
+                continue
+            flagged.append(f"{row.metric} / {row.parameter}: {column} = {v:.2f}±{half:.2f}")
+            cap = 1.0 if value == "S1" else np.inf  # Sobol indices are shares; mu* is not
+            target = max(min(abs(v), cap) / 2, HALF_WIDTH_FLOOR)
+            needed = max(needed, int(np.ceil(samples * (half / target) ** 2)))
+    if not flagged:
+        return None
+    if value == "S1":
+        needed = 1 << (needed - 1).bit_length()  # Sobol sequences want powers of 2
+        what = "outside [0, 1] or with a 95% interval wider than the index"
+    else:
+        what = "with a 95% interval wider than the index"
+    return (
+        f"WARNING: {len(flagged)} indices {what} (e.g. {flagged[0]}): too few samples to "
+        f"trust them; about samples: {needed} in the spec (now {samples}) would narrow them"
+    )
 
 
 def plot_indices(frame: pd.DataFrame, path: str | Path) -> Path:

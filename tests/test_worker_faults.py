@@ -1,0 +1,186 @@
+"""Replication workers that die (killed, out of memory): retried once, then one clear line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.analysis.pool import process_pool
+from sim.analysis.sharing import SharedTasks
+from sim.errors import WorkerLostError
+
+ROOT = Path(__file__).resolve().parents[1]
+VICTIM = 3
+
+
+def flaky(index: int, folder: str, mode: str) -> int:
+    """A task; task VICTIM's worker dies (once, or every time), as if killed."""
+    marker = Path(folder) / f"died-{index}"
+    if index == VICTIM and os.getpid() != int(Path(folder, "driver").read_text()):
+        if mode == "always" or (mode == "once" and not marker.exists()):
+            marker.touch()
+            os._exit(9)
+    if mode == "slow_here" and os.getpid() == int(Path(folder, "driver").read_text()):
+        until = time.monotonic() + 120
+        while time.monotonic() < until:  # Python at work, as a model run is
+            pass
+    return index * index
+
+
+def warm(task: tuple[int, str, str]) -> None:
+    """A worker's start; it dies there (once, or every time) in the start modes."""
+    _, folder, mode = task
+    marker = Path(folder) / "died-at-start"
+    if mode == "start_always" or (mode == "start_once" and not marker.exists()):
+        marker.touch()
+        os._exit(9)
+
+
+def shared(tmp_path: Path, mode: str, n: int = 8, workers: int = 2) -> tuple[SharedTasks, list]:
+    Path(tmp_path, "driver").write_text(str(os.getpid()))
+    told: list[str] = []
+    tasks = [(i, str(tmp_path), mode) for i in range(n)]
+    names = [f"task {i}" for i in range(n)]
+    return SharedTasks(tasks, flaky, warm, lambda: process_pool(workers, modules=()),
+                       names, tell=told.append), told  # fmt: skip
+
+
+def stop(shared_tasks: SharedTasks) -> None:
+    for pool in shared_tasks.pools:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("mode", ["once", "start_once"])
+def test_a_worker_dying_once_costs_one_retry_and_nothing_else(tmp_path, mode):
+    workers = 1 if mode.startswith("start") else 2  # 2: another worker may lose a task too
+    tasks, told = shared(tmp_path, mode, workers=workers)
+    try:
+        assert tasks.run(workers, here=False) == [i * i for i in range(8)]
+    finally:
+        stop(tasks)
+    assert len(tasks.pools) == 2  # started again once
+    if mode == "once":
+        assert len(told) == 1 and told[0].startswith("task 3")  # (and another in flight)
+        assert "lost with a worker process that died (killed, or out of memory?)" in told[0]
+        assert told[0].endswith("once")
+    else:
+        assert told == ["a worker process died while starting (killed, or out of memory?); "
+                        "starting the pool again"]  # fmt: skip
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("mode", ["always", "start_always"])
+def test_a_second_death_ends_the_run_naming_the_task(tmp_path, mode):
+    workers = 1 if mode.startswith("start") else 2
+    tasks, told = shared(tmp_path, mode, workers=workers)
+    started = time.monotonic()
+    try:
+        with pytest.raises(WorkerLostError) as caught:
+            tasks.run(workers, here=False)
+    finally:
+        stop(tasks)
+    assert time.monotonic() - started < 60
+    assert len(told) == 1
+    expected = "task 3: lost with" if mode == "always" else "a worker process died while"
+    assert str(caught.value).startswith(expected)
+    assert "died" in str(caught.value) and "--workers 1" in str(caught.value)
+    if mode == "always":  # what finished is kept
+        assert [tasks.outcomes[i] for i in (0, 1, 2)] == [0, 1, 4]
+
+
+@pytest.mark.timeout(120)
+def test_a_second_death_stops_the_task_running_here_within_seconds(tmp_path):
+    tasks, _ = shared(tmp_path, "always", workers=1)
+    tasks.tasks = [(i, str(tmp_path), "slow_here" if i == 0 else "always") for i in range(8)]
+    started = time.monotonic()
+    try:
+        with pytest.raises(WorkerLostError, match="task 3"):
+            tasks.run(1, here=True)  # this process is busy with task 0 for 2 minutes
+    finally:
+        stop(tasks)
+    assert time.monotonic() - started < 60
+
+
+# -- through the command line, with real kills ------------------------------------------
+def _children(pid: int) -> list[int]:
+    """Child pids of ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def _workers(driver: int) -> list[int]:
+    """The pool's worker processes: children of the fork server, a child of the driver."""
+    return [w for server in _children(driver) for w in _children(server)]
+
+
+def _cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run(tmp_path: Path, kill_after_cpu_s: float, kills: int) -> tuple[int, str, float]:
+    """``run`` of embedded with 2 workers; SIGKILL workers (after some CPU time) ``kills`` times."""
+    argv = [sys.executable, "run_sim.py", "run", "--scenario", "embedded", "--days", "365",
+            "--reps", "6", "--workers", "2", "--quiet", "--out", str(tmp_path / "o"),
+            "--json", str(tmp_path / "s.json")]  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
+    started, killed = time.monotonic(), set()
+    try:
+        while proc.poll() is None and len(killed) < kills and time.monotonic() - started < 90:
+            for worker in set(_workers(proc.pid)) - killed:
+                if _cpu_s(worker) >= kill_after_cpu_s:
+                    os.kill(worker, signal.SIGKILL)
+                    killed.add(worker)
+            time.sleep(0.02)
+        last_kill = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert len(killed) == kills, err
+    return proc.returncode, err, time.monotonic() - last_kill
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc")
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("when_cpu_s", [0.0, 3.0], ids=["while starting", "mid-replication"])
+def test_killed_worker_is_retried_once_and_the_run_completes(tmp_path, when_cpu_s):
+    code, err, _ = _run(tmp_path, when_cpu_s, kills=1)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert ("retrying it once" in err) or ("starting the pool again" in err)
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["replications"] == 6
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc")
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("when_cpu_s", [0.0, 3.0], ids=["while starting", "mid-replication"])
+def test_killed_twice_ends_run_with_one_line_in_seconds(tmp_path, when_cpu_s):
+    code, err, after_s = _run(tmp_path, when_cpu_s, kills=2)
+    assert code == 1, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "died (killed, or out of memory?)" in lines[0], err
+    assert after_s < 15
+    assert not (tmp_path / "o").exists()
