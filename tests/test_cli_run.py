@@ -96,6 +96,7 @@ def test_bad_options(capsys, tmp_path, option, expected):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_bad_input_in_a_real_process_has_no_traceback():
     proc = subprocess.run(
         [sys.executable, "run_sim.py", "run", "--scenario", "erlang_c", "--set", "units.0.count=0"],
@@ -109,6 +110,7 @@ def test_bad_input_in_a_real_process_has_no_traceback():
 
 
 @pytest.mark.parametrize("name", sorted(available_scenarios()))
+@pytest.mark.slow
 def test_every_shipped_scenario_smoke_runs(capsys, tmp_path, name):
     out, summary_json = tmp_path / "results", tmp_path / "summary.json"
     argv = ["run", "--scenario", name, "--days", "2", "--reps", "2", "--quiet"]

@@ -33,6 +33,7 @@ def result():
     return run_replications(validate(raw, "<test>"), progress=False)
 
 
+@pytest.mark.slow
 def test_every_layer_reads_back_in_wgs84(result, tmp_path):
     path = write_layers([result], tmp_path / "out.gpkg")
     assert {name for name, _ in pyogrio.list_layers(path)} == set(EXPECTED)
@@ -80,6 +81,7 @@ def test_the_streets_layer_holds_patrol_passes_and_time_since_the_last(tmp_path)
     assert quiet["patrol_passes_per_day"].isna().all()
 
 
+@pytest.mark.slow
 def test_isochrones_grow_with_time_and_hold_their_post(result, tmp_path):
     path = write_layers([result], tmp_path / "out.gpkg")
     iso = gpd.read_file(path, layer="isochrones")

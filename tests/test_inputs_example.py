@@ -57,6 +57,7 @@ def test_the_example_is_small_and_its_bad_rows_are_rejected_with_reasons():
 
 
 @needs_wuhan
+@pytest.mark.slow
 def test_the_walk_through_fits_back_the_truth_and_replays_every_usable_row(tmp_path, capsys):
     truth = _script()
     out = tmp_path / "fitted.yaml"

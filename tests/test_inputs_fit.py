@@ -148,6 +148,7 @@ def test_fit_command_writes_a_scenario_that_extends_its_base(world, tmp_path, ca
     assert (tmp_path / "fitted_fit.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_add_types_keeps_rows_of_new_types(world, tmp_path, capsys):
     base = tmp_path / "base.yaml"
     base.write_text(yaml.safe_dump(small_raw()), encoding="utf-8")

@@ -85,6 +85,7 @@ print(json.dumps({"records": hashlib.sha256(records.to_csv(index=False).encode()
 """
 
 
+@pytest.mark.slow
 def test_same_seed_same_records_in_this_and_another_process():
     sc = load_scenario("central", ["days=3"])
     _, first, s1 = run_once(sc, 1)

@@ -151,6 +151,7 @@ def line_scenario(tmp_path_factory):
     return validate(raw, "<hypercube>")
 
 
+@pytest.mark.slow
 def test_utilisations_match_the_hypercube_model(line_scenario):
     lam = RATE_PER_HOUR / 60 * np.array(POPULATION) / sum(POPULATION)
     exact = hypercube_utilisation(lam, 1 / SERVICE_MIN, preferences())

@@ -37,6 +37,7 @@ def test_erlang_c_formula_gives_the_design_numbers():
     assert erlang_c(1, 1 / 60, 30.0) == pytest.approx((0.5, 30.0))
 
 
+@pytest.mark.slow
 def test_shipped_erlang_c_matches_erlang_c(erlang_c_result):
     sc = erlang_c_result.scenario
     c = sum(u.count for u in sc.units)
@@ -80,6 +81,7 @@ def test_shipped_erlang_c_matches_erlang_c(erlang_c_result):
         (5, 6.0, 40.0, 150, 10),  # rho 0.8
     ],
 )
+@pytest.mark.slow
 def test_mmc_matches_erlang_c(c, rate_per_hour, service_min, days, reps):
     """Other (c, lambda, S) through CLI-style overrides of the shipped scenario."""
     sc = load_scenario(
@@ -115,6 +117,7 @@ def _three_community_raw() -> dict:
     return raw
 
 
+@pytest.mark.slow
 def test_pooled_vs_separate_queues():
     """One queue of 3 units waits 7.1 min; three offices of one unit, no borrowing, 45 min.
 
@@ -175,6 +178,7 @@ def _ciw_waits(n_customers: int, warmup_min: float, seed: int) -> np.ndarray:
     return wait[arrival >= warmup_min]
 
 
+@pytest.mark.slow
 def test_agrees_with_ciw(erlang_c_result):
     """Ciw simulates the same M/M/3 for the same number of customers per replication."""
     sc = erlang_c_result.scenario

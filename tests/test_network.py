@@ -118,6 +118,7 @@ def test_synthetic_size_scales_with_area(side_km):
     assert 0.9 * expected < n <= expected * 1.05
 
 
+@pytest.mark.slow
 def test_synthetic_scales_to_fifty_thousand_nodes():
     # its speed (about 2 s) is measured by experiments/bench_model.py, not asserted here
     net = load_network(SyntheticNetworkSpec(width_km=40, height_km=40))
@@ -164,6 +165,7 @@ def test_wuhan_extract_loads():
 
 
 @pytest.mark.parametrize("hash_seed", ["1", "2", "3"])
+@pytest.mark.slow
 def test_wuhan_network_is_the_same_in_every_process(hash_seed):
     """osmnx merges road classes through sets: their order must not leak into speeds."""
     code = (

@@ -316,6 +316,7 @@ def test_bulletin_counts_equal_the_records():
         assert sum(b.by_type.values()) == len(mine)
 
 
+@pytest.mark.slow
 def test_bulletins_are_calibrated_to_the_source():
     """The source's office: 18 calls a week, 3 of them criminal."""
     scenario = load_scenario("embedded")
@@ -351,6 +352,7 @@ def test_prevention_lowers_that_type_only():
 
 
 # -- the reform's claim -----------------------------------------------------------------
+@pytest.mark.slow
 def test_embedded_solves_more_and_repeats_less_than_central():
     results = {
         name: run_replications(load_scenario(name), progress=False)

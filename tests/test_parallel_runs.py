@@ -25,6 +25,7 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow
 def test_one_and_two_workers_write_the_same_files_byte_for_byte(capsys, tmp_path):
     outputs = {}
     for workers in (1, 2):
@@ -43,6 +44,7 @@ def test_one_and_two_workers_write_the_same_files_byte_for_byte(capsys, tmp_path
     assert json_1 == json_2
 
 
+@pytest.mark.slow
 def test_sim_compare_in_a_pool_equals_in_process():
     one = sim.compare("central", "embedded", reps=3, days=5, workers=1)
     two = sim.compare("central", "embedded", reps=3, days=5, workers=2)
@@ -63,6 +65,7 @@ def test_sim_run_uses_every_core_by_default_with_the_same_result():
     assert pooled.summary == alone.summary
 
 
+@pytest.mark.slow
 def test_records_made_in_worker_processes_equal_those_made_here():
     sc = sim.load_scenario("embedded", days=5)
     tasks = [(sc, rep) for rep in range(3)]
@@ -119,6 +122,7 @@ def _group(pgid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc")
+@pytest.mark.slow
 @pytest.mark.parametrize("started", [4, 2], ids=["pool running", "pool starting"])
 def test_ctrl_c_stops_the_workers_and_leaves_no_orphans(tmp_path, started):
     proc = subprocess.Popen(

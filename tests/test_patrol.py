@@ -74,6 +74,7 @@ def test_a_patrolling_unit_spends_its_share_of_free_time_on_patrol(tmp_path):
 
 
 # -- on view: a loop of length T and incidents lasting D < T -----------------------------
+@pytest.mark.slow
 def test_share_noticed_on_a_loop_is_p_d_over_t(tmp_path):
     n, p, duration = 20, 0.5, 10.0  # T = 20 one-minute edges
     nodes = {i: (100.0 * math.cos(2 * math.pi * i / n), 100.0 * math.sin(2 * math.pi * i / n))
@@ -116,6 +117,7 @@ def test_without_deterrence_patrol_cannot_change_the_calls_residents_make():
     assert _first_calls(stay) == _first_calls(patrol)
 
 
+@pytest.mark.slow
 def test_deterrence_only_removes_calls_near_where_units_stay():
     spots = {"top_k": 3}
     stay = sim.PatrolModel(sim.load_scenario("embedded", days=28))

@@ -23,6 +23,7 @@ def _script(name: str):
 
 
 @pytest.mark.parametrize("name", list(FILES))
+@pytest.mark.slow
 def test_quick_mode_writes_its_files(tmp_path, name):
     _script(name).main(["--quick", "--out", str(tmp_path)])
     for stem in FILES[name]:

@@ -53,6 +53,7 @@ def test_snap_points_batch_equals_single(district):
     assert snap_points(district, ats) == [snap_point(district, a) for a in ats]
 
 
+@pytest.mark.slow
 def test_snap_lat_lon_on_osm(wuhan):
     node = snap_point(wuhan, {"lat": 30.485, "lon": 114.52}, what="post 'Maodian'")
     data = wuhan.graph.nodes[node]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sim.cli import main
 
 
+@pytest.mark.slow
 def test_plan_offices_command_writes_plan_table_and_map(tmp_path, capsys):
     out = tmp_path / "plan.yaml"
     code = main(["plan", "offices", "erlang_c", "--p", "1", "--out", str(out)])

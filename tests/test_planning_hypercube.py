@@ -96,6 +96,7 @@ def line_scenario(tmp_path_factory):
     return validate(raw, "<line>")
 
 
+@pytest.mark.slow
 def test_exact_hypercube_matches_the_simulator(line_scenario):
     """Travel takes hundredths of a second, so the simulator is the hypercube's system."""
     result = hypercube(line_scenario, method="exact")

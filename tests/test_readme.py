@@ -38,6 +38,7 @@ def test_the_four_extension_examples_are_there():
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
+@pytest.mark.slow
 def test_readme_example_runs(index, monkeypatch, capsys, registries):
     monkeypatch.chdir(ROOT)  # the examples name files relative to the repository
     out = ROOT / "results" / "readme-sweep"

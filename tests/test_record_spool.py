@@ -17,6 +17,7 @@ from sim.measures.records import RecordSpool, call_records
         ("erlang_c", {"calls.rate_per_hour": 4.5}),  # overloaded: calls still open at the end
     ],
 )
+@pytest.mark.slow
 def test_spooled_records_equal_kept_ones(name, changes):
     sc = sim.load_scenario(name, days=60, set=changes)
     kept = sim.PatrolModel(sc)

@@ -60,6 +60,7 @@ def test_calls_open_at_the_horizon_are_censored_not_dropped():
 
 # -- offered load and overload ----------------------------------------------------------------
 @pytest.mark.parametrize("rate_per_hour", [1.0, 2.0, 3.0])
+@pytest.mark.slow
 def test_offered_load_is_lambda_s_over_c(rate_per_hour):
     sc = scenario(point_raw(rate_per_hour=rate_per_hour, days=200, replications=1))
     summary = run_once(sc)[2]
@@ -75,6 +76,7 @@ def test_offered_load_counts_committed_time_of_served_calls_only():
     assert rho == pytest.approx(4 / 100 * 30 / 3)
 
 
+@pytest.mark.slow
 def test_overload_is_flagged_and_warned_and_still_exits_0(capsys, tmp_path):
     argv = ["run", "--scenario", "erlang_c", "--set", "calls.rate_per_hour=5", "--days", "20",
             "--reps", "2", "--quiet", "--out", str(tmp_path / "o"),
@@ -143,6 +145,7 @@ def test_station_familiarity_starts_steady_and_does_not_drift():
 
 
 @pytest.mark.parametrize("key", ["resolution_rate", "response_min.mean", "repeat_rate"])
+@pytest.mark.slow
 def test_shipped_headline_gaps_do_not_move_with_the_warmup(key, warmup_gaps):
     (short_mean, short_ci), (long_mean, long_ci) = warmup_gaps[key]
     assert abs(short_mean - long_mean) <= math.hypot(short_ci, long_ci), warmup_gaps[key]
@@ -260,6 +263,7 @@ def test_the_hybrid_of_every_factor_is_after_and_of_none_is_before():
     assert a.equals(b)
 
 
+@pytest.mark.slow
 def test_decomposition_adds_up_to_the_paired_difference():
     before = load_scenario("central", ["days=14", "replications=2"])
     after = load_scenario("embedded", ["days=14", "replications=2"])
@@ -306,6 +310,7 @@ def test_latin_hypercube_draws_are_stratified_shared_and_applied():
     assert drawn.assumptions == central.assumptions
 
 
+@pytest.mark.slow
 def test_intervals_with_parameter_uncertainty_are_wider_and_say_so(capsys, tmp_path):
     argv = ["compare", "central", "embedded", "--days", "14", "--reps", "4", "--uncertainty",
             "8", "--quiet", "--out", str(tmp_path / "o")]  # fmt: skip
@@ -327,6 +332,7 @@ def erlang_a_abandonment(c: int, lam: float, mu: float, theta: float, n_max: int
     return theta * queue / lam
 
 
+@pytest.mark.slow
 def test_abandonment_matches_erlang_a():
     raw = point_raw(units=3, rate_per_hour=4.0, days=150, replications=6)
     raw["calls"]["patience_min"] = {"dist": "exponential", "mean": 20.0}
@@ -342,6 +348,7 @@ def test_abandonment_matches_erlang_a():
 
 
 @pytest.mark.parametrize(("preempt", "wait_min"), [(1, 10.0), (None, 25.0)])
+@pytest.mark.slow
 def test_top_priority_waits_as_if_alone_under_preemption(preempt, wait_min):
     """One unit, two classes, S = 30 min each. Pre-emptive: class 1 is an M/M/1 queue of its
     own, Wq = rho1 S / (1 - rho1) = 10 min; non-pre-emptive: R / (1 - rho1) = 25 min."""
@@ -426,6 +433,7 @@ def test_intersection_delays_lengthen_trips_and_default_travel_is_unchanged():
     assert first[1] > first[0] and slow["travel_min"].mean() > plain["travel_min"].mean() + 0.5
 
 
+@pytest.mark.slow
 def test_one_and_a_half_km_on_the_wuhan_extract():
     """The source: 1.5 km in under 3 minutes. True at free-flow speeds and with Kolesar's
     acceleration alone; not with 6 s per intersection (measured, experiments/)."""
@@ -442,6 +450,7 @@ def test_one_and_a_half_km_on_the_wuhan_extract():
     assert np.median(delayed) > 3
 
 
+@pytest.mark.slow
 def test_decompose_command_and_main_job_write_the_decomposition(capsys, tmp_path):
     argv = ["decompose", "central", "embedded", "--days", "7", "--reps", "2", "--orders", "2",
             "--quiet", "--out", str(tmp_path / "d")]  # fmt: skip
@@ -458,6 +467,7 @@ def test_decompose_command_and_main_job_write_the_decomposition(capsys, tmp_path
 
 
 @pytest.mark.parametrize(("start", "ok"), [("tenure", False), ("steady_state", True)])
+@pytest.mark.slow
 def test_the_warmup_check_catches_the_old_familiarity_start(start, ok):
     """MSER-5 on central's daily resolution: the older start's slow climb needs a warm-up
     of weeks; from the steady state, 2 days do."""

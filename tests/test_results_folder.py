@@ -40,6 +40,7 @@ def folders(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_by_default_only_the_last_weeks_of_each_office_are_written(folders, capsys):
     capsys.readouterr()
     weeks = _weeks_in(folders["default"] / "bulletins" / "embedded")
@@ -105,6 +106,7 @@ def _brute_force(records: pd.DataFrame, scenario, community: str, week: int) -> 
     }
 
 
+@pytest.mark.slow
 def test_a_bulletin_equals_a_brute_force_count_of_its_calls():
     sc = load_scenario("embedded", days=21)
     _, records, _ = run_once(sc, 0)

@@ -47,6 +47,7 @@ def test_router_equals_networkx_on_synthetic(synthetic):
     check_against_networkx(synthetic)
 
 
+@pytest.mark.slow
 def test_router_equals_networkx_on_wuhan(wuhan):
     check_against_networkx(wuhan)
 

@@ -116,6 +116,7 @@ def test_extends_loop_is_an_error(tmp_path):
         load_scenario(tmp_path / "a.yaml")
 
 
+@pytest.mark.slow
 def test_digest_is_stable_and_sensitive():
     a = load_scenario("embedded")
     b = load_scenario("embedded")

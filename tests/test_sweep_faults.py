@@ -51,6 +51,7 @@ def metrics_by_key(table: pd.DataFrame) -> dict[str, dict]:
             table.iterrows()}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_local_worker_killed_loses_nothing(tmp_path):
     plan = plan_of(tmp_path)
     victim = plan.tasks[5].key
@@ -81,6 +82,7 @@ class CrashAlways(CrashOnce):
         return execute_run(task)
 
 
+@pytest.mark.slow
 def test_a_run_that_always_kills_its_worker_ends_failed_alone(tmp_path):
     plan = plan_of(tmp_path)
     plan.tasks[:] = plan.tasks[:6]
@@ -106,6 +108,7 @@ def _ledger_count(path: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_driver_killed_then_rerun_gives_every_run_exactly_once(tmp_path):
     spec = {**SPEC, "set": {"days": 4, "warmup_days": 0}, "replications": 10}
     spec_path = tmp_path / "spec.yaml"
@@ -154,6 +157,7 @@ def dask_cluster():
     cluster.close()
 
 
+@pytest.mark.slow
 def test_local_and_dask_give_identical_results_per_key(tmp_path, dask_cluster):
     plan = plan_of(tmp_path)
     local = run_sweep(plan, tmp_path / "local", lambda: open_pool("local", 2), progress=False)
@@ -166,6 +170,7 @@ def test_local_and_dask_give_identical_results_per_key(tmp_path, dask_cluster):
         assert json.dumps(row, default=str) == json.dumps(by_dask[key], default=str), key
 
 
+@pytest.mark.slow
 def test_dask_worker_killed_loses_nothing(tmp_path, dask_cluster):
     plan = plan_of(tmp_path)
     crash = CrashOnce(plan.tasks[3].key, tmp_path / "crashed")

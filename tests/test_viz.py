@@ -587,6 +587,7 @@ def test_asset_list_follows_the_installed_solara():
     assert cache.name == "cdn"
 
 
+@pytest.mark.slow
 def test_core_and_cli_do_not_import_the_app():
     code = (
         "import sys, sim.model, sim.analysis.replications, sim.cli; sim.cli.build_parser(); "

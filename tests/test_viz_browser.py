@@ -212,6 +212,7 @@ class Watched:
         assert not outside, f"requests left the machine: {outside}"
 
 
+@pytest.mark.slow
 def test_watch_step_play_switch_and_reset(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = Watched(context, server.url)
@@ -295,6 +296,7 @@ def _click_pixel(image, px: float, py: float) -> None:
     )
 
 
+@pytest.mark.slow
 def test_click_a_unit_on_the_map_to_follow_it(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = Watched(context, server.url)
@@ -333,6 +335,7 @@ def _coverage_pixels(png: bytes, path: Path) -> int:
     return int(np.logical_or.reduce(near).sum())
 
 
+@pytest.mark.slow
 def test_coverage_layer_colours_the_streets_and_the_legend_explains_it(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = Watched(context, server.url)
@@ -376,6 +379,7 @@ def test_coverage_layer_colours_the_streets_and_the_legend_explains_it(browser, 
     context.close()
 
 
+@pytest.mark.slow
 def test_two_sessions_have_their_own_models(browser, server):
     first_context = browser.new_context()
     second_context = browser.new_context(viewport={"width": 800, "height": 700})  # a small screen
@@ -405,6 +409,7 @@ def test_two_sessions_have_their_own_models(browser, server):
     second_context.close()
 
 
+@pytest.mark.slow
 def test_play_at_the_fastest_for_30_s_without_a_traceback(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = Watched(context, server.url)
@@ -430,6 +435,7 @@ def test_play_at_the_fastest_for_30_s_without_a_traceback(browser, server):
     context.close()
 
 
+@pytest.mark.slow
 def test_closing_the_page_stops_the_play_loop(browser, server):
     context = browser.new_context()
     page = Watched(context, server.url)
