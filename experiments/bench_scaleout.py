@@ -147,8 +147,10 @@ def report(runs: dict[str, list[dict]]) -> None:
             same = all(r["same"] for r in runs[case])
             verdict = "met" if ratio >= TARGETS[case] else "MISSED"
             kept = "files" if case == "reps" else "ledger rows"
+            each = ", ".join(f"{r['one_s'] / r['two_s']:.2f}" for r in runs[case])
             print(f"  {case:<8} {what}: 1 worker {one:.1f} s, 2 workers {two:.1f} s, {ratio:.2f}x "
-                  f"(>= {TARGETS[case]}x: {verdict}); same {kept}: {same}")  # fmt: skip
+                  f"(>= {TARGETS[case]}x: {verdict}; each: {each}); same {kept}: "
+                  f"{same}")  # fmt: skip
     if "sweep" in runs:
         r = runs["sweep"]
         per_core_h = statistics.median(3600 * x["runs"] / (2 * x["two_s"]) for x in r)

@@ -91,7 +91,7 @@ class PatrolModel(mesa.Model):
         self.open_calls: dict[int, Call] = {}
         self.call_types = scenario.calls.types
         self._build_agents()
-        self.unit_life = UnitLife(self, self._on_arrive)
+        self.unit_life = UnitLife(self)
         self.call_life = CallLife(self, self.unit_life)
         self.call_stream = self.call_life.stream  # the base calls, as drawn (or replayed)
         policy = DISPATCH_POLICIES[scenario.dispatch.policy]
@@ -257,9 +257,6 @@ class PatrolModel(mesa.Model):
     def unit_available(self, unit: Unit) -> None:
         """A unit at its post is done with other work (e.g. community work): as if home."""
         self.unit_life.arrive_home(unit)
-
-    def _on_arrive(self, arg: tuple[Unit, int]) -> None:
-        self.call_life.on_arrive(arg)
 
     # -- results ------------------------------------------------------------------------
     def records(self) -> pd.DataFrame:

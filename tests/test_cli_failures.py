@@ -64,7 +64,7 @@ CASES: dict[str, dict[str, Case]] = {
         "json is a device": Case(["--json", os.devnull, *QUICK], "a device is there"),
         "gis not gpkg": Case(["--gis", "notes.txt", *QUICK], "ending in .gpkg"),
         "out read-only": Case(["--out", "ro/new", *QUICK], "cannot write in ro", read_only=("ro",)),
-        "no replications": Case(["--reps", "0", "--quiet"], "--reps 0"),
+        "no replications": Case(["--reps", "0", "--workers", "1", "--quiet"], "--reps 0"),
         "unknown option": Case(["--frobnicate"], "unrecognized arguments"),
     },
     "run": {
@@ -146,6 +146,38 @@ CASES: dict[str, dict[str, Case]] = {
             ["fit", CALLS, "--scenario", "embedded", "--out", "n.yaml"],
             "a folder is there",
             files={"n_fit.csv/x": ""},
+        ),
+        "unknown layout": Case(
+            ["fit", CALLS, "--scenario", "embedded", "--out", "n.yaml", "--layout", "nope"],
+            "--layout nope: no such layout",
+        ),
+        "missing types map": Case(
+            ["fit", CALLS, "--scenario", "embedded", "--out", "n.yaml", "--types", "m.yaml"],
+            "--types m.yaml: file not found",
+        ),
+        "add types without like": Case(
+            ["fit", CALLS, "--scenario", "embedded", "--out", "n.yaml", "--add-types", "x"],
+            "--add-types 'x': name the type",
+        ),
+        "split not a date": Case(
+            ["fit", CALLS, "--scenario", "embedded", "--out", "n.yaml", "--split", "soon"],
+            "--split 'soon': not a date",
+        ),
+        "unknown coordinate system": Case(
+            ["fit", CALLS, "--scenario", "embedded", "--out", "n.yaml", "--crs", "mars"],
+            "unknown coordinate system 'mars'",
+        ),
+    },
+    "district": {
+        "empty file": Case(["district", "empty.osm", "--out", "d"], "cannot read OSM XML"),
+        "missing file": Case(["district", "nope.graphml", "--out", "d"], "not found"),
+        "not a network": Case(["district", "notes.txt", "--out", "d"], "expected an .osm"),
+        "bad communities": Case(
+            ["district", "empty.osm", "--out", "d", "--communities", "abc"],
+            "neither a number nor an existing file",
+        ),
+        "pair already there": Case(
+            ["district", "empty.osm", "--out", "d"], "exists", files={"d/before.yaml": "x"}
         ),
     },
     "plan": {

@@ -161,6 +161,14 @@ def test_parameter_tables_come_from_the_schema_and_the_shipped_scenarios():
 
 
 # -- the examples on the pages -------------------------------------------------------------------
+def test_the_examples_the_readme_had_are_on_the_pages():
+    count = {page.relative_to(DOCS).as_posix(): 0 for page in PAGES}
+    for page, _, _ in EXAMPLES:
+        count[page.relative_to(DOCS).as_posix()] += 1
+    # the Python API (run, compare, workers; sweeps) and the five extension examples
+    assert count["how-to/python.md"] >= 2 and count["how-to/extend.md"] >= 5, count
+
+
 @pytest.mark.parametrize(
     ("page", "index", "block"),
     EXAMPLES,

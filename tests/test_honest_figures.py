@@ -156,7 +156,7 @@ def policy():
     names = []
 
     def use(name, fn, **raw):
-        DISPATCH_POLICIES.register(name)(fn)
+        DISPATCH_POLICIES.register(name, pools="shared")(fn)
         names.append(name)
         data = point_raw(**raw)
         data["dispatch"]["policy"] = name

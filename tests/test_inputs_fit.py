@@ -155,11 +155,21 @@ def test_add_types_keeps_rows_of_new_types(world, tmp_path, capsys):
     table.to_csv(tmp_path / "calls.csv", index=False)
     out = tmp_path / "new.yaml"
     argv = ["fit", str(tmp_path / "calls.csv"), "--scenario", str(base), "--out", str(out)]
-    assert main([*argv, "--add-types"]) == 0
+    assert main([*argv, "--add-types", "like=theft"]) == 0
     scenario = load_scenario(out)
     assert [t.name for t in scenario.calls.types] == ["dispute", "theft", "help"]
+    theft, help_ = scenario.calls.types[1], scenario.calls.types[2]
+    assert help_.units_needed == theft.units_needed and help_.criminal == theft.criminal
+    assumed = scenario.assumptions["calls.types.2.p_familiar"]
+    assert "ASSUMPTION: taken from type 'theft'" in assumed.source
+    assert not (tmp_path / "new_types.yaml").exists()
     assert main(argv) == 0
-    assert "unknown call type" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "unknown call type" in printed
+    n_help = int((table["type"] == "help").sum())
+    assert f"{n_help} calls of 1 call type(s) the scenario does not know were rejected" in printed
+    assert yaml.safe_load((tmp_path / "new_types.yaml").read_text()) == {"help": "theft"}
+    assert f"help: theft  # {n_help} calls" in (tmp_path / "new_types.yaml").read_text()
 
 
 def test_fit_with_nothing_usable_fails_cleanly(world, tmp_path, capsys):

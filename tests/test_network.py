@@ -150,8 +150,12 @@ def test_spec_rejects_unknown_keys_and_kinds():
 def test_wuhan_extract_loads():
     net = load_network(OsmNetworkSpec(kind="osm", path=WUHAN))
     # the data README's 390 / 724 come from simplifying before dropping non-road ways;
-    # filtering first (like an osmnx "drive" download) merges those extra nodes away
-    assert 330 <= net.nodes <= 420 and 640 <= net.edges <= 760
+    # filtering first (like an osmnx "drive" download) merges those extra nodes away.
+    # Every drivable node is kept: streets cut by the extract's edge are joined by links.
+    assert net.nodes == net.nodes_loaded == 437 and net.kept_share == 1.0
+    assert net.edges == net.edges_loaded + net.boundary_links and net.boundary_links == 33
+    cut = load_network(OsmNetworkSpec(kind="osm", path=WUHAN, edge_streets="cut"))
+    assert cut.nodes == 356 and cut.boundary_links == 0 and 640 <= cut.edges <= 760
     assert net.is_osm_data and net.georeferenced and net.graph.graph["crs"] == "EPSG:32650"
     assert nx.is_strongly_connected(net.graph)
     for *_, d in net.graph.edges(data=True):
@@ -291,7 +295,8 @@ def test_cli_synthetic_writes_json_and_map(tmp_path, capsys):
     summary = json.loads(out.read_text())
     assert summary["kind"] == "synthetic" and summary["nodes"] > 100
     assert len(summary["communities"]) == 3
-    assert sum(c["nodes"] for c in summary["communities"]) == summary["nodes"]
+    sizes = [c["nodes"] for c in summary["communities"]]
+    assert sum(sizes) == summary["nodes"] and max(sizes) - min(sizes) <= summary["nodes"] // 10
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.rglob("*.tmp"))
     assert "km" in capsys.readouterr().out
@@ -299,7 +304,7 @@ def test_cli_synthetic_writes_json_and_map(tmp_path, capsys):
 
 def test_cli_point(capsys):
     assert main(["network", "point"]) == 0
-    assert "nodes       1 kept of 1" in capsys.readouterr().out
+    assert "nodes       1 routable of 1 (100.0%)" in capsys.readouterr().out
 
 
 def test_cli_wuhan_map_carries_attribution(tmp_path, capsys):

@@ -165,7 +165,7 @@ class Unit(mesa.Agent):
 
         Raises ``IllegalTransition`` for a change ``TRANSITIONS`` does not allow.
         """
-        if state != self.state and state not in TRANSITIONS[self.state]:
+        if state is not self.state and state not in TRANSITIONS[self.state]:
             raise IllegalTransition(
                 f"unit {self.label}: {self.state.name.lower()} -> {state.name.lower()} "
                 f"is not an allowed change of state (minute {now_min:.3f})"

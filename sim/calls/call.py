@@ -50,6 +50,7 @@ class Call:
     by_phone: bool = False  # resolved by the command room without dispatch
     remaining_min: float = math.nan  # on-scene time left when a unit was pre-empted
     repeat_factor: float = 1.0  # outcome rules may scale its chance to repeat (1: as its type)
+    recorded_service_min: float = math.nan  # a replayed call's time on scene, as recorded
 
     @property
     def missing_units(self) -> int:

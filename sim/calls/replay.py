@@ -7,8 +7,10 @@ before the first usable call) and runs ``warmup_days + days``: calls in the firs
 ``warmup_days`` are warm-up, calls outside the horizon are rejected like unusable rows.
 
 Each replayed call is made at its own node (a resident agent with no population is added
-there) with its type; units, dispatch and outcomes are simulated as usual, and repeats,
-escalations and latent problems still follow from the response (set
+there) with its type, and with its priority and time on scene as recorded where the table
+has them (the type's priority and the scenario's draw where it does not); units, dispatch
+and outcomes are simulated as usual, and repeats, escalations and latent problems still
+follow from the response (set
 ``community_work.enabled=false`` for none of the latter). Each call's own uniforms (service
 time, dispatch delay, resolution, ...) come from the ``call_what`` stream by its row in the
 file, so two scenarios replaying the same file with the same seed stay paired.
@@ -27,6 +29,7 @@ import pandas as pd
 from sim.calls.stream import DRAWS, CallStream
 from sim.calls.table import (
     CallsTable,
+    ReadOptions,
     Snapper,
     add_rejects,
     read_calls_table,
@@ -66,7 +69,8 @@ def load_trace(scenario: Scenario, world: World) -> Trace:
     stat = path.stat()
     key = json.dumps(
         [str(path), stat.st_mtime_ns, stat.st_size, calls.trace_columns, calls.trace_timezone,
-         calls.trace_start, [t.name for t in calls.types], world.network.digest,
+         calls.trace_start, calls.trace_layout, calls.trace_types, calls.trace_crs,
+         calls.trace_date_order, [t.name for t in calls.types], world.network.digest,
          scenario.snap_tolerance_m, scenario.horizon_min],
         sort_keys=True,
     )  # fmt: skip
@@ -81,7 +85,12 @@ def _load(scenario: Scenario, world: World, path: Path) -> Trace:
     calls = scenario.calls
     snap = Snapper(world.network, world.router, scenario.snap_tolerance_m)
     types = [t.name for t in calls.types]
-    table = read_calls_table(path, calls.trace_columns, calls.trace_timezone, types, snap)
+    layout = calls.trace_layout
+    if layout is not None and Path(layout).suffix:
+        layout = find_file(Path(layout), scenario.source_dir, "calls.trace_layout", "layout")
+    options = ReadOptions(layout, calls.trace_types, calls.trace_crs, calls.trace_date_order)
+    table = read_calls_table(path, calls.trace_columns, calls.trace_timezone, types, snap,
+                             options=options)  # fmt: skip
     start = _start(calls.trace_start, table)
     t_min = ((table.calls["time"] - start) / pd.Timedelta(minutes=1)).to_numpy(float)
     outside = (t_min < 0) | (t_min >= scenario.horizon_min)
@@ -125,10 +134,13 @@ def replay_stream(
     names = [t.name for t in scenario.calls.types]
     type_index = np.array([names.index(t) for t in calls["type"]], dtype=np.int64)
     nodes, inverse = np.unique(calls["node"].to_numpy(np.int64), return_inverse=True)
+    on_scene = calls["on_scene_min"].to_numpy(float)
     stream = CallStream(
         calls["t_min"].to_numpy(float),
         type_index,
         first_resident + inverse.astype(np.int64),
         uniforms[calls["row"].to_numpy() - 1],
+        priority=np.round(calls["priority"].to_numpy(float)),
+        service_min=np.where(on_scene >= 0, on_scene, np.nan),
     )
     return stream, nodes

@@ -39,6 +39,9 @@ class CallStream:
     type_index: np.ndarray  # int, into Calls.types
     resident_index: np.ndarray  # int, into the model's residents
     draws: np.ndarray  # (n, len(DRAWS)) uniforms in [0, 1)
+    # a replay's calls as recorded (None, or NaN for a call: the scenario's type and draw)
+    priority: np.ndarray | None = None  # float, 1 = most urgent
+    service_min: np.ndarray | None = None  # float, minutes on scene
 
     def __len__(self) -> int:
         return len(self.t_call_min)

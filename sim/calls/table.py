@@ -1,7 +1,9 @@
 """Calls tables exported from a dispatch system (CSV or Parquet), read into usable rows.
 
-The format: one row per call, with these columns (names are ours; map other names with
-``columns={"time": "接警时间", ...}``, in a scenario ``calls.trace_columns``):
+One row per call. An export in a known layout (``sim.calls.layouts``: New Orleans, Seattle,
+Detroit, a Chinese 110 export, or a layout file) is read as it comes; otherwise the columns
+are ours (map other names with ``columns={"time": "接警时间", ...}``, in a scenario
+``calls.trace_columns``):
 
 ============== ========= ===============================================================
 column         needed    meaning
@@ -19,45 +21,66 @@ response_min   no        minutes from the call to the first unit on scene, as ac
 
 **Time zone.** Times are turned into wall-clock times of one zone, the simulation's clock
 (hour 0 = midnight there): ``timezone`` (scenario ``calls.trace_timezone``, an IANA name such
-as ``Asia/Shanghai``) when given; else the zone of the table's first time that carries one
-(``+08:00``, ``Z``, or a Parquet column's zone); else the times as written (no zone). Times
-without a zone are taken as already in that zone. Give times as ISO 8601: in other orders,
-month-first is assumed.
+as ``Asia/Shanghai``) when given; else the layout's; else the zone of the table's first
+parseable time that carries one (``+08:00``, ``Z``, or a Parquet column's zone); else the
+times as written (no zone). Times without a zone are taken as already in that zone. Dates
+such as ``03/04/2025`` that read both month-first and day-first need the order said
+(``sim.calls.times``).
 
 **Rejects.** A row that cannot be used is never dropped silently: it is kept in ``rejects``
 with its row number (1 = the first data row) and the reason (unparseable time, no location,
-a point beyond the snapping tolerance, no or an unknown call type, outside the horizon); a
-table with no usable row raises one ``SimInputError`` that counts the reasons.
+a point beyond the snapping tolerance, no or an unknown call type, a priority off the layout's
+scale, a negative or over-24-h duration, outside the horizon); a table with no usable row
+raises one ``SimInputError`` that counts the reasons.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import zoneinfo
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from sim.calls.layouts import OWN, choose_layout
+from sim.calls.prepare import flag as _flag
+from sim.calls.prepare import points, prepare
+from sim.calls.snap import Snapper
+from sim.calls.times import check_timezone, parse_times, zone_info
 from sim.errors import SimInputError
+
+__all__ = ["Snapper", "check_timezone", "parse_times", "zone_info"]  # moved out of here
 
 STANDARD_COLUMNS = ("time", "lat", "lon", "x", "y", "type", "priority", "on_scene_min",
                     "response_min")  # fmt: skip
-_AWARE = (
-    r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"  # a time, then a zone
-)
+DURATION_COLUMNS = ("dispatch_min", "travel_min", "on_scene_min", "response_min")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read an export.
+
+    Its layout (name or file; None: detected from the header), a mapping of its call types
+    onto the scenario's, its coordinate system and its date order.
+    """
+
+    layout: str | Path | None = None
+    type_map: Mapping[str, str] | None = None
+    crs: str | None = None
+    date_order: str | None = None
 
 
 @dataclass(frozen=True)
 class CallsTable:
     """Usable rows of a calls table and the rows rejected, with the reason.
 
-    ``calls`` has ``row``, ``time`` (wall-clock in ``timezone``, no zone attached), ``x_m``,
-    ``y_m`` (network CRS, when snapped), ``node`` (router index, -1 when not snapped),
-    ``snap_m``, ``type``, ``priority``, ``on_scene_min``, ``response_min``.
+    ``calls`` has ``row``, ``id`` (the export's own, when its layout names one), ``time``
+    (wall-clock in ``timezone``, no zone attached), ``x_m``, ``y_m`` (network CRS, when
+    snapped), ``node`` (router index, -1 when not snapped), ``snap_m``, ``type``,
+    ``priority`` (1 = most urgent), and the minutes ``dispatch_min``, ``travel_min``,
+    ``on_scene_min``, ``response_min`` (NaN where the table has none). Self-initiated rows
+    (an officer's own stops) are usable but kept apart in ``on_view``, with the same columns.
     """
 
     source: Path
@@ -65,13 +88,18 @@ class CallsTable:
     calls: pd.DataFrame
     rejects: pd.DataFrame  # the original columns, plus 'row' and 'reason'
     timezone: str
+    layout: str = OWN
+    on_view: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unmapped: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))  # type: calls
 
     def summary(self) -> str:
-        """One line: rows read, usable, rejected and why."""
-        text = (
-            f"{self.source.name}: {self.rows_read} rows, {len(self.calls)} usable, "
-            f"{len(self.rejects)} rejected"
-        )
+        """One line: layout, rows read, usable, self-initiated, rejected and why."""
+        layout = "" if self.layout == OWN else f" (layout {self.layout})"
+        text = f"{self.source.name}{layout}: {self.rows_read} rows, {len(self.calls)} usable"
+        if len(self.on_view):
+            share = len(self.on_view) / max(1, len(self.calls) + len(self.on_view))
+            text += f", {len(self.on_view)} self-initiated ({share:.1%}) kept as on-view incidents"
+        text += f", {len(self.rejects)} rejected"
         if len(self.rejects):
             text += f" ({reason_counts(self.rejects)})"
         return text + f"; times in {self.timezone}"
@@ -109,112 +137,35 @@ def _read_csv(path: Path) -> pd.DataFrame:
     raise SimInputError(f"calls table {path}: neither UTF-8 nor GB 18030 text")
 
 
-def standard_columns(raw: pd.DataFrame, columns: Mapping[str, str], source: Path) -> pd.DataFrame:
-    """Our column names (see the module docstring) taken from ``raw`` through ``columns``."""
-    unknown = sorted(set(columns) - set(STANDARD_COLUMNS))
-    if unknown:
-        raise SimInputError(
-            f"calls table column mapping: unknown column(s) {', '.join(unknown)}; "
-            f"ours are {', '.join(STANDARD_COLUMNS)}"
-        )
-    out = pd.DataFrame(index=raw.index)
-    for ours in STANDARD_COLUMNS:
-        theirs = columns.get(ours, ours)
-        if theirs in raw.columns:
-            out[ours] = raw[theirs]
-        elif ours in columns:
-            raise SimInputError(
-                f"calls table {source.name}: no column {theirs!r} (mapped to {ours!r}); "
-                f"columns: {', '.join(map(str, raw.columns))}"
-            )
-    for needed in ("time", "type"):
-        if needed not in out:
-            raise SimInputError(
-                f"calls table {source.name}: no {needed!r} column; map yours with "
-                f"{needed}=YOUR_COLUMN (columns: {', '.join(map(str, raw.columns))})"
-            )
-    if not ({"lat", "lon"} <= set(out) or {"x", "y"} <= set(out)):
-        raise SimInputError(
-            f"calls table {source.name}: no location: give lat and lon, or x and y, columns"
-        )
-    return out
-
-
-def check_timezone(name: str | None) -> str | None:
-    """``name`` if it is a known time zone; a clear error otherwise."""
-    if name is None:
-        return None
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise SimInputError(
-            f"calls.trace_timezone: unknown time zone {name!r} "
-            "(an IANA name such as Asia/Shanghai, or UTC)"
-        ) from None
-    return name
-
-
-def parse_times(values: pd.Series, timezone: str | None) -> tuple[pd.Series, str]:
-    """Wall-clock times in one zone (NaT where unparseable) and that zone's name."""
-    timezone = check_timezone(timezone)
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        zone = timezone or str(values.dtype.tz)
-        return values.dt.tz_convert(zone).dt.tz_localize(None).astype("datetime64[ns]"), zone
-    if pd.api.types.is_datetime64_dtype(values.dtype):
-        return values.astype("datetime64[ns]"), timezone or "wall-clock time as written"
-    text = values.astype("string").str.strip().fillna("")
-    aware = text.str.contains(_AWARE, regex=True).fillna(False).to_numpy(bool)
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    zone = timezone
-    if aware.any():
-        parsed = pd.to_datetime(text[aware], utc=True, errors="coerce", format="mixed")
-        if zone is None:
-            first = pd.Timestamp(text[aware].iloc[0])
-            zone = _offset_name(first)
-        out[aware] = parsed.dt.tz_convert(zone_info(zone)).dt.tz_localize(None).astype(out.dtype)
-    naive = ~aware & (text != "").to_numpy(bool)
-    if naive.any():
-        out[naive] = pd.to_datetime(text[naive], errors="coerce", format="mixed").astype(out.dtype)
-    return out, zone or "wall-clock time as written"
-
-
-def _offset_name(stamp: pd.Timestamp) -> str:
-    minutes = int(stamp.utcoffset().total_seconds() // 60)
-    return "UTC" if minutes == 0 else f"UTC{minutes // 60:+03d}:{minutes % 60:02d}"
-
-
-def zone_info(zone: str):
-    """A tz for an IANA name or a 'UTC+08:00' offset name."""
-    match = re.fullmatch(r"UTC([+-])(\d{2}):(\d{2})", zone)
-    if match is None:
-        return zone
-    sign = 1 if match[1] == "+" else -1
-    return dt.timezone(sign * dt.timedelta(hours=int(match[2]), minutes=int(match[3])))
-
-
 def read_calls_table(
     path: Path,
     columns: Mapping[str, str] | None = None,
     timezone: str | None = None,
     types: Sequence[str] | None = None,
     snap: Snapper | None = None,
+    *,
+    options: ReadOptions | None = None,
 ) -> CallsTable:
     """Read, parse and check a calls table; ``types`` fixes the known call types.
 
-    With ``snap`` every point is snapped to the nearest street node (rows beyond the
+    ``options`` chooses the layout, maps call types and fixes the coordinate system and date
+    order. With ``snap`` every point is snapped to the nearest street (rows beyond the
     tolerance are rejected). Raises ``SimInputError`` when no row is usable.
     """
+    options = options or ReadOptions()
     source = Path(path)
     raw = read_raw_table(source)
-    std = standard_columns(raw, columns or {}, source)
-    times, zone = parse_times(std["time"], timezone)
+    placement = choose_layout(list(raw.columns), options.layout, source.name, columns)
+    prep, zone = prepare(raw, placement, timezone, options.date_order, options.crs)
+    std = prep.frame
     reason = pd.Series(pd.NA, index=std.index, dtype="string")
-    written = std["time"].astype("string").fillna("").str.strip()
+    written = raw[placement.found["time"]].astype("string").fillna("").str.strip()
     _flag(reason, written == "", "no time")
-    _flag(reason, times.isna(), "unparseable time: " + written)
-    x, y, geographic = _coordinates(std)
+    _flag(reason, std["time"].isna(), "unparseable time: " + written)
+    x, y = (std["lon"], std["lat"]) if prep.geographic else (std["x"], std["y"])
+    x, y = np.array(x, dtype=float), np.array(y, dtype=float)
     _flag(reason, ~(np.isfinite(x) & np.isfinite(y)), "no location: coordinates missing or bad")
-    kinds = std["type"].astype("string").str.strip()
+    kinds = map_types(std["type"], types, options.type_map)
     _flag(reason, kinds.isna() | (kinds == ""), "no call type")
     if types is not None:
         unknown = ~kinds.isin(list(types)).fillna(False)
@@ -223,61 +174,94 @@ def read_calls_table(
             unknown,
             "unknown call type: " + kinds.fillna("") + f" (known: {', '.join(types)})",
         )
+    _flag(reason, prep.reasons.notna(), prep.reasons)
     calls = pd.DataFrame(
         {
             "row": np.arange(1, len(std) + 1),
-            "time": times,
+            "id": std["id"].to_numpy(),
+            "time": std["time"].to_numpy(),
             "x_m": x,
             "y_m": y,
             "node": -1,
             "snap_m": np.nan,
-            "type": kinds,
-            **{c: _numbers(std, c) for c in ("priority", "on_scene_min", "response_min")},
+            "type": kinds.to_numpy(),
+            "priority": std["priority"].to_numpy(float),
+            **{c: std[c].to_numpy(float) for c in DURATION_COLUMNS},
         }
     )
     if snap is not None:
         ok = reason.isna().to_numpy()
-        calls, far = snap.apply(calls, ok, geographic)
+        calls, far = snap.apply(calls, ok, prep.geographic)
+        check_system(raw, placement, prep, snap, ok, far, source.name)
         _flag(reason, pd.Series(far, index=std.index), far_reason(calls, snap.tolerance_m))
-    table = CallsTable(source, len(raw), calls[reason.isna().to_numpy()], pd.DataFrame(), zone)
+    good = reason.isna().to_numpy()
+    own = std["self_initiated"].to_numpy(bool)
+    table = CallsTable(source, len(raw), calls[good & ~own], pd.DataFrame(), zone,
+                       layout=placement.layout.name, on_view=calls[good & own],
+                       unmapped=_unmapped(kinds, reason))  # fmt: skip
     table = replace(table, rejects=_rejects(raw, reason))
     require_usable(table)
     return table
+
+
+def normal_name(name: object) -> str:
+    """A call type's name with case and spacing ignored."""
+    return " ".join(str(name).casefold().split())
+
+
+def map_types(
+    kinds: pd.Series, types: Sequence[str] | None, type_map: Mapping[str, str] | None
+) -> pd.Series:
+    """Call types as the scenario names them; others as written.
+
+    Through ``type_map`` first, then by name (case and spacing ignored).
+    """
+    lookup = {normal_name(k): v for k, v in (type_map or {}).items()}
+    for name in types or ():
+        lookup.setdefault(normal_name(name), name)
+    text = kinds.astype("string").str.strip()
+    mapped = text.map(lambda k: lookup.get(normal_name(k), k) if isinstance(k, str) else k)
+    return mapped.astype("string")
+
+
+def _unmapped(kinds: pd.Series, reason: pd.Series) -> pd.Series:
+    """Calls per type rejected as unknown, most first."""
+    unknown = reason.fillna("").str.startswith("unknown call type").to_numpy()
+    return kinds[unknown].value_counts()
+
+
+def check_system(raw, placement, prep, snap, ok, far, source: str) -> None:
+    """One clear error when most points are off the map and another system places them."""
+    located = int(ok.sum())
+    if not prep.geographic or located < 5 or far[ok].mean() <= 0.5:
+        return
+    for system in ("EPSG:4326", "gcj02", "bd09"):
+        if system == prep.system:
+            continue
+        frame = pd.DataFrame(index=raw.index)
+        points(raw, placement, frame, system, xy_metres=False)
+        lon, lat = frame["lon"].to_numpy()[ok], frame["lat"].to_numpy()[ok]
+        placed = np.isfinite(lon) & np.isfinite(lat)
+        if placed.sum() < located / 2:
+            continue
+        dist = snap.nearest(*snap.project(lon[placed], lat[placed]))[1]
+        near = int((dist <= snap.tolerance_m).sum())
+        if near > located / 2:
+            raise SimInputError(
+                f"calls table {source}: {int(far[ok].sum())} of {located} points are off the "
+                f"map read as {prep.system}; read as {system} {near} fall on it: use --crs "
+                f"{system} (a layout's crs, calls.trace_crs)"
+            )
 
 
 def far_reason(calls: pd.DataFrame, tolerance_m: float) -> pd.Series:
     """The rejection reason of points beyond the snapping tolerance."""
     return calls["snap_m"].map(
         lambda d: (
-            f"beyond snapping tolerance: {d:.0f} m from the nearest street node "
+            f"beyond snapping tolerance: {d:.0f} m from the nearest street "
             f"(tolerance {tolerance_m:g} m)"
         )
     )
-
-
-def _flag(reason: pd.Series, mask, text) -> None:
-    """Set ``text`` as the reason where ``mask`` holds and no reason was given yet."""
-    mask = pd.Series(np.asarray(mask, dtype=bool), index=reason.index) & reason.isna()
-    if mask.any():
-        reason[mask] = text[mask] if isinstance(text, pd.Series) else text
-
-
-def _numbers(std: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in std:
-        return np.full(len(std), np.nan)
-    values = pd.to_numeric(std[column].replace("", None), errors="coerce")
-    return np.array(values, dtype=float)
-
-
-def _coordinates(std: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Coordinates as numbers: (lon, lat) degrees if the table has them, else (x, y) metres."""
-    geographic = {"lat", "lon"} <= set(std)
-    a, b = ("lon", "lat") if geographic else ("x", "y")
-    x, y = _numbers(std, a), _numbers(std, b)
-    if geographic:
-        bad = (np.abs(y) > 90) | (np.abs(x) > 180)
-        x[bad], y[bad] = np.nan, np.nan
-    return x, y, geographic
 
 
 def _rejects(raw: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
@@ -323,44 +307,3 @@ def write_rejects(table: CallsTable, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     table.rejects.to_csv(path, index=False, encoding="utf-8-sig")
     return path
-
-
-class Snapper:
-    """Snaps points to the nearest node of a network (a KD-tree on node coordinates)."""
-
-    def __init__(self, network, router, tolerance_m: float):
-        from scipy.spatial import cKDTree
-
-        self.network, self.router, self.tolerance_m = network, router, tolerance_m
-        self._tree = cKDTree(np.column_stack([router.x, router.y]))
-
-    def project(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Degrees to the network's CRS (metres)."""
-        if not self.network.georeferenced:
-            raise SimInputError(
-                f"calls table: points are given by lat/lon, but the {self.network.kind} network "
-                "has no geographic position; give x/y in metres instead"
-            )
-        from pyproj import Transformer
-
-        to_net = Transformer.from_crs("EPSG:4326", self.network.crs, always_xy=True)
-        return to_net.transform(lon, lat)
-
-    def apply(
-        self, calls: pd.DataFrame, ok: np.ndarray, geographic: bool
-    ) -> tuple[pd.DataFrame, np.ndarray]:
-        """``calls`` with x_m, y_m, node and snap_m set where ``ok``; which are too far."""
-        calls = calls.copy()
-        x, y = np.array(calls["x_m"], dtype=float), np.array(calls["y_m"], dtype=float)
-        if self.router.n_nodes == 1:  # a point network: every call is at its one node
-            calls["node"], calls["snap_m"] = 0, 0.0
-            return calls, np.zeros(len(calls), dtype=bool)
-        if geographic and ok.any():
-            x[ok], y[ok] = self.project(x[ok], y[ok])
-        calls["x_m"], calls["y_m"] = x, y
-        dist = np.full(len(calls), np.nan)
-        node = np.full(len(calls), -1, dtype=np.int64)
-        if ok.any():
-            dist[ok], node[ok] = self._tree.query(np.column_stack([x[ok], y[ok]]))
-        calls["snap_m"], calls["node"] = dist, node
-        return calls, ok & ~(dist <= self.tolerance_m)

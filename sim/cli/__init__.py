@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bulletin": ("sim.cli.bulletin", "print an office's weekly bulletin"),
     "network": ("sim.cli.network", "load or generate a street network and describe it"),
     "fit": ("sim.cli.fit", "fit a scenario's calls to a table of past calls (CSV or Parquet)"),
+    "district": ("sim.cli.district", "write a before/after pair of scenarios for a network"),
     "plan": ("sim.cli.plan", "optimise offices, beats or staffing (writes a scenario)"),
     "hypercube": ("sim.cli.plan", "Larson's hypercube for a scenario, beside the simulation"),
     "sweep": ("sim.cli.sweep", "run a parameter sweep (resumes: finished runs are skipped)"),

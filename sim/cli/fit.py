@@ -2,7 +2,10 @@
 
 Writes NEW.yaml (a scenario that ``extends`` BASE with the fitted rate, hour-of-week profile,
 type mix, on-scene times and community populations; see ``sim.fitting.fit``), the report
-NEW_fit.csv and NEW_fit.png, and the rejected rows with their reasons in NEW_rejects.csv.
+NEW_fit.csv and NEW_fit.png, the rejected rows with their reasons in NEW_rejects.csv, and
+NEW_types.yaml when call types could not be mapped. The export's layout is detected from its
+header (``--layout`` forces one); ``--split DATE`` fits the periods before and after DATE
+into NEW_before.yaml and NEW_after.yaml with a side-by-side report NEW_split.csv.
 """
 
 from __future__ import annotations
@@ -42,10 +45,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--days", type=int, help="fit this many days from the start (default: all)")
     p.add_argument(
         "--add-types",
-        action="store_true",
-        help="add call types the base does not have (default: reject their rows)",
+        metavar="like=TYPE",
+        help="add call types the base does not have, with the outcomes of TYPE "
+        "(default: reject their rows and write NEW_types.yaml)",
     )
+    add_reading_options(p)
+    p.add_argument("--split", metavar="DATE", help="fit before and after DATE (a reform's start)")
     p.set_defaults(func=cmd_fit)
+
+
+def add_reading_options(p: argparse.ArgumentParser) -> None:
+    """--layout, --types, --crs and --date-order (how an export is read)."""
+    p.add_argument("--layout", metavar="NAME|FILE", help="the export's layout (default: detected)")
+    p.add_argument("--types", type=Path, metavar="MAP.yaml", help="their call types -> ours")
+    p.add_argument("--crs", help="coordinate system of the points: EPSG:NNNN, gcj02 or bd09")
+    p.add_argument("--date-order", choices=("mdy", "dmy"), help="order of 03/04/2025 dates")
 
 
 def parse_columns(items: list[str]) -> dict[str, str]:
@@ -60,9 +74,9 @@ def parse_columns(items: list[str]) -> dict[str, str]:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    """Fit, write the scenario, the report and the rejects; print what was done."""
-    from sim.calls.table import Snapper, read_calls_table
-    from sim.fitting.fit import fit_table
+    """Fit, write the scenario(s), the report and the rejects; print what was done."""
+    from sim.calls.table import ReadOptions, Snapper, read_calls_table
+    from sim.fitting.type_map import load_type_map, parse_like
     from sim.network.world import build_world
     from sim.scenarios.load import find_scenario, load_scenario
 
@@ -73,28 +87,31 @@ def cmd_fit(args: argparse.Namespace) -> int:
         check_file(path, "--out")
     base_path = find_scenario(args.scenario)
     base = load_scenario(base_path)
-    world = build_world(base)
     base_types = [t.name for t in base.calls.types]
+    like = parse_like(args.add_types, base_types)
+    type_map = load_type_map(args.types, base_types) if args.types else None
+    split = parse_split(args.split)
+    world = build_world(base)
     snap = Snapper(world.network, world.router, base.snap_tolerance_m)
-    table = read_calls_table(
-        args.calls,
-        parse_columns(args.columns),
-        args.timezone,
-        None if args.add_types else base_types,
-        snap,
-    )
+    options = ReadOptions(args.layout, type_map, args.crs, args.date_order)
+    table = read_calls_table(args.calls, parse_columns(args.columns), args.timezone,
+                             None if like else base_types, snap, options=options)  # fmt: skip
     table = fit_window(table, args.start, args.days)
-    names = base_types + sorted(set(table.calls["type"]) - set(base_types))
-    communities = [c.name for c in base.communities]
-    population = sum(c.population for c in base.communities)
-    fit = fit_table(table, names, world.community_of_node, communities, population)
-    written = _write_all(fit, table, base, base_path, out)
     print(table.summary())
-    print(
-        f"fitted: {fit.rate_per_hour:.3f} calls per hour (95% CI {fit.rate_ci[0]:.3f}-"
-        f"{fit.rate_ci[1]:.3f}) over {fit.days} days, {len(names)} call types, "
-        f"on-scene times for {len(fit.on_scene)} of them"
-    )
+    if split is None:
+        written = _fit_and_write(table, base, base_path, world, out, like)
+    else:
+        written = _split(table, split, base, base_path, world, out, like)
+    if len(table.unmapped):
+        from sim.fitting.type_map import write_new_types
+
+        path = write_new_types(out.with_name(f"{out.stem}_types.yaml"), table.unmapped,
+                               base_types, table.source.name)  # fmt: skip
+        print(
+            f"{int(table.unmapped.sum())} calls of {len(table.unmapped)} call type(s) the "
+            f"scenario does not know were rejected: map them in {path} and fit again with "
+            f"--types {path}"
+        )
     for path in written:
         print(f"wrote {path}")
     gap = longest_gap_days(table)
@@ -104,6 +121,53 @@ def cmd_fit(args: argparse.Namespace) -> int:
             "quiet; fit a window with --start and --days"
         )
     return 0
+
+
+def parse_split(text: str | None):
+    """The ``--split`` date as a timestamp (None when not given)."""
+    import pandas as pd
+
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text).tz_localize(None)
+    except ValueError:
+        raise SimInputError(f"--split {text!r}: not a date (e.g. 2025-07-01)") from None
+
+
+def _fit_and_write(table, base, base_path: Path, world, out: Path, like, label: str = "") -> list:
+    """Fit ``table`` onto ``base`` and write NEW.yaml with its report; the paths written."""
+    from sim.fitting.fit import fit_table
+
+    base_types = [t.name for t in base.calls.types]
+    names = base_types + sorted(set(table.calls["type"]) - set(base_types))
+    communities = [c.name for c in base.communities]
+    population = sum(c.population for c in base.communities)
+    fit = fit_table(table, names, world.community_of_node, communities, population)
+    written = _write_all(fit, table, base, base_path, out, like)
+    print(
+        f"fitted{label}: {fit.rate_per_hour:.3f} calls per hour (95% CI {fit.rate_ci[0]:.3f}-"
+        f"{fit.rate_ci[1]:.3f}) over {fit.days} days, {len(names)} call types, "
+        f"on-scene times for {len(fit.on_scene)} of them"
+    )
+    return written
+
+
+def _split(table, split, base, base_path: Path, world, out: Path, like) -> list:
+    """Fit the periods before and after ``split``; write both and the side-by-side report."""
+    from sim.fitting.split import split_report, split_table
+
+    before, after = split_table(table, split)
+    written = []
+    for part, name in ((before, "before"), (after, "after")):
+        path = out.with_name(f"{out.stem}_{name}{out.suffix}")
+        written += _fit_and_write(part, base, base_path, world, path, like, f" {name}")
+    report = split_report(before, after, base)
+    csv = out.with_name(f"{out.stem}_split.csv")
+    report.to_csv(csv, index=False)
+    print(f"before and after {split:%Y-%m-%d}, as recorded:")
+    print(report.to_string(index=False))
+    return [*written, csv]
 
 
 def fit_window(table, start: str | None, days: int | None):
@@ -137,11 +201,13 @@ def longest_gap_days(table) -> float:
     return float(times.diff().max() / pd.Timedelta(days=1)) if len(times) > 1 else 0.0
 
 
-def _write_all(fit, table, base, base_path: Path, out: Path) -> list[Path]:
+def _write_all(fit, table, base, base_path: Path, out: Path, like: str | None) -> list[Path]:
     """The scenario (checked by loading it), report and rejects; their paths."""
+    import pandas as pd
     import yaml
 
     from sim.calls.table import write_rejects
+    from sim.fitting.calibrate import duration_rows, fit_dispatch_delay, summary
     from sim.fitting.fit import fitted_scenario
     from sim.fitting.fit_report import report_figure, report_table
     from sim.scenarios.load import load_scenario, read_raw
@@ -156,8 +222,15 @@ def _write_all(fit, table, base, base_path: Path, out: Path) -> list[Path]:
         f"of {table.rows_read}, {fit.days} days from {fit.start:%Y-%m-%d}, times in "
         f"{table.timezone})"
     )
+    like_type = None
+    if like is not None:
+        like_type = base.calls.types[base.calls.type_index(like)]
+        like_type = like_type.model_dump(mode="json", exclude_none=True)
     data = fitted_scenario(fit, _extends(base_path, out), out.stem, description, communities,
-                           raw_types)  # fmt: skip
+                           raw_types, like_type)  # fmt: skip
+    delay = fit_dispatch_delay(table)
+    if delay is not None:
+        data = {**data, "dispatch": {"delay_min": delay}}
     network_file = _network_file(base, base_path, out)
     if network_file is not None:  # the base's relative path would resolve from here otherwise
         data = {**data, "network": {"path": network_file}}
@@ -180,6 +253,10 @@ def _write_all(fit, table, base, base_path: Path, out: Path) -> list[Path]:
     report = report_table(fit, base.calls.hourly_factors(),
                           {t.name: t.share / sum(u.share for u in base.calls.types)
                            for t in base.calls.types})  # fmt: skip
+    report = pd.concat([report, duration_rows(table)], ignore_index=True)
+    line = summary(table, delay)
+    if line is not None:
+        print(line)
     csv, png = out.with_name(f"{out.stem}_fit.csv"), out.with_name(f"{out.stem}_fit.png")
     report.to_csv(csv, index=False)
     report_figure(fit, table, report, png)

@@ -2,8 +2,9 @@
 
 SOURCE is ``synthetic`` (sized by ``--width-km`` etc.), ``point``, a file ending in .osm,
 .osm.bz2 or .graphml, or ``place:NAME`` (downloaded once, then cached). Prints nodes, edges,
-km of road, the share kept in the largest strongly connected component and generated
-communities; ``--json`` writes the same, ``--map`` draws it (PNG).
+km of road, the nodes routable (map data: streets cut by the extract's edge joined by
+boundary links) and generated communities (balanced areas of the streets, see
+``sim.network.balanced``); ``--json`` writes the same, ``--map`` draws it (PNG).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from sim.errors import SimInputError
-from sim.network.places import assign_communities, generate_anchors
+from sim.network.balanced import balanced_communities
 from sim.network.routing import Router
 from sim.network.sources import OSM_SUFFIXES, Network, NetworkSpec, load_network
 from sim.reporting.maps import OSM_ATTRIBUTION, network_map
@@ -110,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
         if args.communities is not None
         else min(DEFAULT_COMMUNITIES, network.nodes)
     )
-    anchors = generate_anchors(router, k, seed=args.seed or 0)
-    which = assign_communities(router, anchors)
+    if not 1 <= k <= network.nodes:
+        raise SimInputError(f"cannot make {k} communities on a network of {network.nodes} nodes")
+    anchors, which = balanced_communities(router, k, seed=args.seed or 0)
     summary = describe(network, router, anchors, which)
     print(format_summary(summary))
     if args.json:
@@ -136,6 +138,8 @@ def describe(network: Network, router: Router, anchors: list[int], which: np.nda
         "nodes_loaded": network.nodes_loaded,
         "edges_loaded": network.edges_loaded,
         "kept_share": round(network.kept_share, 4),
+        "boundary_links": network.boundary_links,
+        "nodes_joined": network.nodes_joined,
         "km_of_road": round(network.km_of_road, 2),
         "is_osm_data": network.is_osm_data,
         "digest": network.digest,
@@ -156,9 +160,8 @@ def format_summary(s: dict) -> str:
     """Return the summary as lines of text."""
     lines = [
         f"network     {s['kind']}: {s['source']}",
-        f"nodes       {s['nodes']:,} kept of {s['nodes_loaded']:,} ({s['kept_share']:.1%} in "
-        "the largest strongly connected component)",
-        f"edges       {s['edges']:,} kept of {s['edges_loaded']:,} (directed)",
+        nodes_line(s),
+        edges_line(s),
         f"road        {s['km_of_road']:,.1f} km (directed edges: a two-way street counts twice)",
         f"crs         {s['crs']}",
         f"digest      {s['digest']}",
@@ -168,6 +171,27 @@ def format_summary(s: dict) -> str:
     if s["is_osm_data"]:
         lines.append(OSM_ATTRIBUTION)
     return "\n".join(lines)
+
+
+def nodes_line(s: dict) -> str:
+    """How many nodes are routable, and what was dropped or joined, and why."""
+    text = f"nodes       {s['nodes']:,} routable of {s['nodes_loaded']:,} ({s['kept_share']:.1%})"
+    dropped = s["nodes_loaded"] - s["nodes"]
+    if dropped:
+        text += (f"; {dropped:,} dropped: outside the largest strongly connected component "
+                 "(one-way streets cut by the extract's edge, or unconnected)")  # fmt: skip
+    if s["boundary_links"]:
+        text += (f"; {s['nodes_joined']:,} of them joined by {s['boundary_links']} boundary "
+                 "links (streets cut by the extract's edge, dashed on --map)")  # fmt: skip
+    return text
+
+
+def edges_line(s: dict) -> str:
+    """Directed edges kept of those loaded, and the boundary links added."""
+    if s["boundary_links"]:
+        return (f"edges       {s['edges']:,} ({s['edges_loaded']:,} loaded + "
+                f"{s['boundary_links']} boundary links, directed)")  # fmt: skip
+    return f"edges       {s['edges']:,} kept of {s['edges_loaded']:,} (directed)"
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:

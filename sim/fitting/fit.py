@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.calls.table import CallsTable
+from sim.fitting.type_map import added_type
 
 Z95 = 1.959963984540054
 Z90 = 1.2815515655446004
@@ -223,16 +224,22 @@ def _sig(value: float, digits: int = 4) -> float:
     return float(f"{value:.{digits}g}")
 
 
-def fitted_types(fit: Fit, base_types: list[dict]) -> list[dict]:
+def fitted_types(fit: Fit, base_types: list[dict], like: dict | None = None) -> list[dict]:
     """The base's call types (raw dicts) with fitted share, priority and on-scene time.
 
-    Types only in the table are added with the fitted parts and otherwise defaults
-    (on-scene ``DEFAULT_NEW_SERVICE`` when not fitted, priority 3).
+    Types only in the table are added with the fitted parts and otherwise the parameters of
+    the type ``like`` (resolved dict; its outcomes as stated assumptions), or defaults
+    (on-scene ``DEFAULT_NEW_SERVICE`` when not fitted, priority 3) when there is none.
     """
     by_name = {t["name"]: dict(t) for t in base_types}
     out = []
     for name, row in fit.types.iterrows():
-        entry = by_name.get(name, {"name": name, "service_min": dict(DEFAULT_NEW_SERVICE)})
+        if name in by_name:
+            entry = by_name[name]
+        elif like is not None:
+            entry = added_type(name, like)
+        else:
+            entry = {"name": name, "service_min": dict(DEFAULT_NEW_SERVICE)}
         entry["share"] = _sig(row["share"])
         if row["priority"] is not None and not pd.isna(row["priority"]):
             entry["priority"] = int(row["priority"])
@@ -249,7 +256,7 @@ def fitted_types(fit: Fit, base_types: list[dict]) -> list[dict]:
 
 def fitted_scenario(
     fit: Fit, extends: str, name: str, description: str, communities: list[dict],
-    base_types: list[dict],
+    base_types: list[dict], like: dict | None = None,
 ) -> dict:  # fmt: skip
     """A raw scenario that extends the base with the fitted call settings."""
     return {
@@ -262,6 +269,6 @@ def fitted_scenario(
             "rate_per_1000_residents_per_week": None,
             "hourly_profile": [round(float(v), 3) for v in fit.hourly],
             "day_of_week": [round(float(v), 3) for v in fit.daily],
-            "types": fitted_types(fit, base_types),
+            "types": fitted_types(fit, base_types, like),
         },
     }

@@ -70,6 +70,7 @@ class CallLife:
         """Act for ``model``, moving units through ``units``; draw the base calls now."""
         self.model = model
         self.units = units
+        units.on_arrive = self.on_arrive  # a unit sent to a call arrives here
         self.call_types = model.scenario.calls.types
         self._prevention = any(model.scenario.bulletins.prevention.values())
         self._patience_rng = model.streams.generator("patience")  # new streams shift no other
@@ -145,7 +146,12 @@ class CallLife:
             if t_report < math.inf:
                 model.events.schedule(t_report, Priority.CALL, self._on_incident_report, k)
             return
-        self.receive(type_index, resident, draws)
+        call = self.receive(type_index, resident, draws)
+        priority, service_min = self.stream.priority, self.stream.service_min
+        if priority is not None and not math.isnan(priority[k]):  # a replay, as recorded
+            call.priority = int(priority[k])
+        if service_min is not None:
+            call.recorded_service_min = float(service_min[k])
 
     def _on_incident_report(self, k: int) -> None:
         """Nobody on patrol saw on-view incident ``k``: someone reports it now."""
@@ -316,8 +322,11 @@ class CallLife:
             call.t_arrive = now
             call.unit = unit
             self.model.open_calls.pop(call.id, None)
-            draw = call.draws[_D["service"]]
-            call.clear_due = now + self.call_types[call.type_index].service_min.quantile(draw)
+            service = call.recorded_service_min
+            if math.isnan(service):
+                draw = call.draws[_D["service"]]
+                service = self.call_types[call.type_index].service_min.quantile(draw)
+            call.clear_due = now + service
         elif not math.isnan(call.remaining_min):  # a pre-empted scene resumes
             call.clear_due, call.remaining_min = now + call.remaining_min, math.nan
         unit.set_state(UnitState.ON_SCENE, now)

@@ -37,10 +37,10 @@ class UnitHost(Protocol):
 class UnitLife:
     """Moves of units: to a call, back to their post, into what waits for them there."""
 
-    def __init__(self, model: UnitHost, on_arrive: Callable[[tuple[Unit, int]], None]):
-        """Act for ``model``; ``on_arrive((unit, trip_id))`` handles arrival at a scene."""
+    def __init__(self, model: UnitHost):
+        """Act for ``model``; the call's life sets ``on_arrive`` (arrival at a scene)."""
         self.model = model
-        self.on_arrive = on_arrive
+        self.on_arrive: Callable[[tuple[Unit, int]], None] | None = None
 
     def assign(self, call: Call, unit: Unit) -> None:
         """Send ``unit`` to ``call`` now (the dispatcher's choice)."""

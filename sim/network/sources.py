@@ -1,8 +1,11 @@
 """Street networks: ``load_network`` for the scenario key ``network``.
 
 Every source gives an osmnx-convention ``MultiDiGraph`` in a projected CRS (metres): node
-``x``, ``y``; edge ``length`` (m), ``highway``, ``speed_kph``, ``travel_time`` (s). It is kept
-to its largest strongly connected component, so every node can reach every other.
+``x``, ``y``; edge ``length`` (m), ``highway``, ``speed_kph``, ``travel_time`` (s). Every node
+can reach every other: map data keep every drivable node, and streets cut by the extract's
+edge are joined by boundary links standing for the way round outside it
+(``sim.network.boundary``); synthetic networks are kept to their largest strongly connected
+component.
 
 Sources (``kind``, specified in ``sim.scenarios.network_spec``): ``synthetic`` (generated,
 see ``sim.network.synthetic``), ``osm`` (a local .osm / .osm.bz2 XML file), ``graphml`` (an
@@ -34,6 +37,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
 from sim.errors import SimInputError
+from sim.network.boundary import Joined, join_pieces
 from sim.network.synthetic import SYNTHETIC_CRS, GridParams, synthetic_graph
 from sim.scenarios.files import find_file
 from sim.scenarios.network_spec import (
@@ -88,7 +92,11 @@ WUHAN_OSM = Path(__file__).resolve().parents[1] / "data" / "optics_valley_east.o
 
 @dataclass(frozen=True)
 class Network:
-    """A loaded street network, kept to its largest strongly connected component.
+    """A loaded street network in which every node can reach every other.
+
+    Synthetic networks are kept to their largest strongly connected component; map data
+    keep every node, joined by boundary links (``sim.network.boundary``) unless their spec
+    says ``edge_streets: cut``.
 
     ``km_of_road`` sums the length of kept *directed* edges: a two-way street counts twice,
     a one-way street once. ``kept_share`` is the share of loaded nodes kept.
@@ -107,6 +115,8 @@ class Network:
     is_osm_data: bool
     georeferenced: bool
     digest: str
+    boundary_links: int = 0  # links added for streets cut by the extract's edge
+    nodes_joined: int = 0  # nodes that were outside the largest strongly connected component
 
     @property
     def crs(self) -> str:
@@ -248,14 +258,17 @@ def _finish(graph: nx.MultiDiGraph, spec: NetworkSpecBase, source: str, is_osm: 
     nodes_loaded, edges_loaded = graph.number_of_nodes(), graph.number_of_edges()
     if nodes_loaded == 0:
         raise SimInputError(f"network: no street network in '{source}' (no drivable roads left)")
-    graph = _keep_largest_scc(graph)
+    join = is_osm and getattr(spec, "edge_streets", "cut") == "join"
+    if not join:
+        graph = _keep_largest_scc(graph)
     if graph.graph.get("crs") != SYNTHETIC_CRS and not _ox().projection.is_projected(
         graph.graph["crs"]
     ):
         graph = _quiet(_ox().project_graph, graph)
     if graph.number_of_edges():
         _add_speeds(graph, getattr(spec, "speeds_kph", {}), spec.speed_factor, source)
-    km = sum(d for *_, d in graph.edges(data="length")) / 1000
+    joined = join_pieces(graph, spec.speed_factor) if join else Joined(0, 0, 0.0)
+    km = sum(d for *_, d in graph.edges(data="length")) / 1000 - joined.link_km
     return Network(
         graph=graph,
         kind=spec.kind,
@@ -269,6 +282,8 @@ def _finish(graph: nx.MultiDiGraph, spec: NetworkSpecBase, source: str, is_osm: 
         is_osm_data=is_osm,
         georeferenced=is_osm and graph.graph.get("crs") != SYNTHETIC_CRS,
         digest=network_digest(graph),
+        boundary_links=joined.links,
+        nodes_joined=joined.nodes_joined,
     )
 
 

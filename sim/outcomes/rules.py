@@ -10,6 +10,8 @@ It overrides the hooks it needs:
 - ``on_unit_clear(call, unit)``: any unit leaves the scene (the lead after ``on_clear``).
 - ``follow_up_min(call, unit)``: minutes of work the lead unit does after the scene.
 
+A rule with nothing to do in a run (e.g. no call type escalates) sets ``active = False``.
+
 The shipped rules always run, in the order below. A scenario adds registered rules by name
 (``outcomes.rules``); each runs where it was registered (``before="repeats"``: just before
 that shipped rule; by default after all of them), in the order the scenario lists them.
@@ -69,7 +71,12 @@ class RuleHost(Protocol):
 
 
 class OutcomeRule:
-    """A rule's hooks, each doing nothing until a rule overrides it."""
+    """A rule's hooks, each doing nothing until a rule overrides it.
+
+    ``active``: False when the rule has nothing to do in this run (its hooks are left out).
+    """
+
+    active: bool = True
 
     def __init__(self, model: RuleHost, rng: np.random.Generator):
         """Run for ``model``; draw from ``rng`` (this rule's own stream)."""
@@ -127,8 +134,8 @@ class Rules:
             entry = OUTCOME_RULES.entry(name)
             self.rules.append(entry.value(model, model.streams.generator(entry.traits["stream"])))
         hooks = {  # only the hooks a rule defines (any class with them will do)
-            hook: [getattr(r, hook) for r in self.rules
-                   if getattr(type(r), hook, None) not in (None, getattr(OutcomeRule, hook))]
+            hook: [getattr(r, hook) for r in self.rules if getattr(r, "active", True)
+                   and getattr(type(r), hook, None) not in (None, getattr(OutcomeRule, hook))]
             for hook in HOOKS
         }  # fmt: skip
         self._on_call, self._on_clear = hooks["on_call"], hooks["on_clear"]
@@ -143,7 +150,8 @@ class Rules:
         """The lead unit clears: every rule's hooks in order; the minutes of follow-up."""
         for hook in self._on_clear:
             hook(call, unit)
-        self.on_unit_clear(call, unit)
+        for hook in self._on_unit_clear:
+            hook(call, unit)
         minutes = 0.0
         for hook in self._follow_up:
             minutes += hook(call, unit)
@@ -163,6 +171,11 @@ def _shipped(name: str, stream: str | None = None):
 @_shipped("escalation")
 class Escalation(OutcomeRule):
     """A dispute escalates (e.g. to assault) if nobody arrives before a time drawn now."""
+
+    def __init__(self, model: RuleHost, rng: np.random.Generator):
+        """Active if some call type may escalate."""
+        super().__init__(model, rng)
+        self.active = any(t.escalation is not None for t in model.call_types)
 
     def on_call(self, call: Call) -> None:
         """Draw (from the call's own uniforms) whether and when it escalates."""
@@ -204,6 +217,11 @@ class Resolution(OutcomeRule):
 class CommunityWorkAtCalls(OutcomeRule):
     """An office unit at a call a latent problem causes may detect the problem."""
 
+    def __init__(self, model: RuleHost, rng: np.random.Generator):
+        """Active with community work (latent problems) on."""
+        super().__init__(model, rng)
+        self.active = model.scenario.community_work.enabled
+
     def on_clear(self, call: Call, unit: Unit) -> None:
         """Tell community work about the attended call."""
         if call.problem >= 0:
@@ -213,6 +231,11 @@ class CommunityWorkAtCalls(OutcomeRule):
 @_shipped("repeats", stream="repeats")
 class Repeats(OutcomeRule):
     """An unresolved problem makes the household call again (stream ``repeats``)."""
+
+    def __init__(self, model: RuleHost, rng: np.random.Generator):
+        """Active if some call type repeats."""
+        super().__init__(model, rng)
+        self.active = any(t.repeat is not None for t in model.call_types)
 
     def on_clear(self, call: Call, unit: Unit) -> None:
         """Draw whether and when the household calls again."""
@@ -245,6 +268,13 @@ class FamiliarityGain(OutcomeRule):
 @_shipped("follow_up")
 class FollowUp(OutcomeRule):
     """Own case work (no case team) and follow-through (一管到底) after the scene."""
+
+    def __init__(self, model: RuleHost, rng: np.random.Generator):
+        """Active if criminal calls bring case work, or with follow-through."""
+        super().__init__(model, rng)
+        outcomes = model.scenario.outcomes
+        case_work = not outcomes.case_team and any(t.criminal for t in model.call_types)
+        self.active = case_work or outcomes.follow_through.enabled
 
     def follow_up_min(self, call: Call, unit: Unit) -> float:
         """Minutes, from the call's own uniforms."""

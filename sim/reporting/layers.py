@@ -76,7 +76,7 @@ def scenario_layers(result: RunResult, world: World) -> dict[str, gpd.GeoDataFra
         "streets": streets(world, counted, reps, patrol_passes(result, world)),
         "nodes": nodes(world, counted, reps, [c.name for c in result.scenario.communities]),
         "posts": posts(result, world),
-        "calls": calls(world, counted[counted["replication"] == 0]),
+        "calls": calls(world, counted[counted["replication"] == 0], result.scenario),
         "communities": communities(result, world),
         "isochrones": isochrones(world),
     }
@@ -193,8 +193,14 @@ def posts(result: RunResult, world: World) -> gpd.GeoDataFrame:
     return _gdf(data, _points(world, index), world)
 
 
-def calls(world: World, records: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Calls (one replication) as points at their node, with response time and outcome."""
+def calls(world: World, records: pd.DataFrame, scenario=None) -> gpd.GeoDataFrame:
+    """Calls (one replication) as points at their node, with response time and outcome.
+
+    In a replay they also carry ``wall_clock`` (the call's time in the table's zone) and,
+    for the replayed calls themselves, the table's ``source_row`` (1 = first data row) and
+    ``source_id`` (the export's own id, when its layout names one), to join back to it, and
+    ``snap_m``, the distance from the row's point to the street it was placed on.
+    """
     router = world.router
     index = np.array([router.index[_node_id(n, router)] for n in records["node"]], dtype=int)
     outcome = np.where(
@@ -208,7 +214,38 @@ def calls(world: World, records: pd.DataFrame) -> gpd.GeoDataFrame:
     data["unit_post"] = records["unit_post"].astype(object).fillna("").to_numpy()
     data["is_repeat"] = records["repeat_of"].notna().to_numpy()
     data["outcome"] = outcome
+    if scenario is not None and scenario.calls.trace is not None:
+        data.update(source_columns(scenario, world, records, index))
     return _gdf(data, _points(world, index), world)
+
+
+def source_columns(scenario, world: World, records: pd.DataFrame, index: np.ndarray) -> dict:
+    """``wall_clock``, ``source_row`` and ``source_id`` of a replay's call records."""
+    from sim.calls.replay import load_trace
+
+    trace = load_trace(scenario, world)
+    t_call = records["t_call"].to_numpy(float)
+    wall = trace.start + pd.to_timedelta(t_call, unit="min")
+    table = trace.table.calls
+    keys = pd.MultiIndex.from_arrays([table["t_min"].round(6), table["node"]])
+    rows = pd.Series(table["row"].to_numpy(), index=keys)
+    rows = rows[~rows.index.duplicated()]
+    ids = pd.Series(table["id"].astype(object).to_numpy(), index=keys)
+    ids = ids[~ids.index.duplicated()]
+    snaps = pd.Series(table["snap_m"].to_numpy(float), index=keys)
+    snaps = snaps[~snaps.index.duplicated()]
+    base = (records["repeat_of"].isna() & records["problem"].isna()).to_numpy()
+    wanted = pd.MultiIndex.from_arrays([np.round(t_call, 6), index])
+    row = rows.reindex(wanted).to_numpy(float)
+    row[~base] = np.nan
+    found = ~np.isnan(row)
+    source_id = np.where(found, ids.reindex(wanted).to_numpy(object), None)
+    return {
+        "wall_clock": wall.strftime("%Y-%m-%d %H:%M:%S").to_numpy(object),
+        "source_row": pd.array(np.where(found, row, np.nan), dtype="Float64").astype("Int64"),
+        "source_id": pd.Series(source_id, dtype=object).fillna("").astype(str).to_numpy(),
+        "snap_m": np.where(found, snaps.reindex(wanted).to_numpy(float), np.nan),
+    }
 
 
 def _node_id(text: str, router):

@@ -109,9 +109,17 @@ def network_map(
     aspect = min(max(height_m / width_m, 0.3), 3.0)
     fig, ax = plt.subplots(figsize=(9, 9 * aspect + 0.6))
     cmap = plt.get_cmap("tab10" if len(anchors) <= 10 else "tab20")
+    links = np.array([bool(d.get("boundary_link")) for u, v, d in network.graph.edges(data=True)
+                      if u != v], dtype=bool)  # fmt: skip
     if len(segments):
         widths = 0.3 + np.asarray(speeds, dtype=float) / 30
-        draw_streets(ax, segments, colors=cmap(which[tails] % cmap.N), linewidths=widths)
+        streets = ~links
+        draw_streets(ax, segments[streets], colors=cmap(which[tails[streets]] % cmap.N),
+                     linewidths=widths[streets])  # fmt: skip
+    if links.any():  # streets cut by the extract's edge, joined round the outside
+        draw_streets(ax, segments[links], colors="#555555", linewidths=0.8, linestyles="dashed",
+                     label=f"boundary links ({int(links.sum())})")  # fmt: skip
+        ax.legend(loc="upper left", fontsize=8)
     ax.scatter(x[anchors], y[anchors], s=30, c="black", zorder=3)
     for i, a in enumerate(anchors):
         ax.annotate(f"C{i + 1}", (x[a], y[a]), xytext=(4, 4), textcoords="offset points")

@@ -58,7 +58,34 @@ def calibration(result: RunResult, trace: Trace) -> pd.DataFrame | None:
             for m in (3, 5, 10, 15)
         },
     }
+    rows.update(by_priority(calls[calls["t_min"] >= result.scenario.warmup_min], base,
+                            result.scenario.replications))  # fmt: skip
     return pd.DataFrame(rows, index=["observed", "simulated"]).T
+
+
+TARGET_MIN = 10.0  # the per-priority rows' response target
+
+
+def by_priority(observed: pd.DataFrame, simulated: pd.DataFrame, reps: int) -> dict:
+    """Recorded against simulated response per priority: n, mean, median, p90, within target.
+
+    Replayed calls keep their recorded priority, so both sides group the same calls.
+    """
+    rows = {}
+    seen = observed.dropna(subset=["response_min", "priority"])
+    for priority in sorted(seen["priority"].unique()):
+        rec = seen.loc[seen["priority"] == priority, "response_min"]
+        sim = simulated.loc[simulated["priority"] == priority, "response_min"].dropna()
+        label = f"priority {priority:g}"
+        rows[f"{label}: calls (per replication)"] = (rec.size, sim.size / max(reps, 1))
+        rows[f"{label}: mean (min)"] = (rec.mean(), sim.mean())
+        rows[f"{label}: median (min)"] = (rec.median(), sim.median())
+        rows[f"{label}: p90 (min)"] = (rec.quantile(0.9), sim.quantile(0.9))
+        rows[f"{label}: within {TARGET_MIN:g} min"] = (
+            (rec <= TARGET_MIN).mean(),
+            (sim <= TARGET_MIN).mean(),
+        )
+    return rows
 
 
 def replay_outputs(results: list[RunResult], folder: Path) -> list[str]:

@@ -9,6 +9,10 @@ from pydantic import Field, model_validator
 
 from sim.scenarios.frozen import Frozen
 
+#: Streets cut by the edge of a map extract: joined by boundary links, every node kept
+#: (``sim.network.boundary``), or cut (only the largest strongly connected component kept).
+EdgeStreets = Literal["join", "cut"]
+
 
 class NetworkSpecBase(Frozen):
     """What every network source has: a speed factor."""
@@ -44,6 +48,7 @@ class OsmNetworkSpec(NetworkSpecBase):
 
     kind: Literal["osm"]
     path: Path
+    edge_streets: EdgeStreets = "join"
     speeds_kph: dict[str, float] = Field(
         default_factory=dict, description="speeds by highway class, over DEFAULT_SPEEDS_KPH"
     )
@@ -54,6 +59,7 @@ class GraphmlNetworkSpec(NetworkSpecBase):
 
     kind: Literal["graphml"]
     path: Path
+    edge_streets: EdgeStreets = "join"
     speeds_kph: dict[str, float] = Field(default_factory=dict)
 
 
@@ -64,6 +70,7 @@ class PlaceNetworkSpec(NetworkSpecBase):
     query: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     cache_dir: Path = Path("cache/networks")
+    edge_streets: EdgeStreets = "join"
     speeds_kph: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")

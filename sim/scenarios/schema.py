@@ -153,6 +153,12 @@ class Calls(Frozen):
     trace_timezone: str | None = None  # None: the table's own zone, else wall-clock as written
     trace_columns: dict[str, str] = Field(default_factory=dict)
     trace_start: str | None = None  # None: midnight before the first usable call
+    # the export's layout (a shipped name or a file; None: detected from its header), its
+    # call types mapped onto ours (theirs -> ours), its points' system and its date order
+    trace_layout: str | None = None
+    trace_types: dict[str, str] = Field(default_factory=dict)
+    trace_crs: str | None = None
+    trace_date_order: Literal["mdy", "dmy"] | None = None
     # callers hang up if no unit is sent within a drawn patience (None: nobody hangs up)
     patience_min: Dist | None = None
 
