@@ -18,7 +18,10 @@ from pathlib import Path
 import pytest
 
 import sim
+from sim.registry import DISPATCH_POLICIES, OUTCOME_RULES, PATROL_POLICIES
+from sim.reporting.figures import FIGURES
 
+REGISTRIES = (DISPATCH_POLICIES, PATROL_POLICIES, OUTCOME_RULES, FIGURES)
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "hooks"))
@@ -169,12 +172,28 @@ def test_the_examples_the_readme_had_are_on_the_pages():
     assert count["how-to/python.md"] >= 2 and count["how-to/extend.md"] >= 5, count
 
 
+def test_the_four_extension_examples_are_there():
+    text = "\n".join(block for page, _, block in EXAMPLES if page.name == "extend.md")
+    for decorator in ("register_policy", "register_patrol", "register_rule", "register_figure"):
+        assert f"@sim.{decorator}(" in text
+
+
+@pytest.fixture
+def registries():
+    """Forget what an example registers (a figure would otherwise join every later folder)."""
+    kept = {reg: set(reg.names()) for reg in REGISTRIES}
+    yield
+    for reg, names in kept.items():
+        for name in set(reg.names()) - names:
+            reg.unregister(name)
+
+
 @pytest.mark.parametrize(
     ("page", "index", "block"),
     EXAMPLES,
     ids=[f"{p.relative_to(DOCS)}-{i + 1}" for p, i, _ in EXAMPLES],
 )
-def test_docs_example_runs(page, index, block, monkeypatch, tmp_path, capsys):
+def test_docs_example_runs(page, index, block, monkeypatch, tmp_path, capsys, registries):
     monkeypatch.chdir(tmp_path)  # examples write where they run ...
     (tmp_path / "experiments").symlink_to(ROOT / "experiments")  # ... and read the specs
     exec(compile(block, f"{page.relative_to(ROOT)} python block {index + 1}", "exec"), {})

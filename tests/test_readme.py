@@ -18,7 +18,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), fl
 
 
 def test_the_readme_has_python_examples():
-    assert len(BLOCKS) >= 3
+    assert len(BLOCKS) >= 1  # the other examples live on the docs pages (tests/test_docs.py)
 
 
 @pytest.fixture
@@ -29,12 +29,6 @@ def registries():
     for reg, names in kept.items():
         for name in set(reg.names()) - names:
             reg.unregister(name)
-
-
-def test_the_four_extension_examples_are_there():
-    text = "\n".join(BLOCKS)
-    for decorator in ("register_policy", "register_patrol", "register_rule", "register_figure"):
-        assert f"@sim.{decorator}(" in text
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
