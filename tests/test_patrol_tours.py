@@ -184,11 +184,53 @@ def test_a_dead_end_is_the_only_u_turn():
     circuits = Circuits(tails, heads, segments, start=0)
     rng = np.random.default_rng(3)
     for _ in range(50):
-        order = circuits.draw(rng)
+        order = circuits.draw(rng).tolist()
         assert sorted(order) == list(range(10))
         turns = [(a, b) for a, b in zip(order, order[1:] + order[:1], strict=True)
                  if circuits.u_turn(a, b)]  # fmt: skip
         assert turns == [(8, 9)]
+
+
+def _dead_ends() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two one-way loops round a square, two-way spurs to dead ends at 4 and 5, a lollipop."""
+    ends = [(0, 1, 0), (1, 2, 1), (2, 3, 2), (3, 0, 3), (0, 1, 0), (1, 2, 1), (2, 3, 2),
+            (3, 0, 3), (3, 4, 4), (4, 3, 4), (1, 5, 5), (5, 1, 5), (5, 6, 6), (6, 7, 7),
+            (7, 5, 8), (2, 0, 9), (0, 2, 9)]  # fmt: skip
+    return tuple(np.array(column) for column in zip(*ends, strict=True))
+
+
+def _tour_edges(tmp_path, **grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    walk, coverage = _walk(_model(_grid(tmp_path, **grid)))
+    tails = np.searchsorted(coverage.indptr, walk, side="right") - 1
+    return tails, coverage.heads[walk], coverage.segment_of[walk]
+
+
+@pytest.mark.parametrize("graph", ["grid", "one_way_grid", "dead_ends"])
+def test_the_compiled_draw_returns_the_reference_circuit(tmp_path, graph):
+    one_way = {(0, 1), (1, 2), (2, 3), (11, 10), (27, 19), (36, 44), (9, 17), (50, 51)}
+    edges = {"grid": lambda: _tour_edges(tmp_path),
+             "one_way_grid": lambda: _tour_edges(tmp_path, one_way=one_way),
+             "dead_ends": _dead_ends}[graph]()  # fmt: skip
+    tails = edges[0]
+    for start in sorted(set(tails.tolist()))[:3]:
+        compiled = Circuits(*edges, start=start)
+        plain = Circuits(*edges, start=start, kernel="python")
+        for seed in range(40):
+            rng_compiled, rng_plain = np.random.default_rng(seed), np.random.default_rng(seed)
+            after = -1
+            for _ in range(3):  # laps in a row, each after the last edge of the one before
+                got = compiled.draw(rng_compiled, after)
+                want = plain.draw(rng_plain, after)
+                assert got.dtype == want.dtype == np.int64
+                assert np.array_equal(got, want)
+                assert np.array_equal(np.sort(got), np.arange(len(tails)))
+                after = int(got[-1])
+            assert rng_compiled.random() == rng_plain.random()  # the same draws consumed
+
+
+def test_an_unknown_kernel_is_named():
+    with pytest.raises(ValueError, match="kernel 'fortran'"):
+        Circuits(*_dead_ends(), start=0, kernel="fortran")
 
 
 # -- units on a beat -----------------------------------------------------------------------

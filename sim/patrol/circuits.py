@@ -7,18 +7,32 @@ at a node are then joined by swapping their transitions there (again never into 
 when another swap exists), until one circuit is left. So a U-turn happens only where every
 pairing has one (a dead end). Plain ``networkx.eulerian_circuit`` (Hierholzer) makes
 U-turns wherever its splicing lands, about six a lap on an 8x8 grid.
+
+``Circuits(kernel="numba")`` (the default) draws with the compiled copy in
+``sim.patrol.circuit_kernel``; ``kernel="python"`` keeps this plain reference, which draws
+the identical circuit from the same generator state.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.patrol.circuit_kernel import draw_circuit
+
+KERNELS = ("numba", "python")
+
 
 class Circuits:
     """Draws Euler circuits of one multiset of directed edges, each from ``start``."""
 
-    def __init__(self, tails: np.ndarray, heads: np.ndarray, segments: np.ndarray, start: int):
+    def __init__(
+        self, tails: np.ndarray, heads: np.ndarray, segments: np.ndarray, start: int,
+        kernel: str = "numba",
+    ):  # fmt: skip
         """Edge ``i`` runs ``tails[i] -> heads[i]`` along street ``segments[i]``."""
+        if kernel not in KERNELS:
+            raise ValueError(f"Circuits: kernel {kernel!r} is not one of {KERNELS}")
+        self.kernel = kernel
         self.tails, self.heads = tails.tolist(), heads.tolist()
         self.segments = segments.tolist()
         self.start = start
@@ -30,6 +44,10 @@ class Circuits:
         self.nodes = sorted(leaving)
         self.arriving = [arriving[n] for n in self.nodes]
         self.leaving = [leaving[n] for n in self.nodes]
+        self._arrays = (
+            np.asarray(tails, dtype=np.int64), np.asarray(heads, dtype=np.int64),
+            np.asarray(segments, dtype=np.int64), *_csr(self.arriving), *_csr(self.leaving),
+        )  # fmt: skip
 
     def u_turn(self, arrive: int, leave: int) -> bool:
         """Whether leaving by ``leave`` after ``arrive`` goes straight back along the street."""
@@ -38,12 +56,19 @@ class Circuits:
             and self.tails[arrive] == self.heads[leave]
         )
 
-    def draw(self, rng: np.random.Generator, after: int = -1) -> list[int]:
+    def draw(self, rng: np.random.Generator, after: int = -1) -> np.ndarray:
         """A random Euler circuit from ``start``: the edges in order.
 
         ``after``: the edge driven just before (the last of the previous lap), so the
         circuit does not begin by turning back along it where it can help it.
         """
+        if self.kernel == "python":
+            return np.array(self._draw_python(rng, after), dtype=np.int64)
+        start = self.nodes.index(self.start)
+        return draw_circuit(*self._arrays, start, after, rng)
+
+    def _draw_python(self, rng: np.random.Generator, after: int) -> list[int]:
+        """The plain reference of ``draw``."""
         following = [-1] * len(self.tails)
         for arrive, leave in zip(self.arriving, self.leaving, strict=True):
             order = rng.permutation(len(leave))
@@ -114,3 +139,11 @@ class Circuits:
             circuit.append(edge)
             edge = following[edge]
         return circuit
+
+
+def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of edges per node as (pointers, edges)."""
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    edges = np.array([e for x in lists for e in x], dtype=np.int64)
+    return ptr, edges
