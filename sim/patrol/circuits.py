@@ -44,6 +44,7 @@ class Circuits:
         self.nodes = sorted(leaving)
         self.arriving = [arriving[n] for n in self.nodes]
         self.leaving = [leaving[n] for n in self.nodes]
+        self._start_at = self.nodes.index(start)  # its row in the CSR arrays
         self._arrays = (
             np.asarray(tails, dtype=np.int64), np.asarray(heads, dtype=np.int64),
             np.asarray(segments, dtype=np.int64), *_csr(self.arriving), *_csr(self.leaving),
@@ -64,8 +65,7 @@ class Circuits:
         """
         if self.kernel == "python":
             return np.array(self._draw_python(rng, after), dtype=np.int64)
-        start = self.nodes.index(self.start)
-        return draw_circuit(*self._arrays, start, after, rng)
+        return draw_circuit(*self._arrays, self._start_at, after, rng)
 
     def _draw_python(self, rng: np.random.Generator, after: int) -> list[int]:
         """The plain reference of ``draw``."""
