@@ -41,7 +41,9 @@ class AppModel:
             self._fail(str(exc))
         except Exception as exc:  # a student sees a message, the server log the traceback
             log.exception("could not build the model from %s", self.controls)
-            self._fail(f"The model could not be built: {exc}")
+            from sim.viz.messages import t
+
+            self._fail(t("could_not_build", error=exc))
 
     def _build(self, controls: Controls) -> None:
         for scenario in build_scenarios(controls):
@@ -99,10 +101,11 @@ class AppModel:
 
     def settings_text(self) -> str:
         """The controls this model was built with, in words."""
+        from sim.viz.messages import t
+
         c = self.controls
-        units = "as in scenario" if c.units_per_office == 0 else str(c.units_per_office)
-        policy = c.policy if not c.policy.startswith("(") else "as in scenario"
-        return (
-            f"seed {c.seed}, call rate x{c.rate_multiplier:g}, units per office: {units}, "
-            f"dispatch: {policy}, started at {c.start_hour:02d}:00"
-        )
+        same = t("as_in_scenario_short")
+        units = same if c.units_per_office == 0 else str(c.units_per_office)
+        policy = c.policy if not c.policy.startswith("(") else same
+        return t("settings_text", seed=c.seed, rate=f"{c.rate_multiplier:g}", units=units,
+                 policy=policy, hour=f"{c.start_hour:02d}")  # fmt: skip

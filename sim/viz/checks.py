@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sim.scenarios.schema import Scenario
+from sim.viz.messages import t
 
 
 def warnings_for(scenario: Scenario) -> list[str]:
@@ -12,15 +13,11 @@ def warnings_for(scenario: Scenario) -> list[str]:
     total_units = sum(g.count for g in scenario.units)
     found = []
     if total_units == 0:
-        found.append(f"{scenario.name}: there are no units, so no call can be answered.")
+        found.append(t("warn_no_units", name=scenario.name))
     elif scenario.dispatch.policy == "station_only" and station_units == 0:
-        found.append(
-            f"{scenario.name}: dispatch 'station_only' sends only units based at a station, "
-            "and this scenario has none: no unit can ever be sent and every call will wait. "
-            "Choose another dispatch policy, or a scenario with a station."
-        )
+        found.append(t("warn_station_only", name=scenario.name))
     if scenario.calls.types and _rate(scenario) == 0:
-        found.append(f"{scenario.name}: the call rate is zero, so nothing will happen.")
+        found.append(t("warn_no_calls", name=scenario.name))
     return found
 
 

@@ -90,7 +90,7 @@ class MapRenderer:
         self.counts = [_count_text(self.ax) for _ in range(MAX_COUNTS)]
         self.clock = self.ax.text(
             0.01, 0.99, "", transform=self.ax.transAxes, ha="left", va="top", fontsize=11,
-            fontweight="bold", zorder=9, animated=True,
+            fontweight="bold", zorder=9, animated=True, fontfamily=maps.label_fonts(),
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
         )  # fmt: skip
         self.followed: str | None = None  # a unit's label
