@@ -58,7 +58,13 @@ from sim.viz.labels import marker_boxes, overlaps
 from sim.viz.mapview import MapRenderer, nice_length, street_segments
 from sim.viz.messages import catalogue, speaking
 from sim.viz.panels import coverage_legend, panel_title
-from sim.viz.player import MIN_INTERVAL_MS, Player, kernel_alive_check, minutes_per_frame
+from sim.viz.player import (
+    MIN_INTERVAL_MS,
+    Player,
+    kernel_alive_check,
+    minutes_per_frame,
+    playing_now,
+)
 from sim.viz.readouts import readout, rows
 from sim.viz.series import SERIES
 from sim.viz.serve import settings_env
@@ -710,3 +716,64 @@ def test_the_page_speaks_chinese_when_switched():
         assert labels[0] == "迄今警情" and all(not label.isascii() for label in labels)
         assert "改革前" in panel_title(load_scenario("central"), compared=True)
     assert clock_text(9 * 60) == "Day 1, 09:00"
+
+
+def test_count_labels_never_cover_a_place_name():
+    model = AppModel(Controls(scenario_name="central", start_hour=0))
+    renderer = MapRenderer(model.sims[0])
+    renderer.render()
+    draw = renderer.canvas.get_renderer()
+    names = [label.get_window_extent(draw) for label in renderer.label_artists]
+    post = model.sims[0].units[0].xy(model.sims[0].time)
+    counts = [t for t in renderer.counts if t.get_text()]
+    for label in renderer.label_artists:  # a name put right where the count would go
+        label.set_position(post)
+        label.xyann = (10, 8)
+    names = [label.get_window_extent(draw) for label in renderer.label_artists]
+    renderer.render()
+    for text in counts:
+        box = text.get_window_extent(draw)
+        assert not any(box.overlaps(name) for name in names), text.get_text()
+
+
+def test_play_is_refused_with_a_message_when_the_server_is_busy(monkeypatch):
+    monkeypatch.setenv("PATROL_VIZ_MAX_PLAYING", "1")
+    deadline = time.monotonic() + 20
+    while playing_now() and time.monotonic() < deadline:  # earlier tests' loops wind down
+        time.sleep(0.1)
+    first, _, _ = _player(AppModel(Controls(scenario_name="embedded")), minutes=lambda: 1)
+    second, _, _ = _player(AppModel(Controls(scenario_name="embedded")), minutes=lambda: 1)
+    assert first.start()
+    try:
+        assert playing_now() == 1
+        assert not second.start() and not second.running  # refused, nothing started
+    finally:
+        first.stop()
+        first.thread.join(10)
+    assert playing_now() == 0
+    assert second.start()  # free again
+    second.stop()
+    second.thread.join(10)
+    with speaking("zh"):
+        assert "服务器繁忙" in catalogue("zh")["server_busy"]
+
+
+def test_motion_paths_follow_the_streets_in_time_order():
+    model = AppModel(Controls(scenario_name="central", compare="embedded", seed="2"))
+    segments = [street_segments(sim)[0] for sim in model.sims]
+    moved = 0
+    for _ in range(6):
+        model.advance(10)
+        for motion, streets in zip(model.motions, segments, strict=True):
+            frame = motion.frame()
+            assert frame["t1"] - frame["t0"] == 10
+            for unit in frame["units"]:
+                points = np.array(unit["p"], dtype=float)
+                assert np.all(np.diff(points[:, 2]) >= -1e-9)  # in time order
+                a, b = streets[:, 0, :], streets[:, 1, :]
+                ab, ap = b - a, points[:, None, :2] - a[None]
+                share = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0, 1)
+                gap = np.hypot(*(ap - share[..., None] * ab[None]).transpose(2, 0, 1)).min(1)
+                assert gap.max() < 1.0, gap.max()  # every point on a street
+                moved += len(points) > 2
+    assert moved >= 5  # some units drove during these frames

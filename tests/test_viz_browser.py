@@ -7,6 +7,7 @@ test-artifacts/viz/ (the path is printed).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import time
@@ -27,7 +28,7 @@ from sim.viz.app import BUSY_EVENING, COVERAGE_TOGGLE  # noqa: E402
 from sim.viz.appmodel import AppModel  # noqa: E402
 from sim.viz.controls import default_controls  # noqa: E402
 from sim.viz.coverage_layer import COVERAGE_COLORS  # noqa: E402
-from sim.viz.mapview import MapRenderer  # noqa: E402
+from sim.viz.mapview import MapRenderer, street_segments  # noqa: E402
 from sim.viz.messages import catalogue  # noqa: E402
 from sim.viz.readouts import rows  # noqa: E402
 
@@ -609,5 +610,113 @@ def test_every_visible_string_comes_from_the_catalogue_in_both_languages(browser
         if words:
             english.append(text)
     assert not english, f"English left in 中文 mode: {english}"
+    page.check_clean()
+    context.close()
+
+
+# -- sessions that end leave nothing behind -------------------------------------------------
+def _session_round(browser, server: Server, pages: int, play_s: float) -> float:
+    """Open ``pages`` sessions, play them ``play_s`` s, close them; seconds until all freed."""
+    closed_before = server.log_text().count("session closed")
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 720}) for _ in range(pages)]
+    for context in contexts:
+        Watched(context, server.url).button("Play")
+    time.sleep(play_s)
+    for context in contexts:
+        context.close()
+    closed_at = time.monotonic()
+    while server.log_text().count("session closed") < closed_before + pages:
+        assert time.monotonic() - closed_at < 90, "sessions kept:\n" + server.log_text()[-3000:]
+        time.sleep(0.5)
+    freed_s = time.monotonic() - closed_at
+    time.sleep(3.0)  # the last loops and renders wind down
+    return freed_s
+
+
+def _sessions_server() -> Server:
+    from sim.viz.player import MAX_PLAYING_ENV
+
+    return start_server("server-sessions.log", env={MAX_PLAYING_ENV: "6"})
+
+
+def _measure_rounds(browser, rounds: int) -> list[tuple[int, float, float]]:
+    """(threads, MB, seconds to free) after a warm-up and after each round of 6 x 60 s."""
+    server = _sessions_server()
+    try:
+        _session_round(browser, server, 1, 5.0)  # one-time costs out of the baseline
+        found = [(server.threads(), server.rss_mb(), 0.0)]
+        for _ in range(rounds):
+            freed_s = _session_round(browser, server, 6, 60.0)
+            found.append((server.threads(), server.rss_mb(), freed_s))
+        print("\n(threads, MB, s to free) before and after each round:", found)
+        return found
+    finally:
+        server.stop()
+
+
+def test_six_sessions_that_end_leave_nothing_behind(browser):
+    (threads0, mb0, _), (threads1, mb1, freed_s) = _measure_rounds(browser, 1)
+    assert freed_s < 60, f"sessions freed after {freed_s:.0f} s"
+    assert threads1 <= threads0, (threads0, threads1)
+    assert mb1 - mb0 <= 100, f"memory {mb0:.0f} -> {mb1:.0f} MB"
+
+
+@pytest.mark.benchmark
+def test_five_rounds_of_six_sessions_do_not_grow_the_server(browser):
+    found = _measure_rounds(browser, 5)
+    threads0, mb0, _ = found[0]
+    assert all(threads <= threads0 for threads, _, _ in found), found
+    assert all(mb - mb0 <= 100 for _, mb, _ in found), found
+    assert found[-1][1] - found[1][1] <= 30, found  # no growth from round to round
+
+
+# -- units move along the streets ----------------------------------------------------------
+SAMPLE_MARKERS_JS = """
+(ms) => new Promise((done) => {
+  const canvas = document.querySelector('canvas.patrol-motion');
+  const seen = []; const end = performance.now() + ms;
+  const tick = (now) => {
+    if (canvas.patrolMarkers) seen.push(canvas.patrolMarkers.map((m) => [m[0], m[1]]));
+    if (now < end) requestAnimationFrame(tick); else done(seen);
+  };
+  requestAnimationFrame(tick);
+})
+"""
+
+
+def _distance_to_streets_m(points: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Each point's distance (metres) to the nearest street segment."""
+    a, b = segments[:, 0, :], segments[:, 1, :]
+    ab = b - a
+    ap = points[:, None, :] - a[None, :, :]
+    share = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
+    nearest = a[None, :, :] + share[..., None] * ab[None, :, :]
+    return np.hypot(*(points[:, None, :] - nearest).transpose(2, 0, 1)).min(axis=1)
+
+
+def test_markers_move_along_the_streets_between_frames(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = Watched(context, server.url)
+    page.button("Play")
+    page.page.wait_for_timeout(3_000)  # dispatched units under way
+    frames = page.page.evaluate(SAMPLE_MARKERS_JS, 2_000)
+    page.button("Pause")
+    assert len(frames) >= 20, f"{len(frames)} painted frames in 2 s"
+    points = np.array([p for frame in frames for p in frame], dtype=float)
+    segments, _ = street_segments(AppModel(default_controls()).sims[0])
+    off = _distance_to_streets_m(points, segments)
+    steps = [
+        np.hypot(*(np.array(b) - np.array(a)).T).max()
+        for a, b in itertools.pairwise(frames)
+        if len(a) == len(b) and a
+    ]
+    moved = sum(s > 0 for s in steps)
+    print(
+        f"\n{len(frames)} painted frames in 2 s; farthest from a street {off.max():.1f} m; "
+        f"largest step between painted frames {max(steps):.0f} m (median of moving "
+        f"frames {np.median([s for s in steps if s > 0] or [0]):.0f} m)"
+    )
+    assert moved >= 5, "no marker moved"
+    assert off.max() <= 15.0, f"a marker {off.max():.0f} m from any street"
     page.check_clean()
     context.close()

@@ -98,7 +98,7 @@ class Server:
             self.cdn.close()
 
 
-def wait_until_up(server: Server, timeout_s: float = 90) -> None:
+def wait_until_up(server: Server, timeout_s: float = 240) -> None:
     """Wait for the page to answer 200; fail with the server's log if it exits."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -38,6 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     viz.add_argument(
         "--debug", action="store_true", help="serve the diagnostic routes (/resourcez, /readyz)"
     )
+    viz.add_argument(
+        "--max-playing",
+        type=int,
+        help="pages that may play at once (default 2 per core); more are told the server is busy",
+    )
     viz.set_defaults(func=cmd_viz)
 
 
@@ -70,6 +75,8 @@ def cmd_viz(args: argparse.Namespace) -> int:
         raise SimInputError("the browser app needs the 'viz' extras: scripts/setup dev")
     if not 0 <= args.port <= 65535:
         raise SimInputError(f"--port {args.port}: a port from 0 to 65535 was expected")
+    if args.max_playing is not None and args.max_playing < 1:
+        raise SimInputError(f"--max-playing {args.max_playing}: 1 or more was expected")
     scenario = None
     if args.scenario:
         path = find_scenario(args.scenario)  # an unknown name is one clear line, exit 2
@@ -83,6 +90,10 @@ def cmd_viz(args: argparse.Namespace) -> int:
     )
     command = server_command(args.host, args.port, args.behind_proxy, args.debug)
     env = server_env(scenario)
+    if args.max_playing is not None:
+        from sim.viz.player import MAX_PLAYING_ENV
+
+        env[MAX_PLAYING_ENV] = str(args.max_playing)
     if hasattr(os, "execve"):  # become the server: signals reach it, no orphan is left
         os.execve(command[0], command, env)
     return subprocess.call(command, env=env)

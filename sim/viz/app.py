@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import solara
+import solara.lab
 
 from sim.clock import MIN_PER_DAY
 from sim.errors import SimInputError
@@ -40,6 +41,7 @@ from sim.viz.player import (
     current_kernel,
     kernel_alive_check,
     minutes_per_frame,
+    playing_now,
 )
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,15 @@ CSS = """
   border: 1px solid #333; vertical-align: middle; }
 .patrol-changed { color: #b35900; font-size: 0.8em; }
 """
+
+
+def _session_started() -> Callable[[], None]:
+    """Log each browser session's start and end (the server's log shows none is kept)."""
+    log.warning("session opened")
+    return lambda: log.warning("session closed")
+
+
+solara.lab.on_kernel_start(_session_started)
 
 
 @dataclass(frozen=True)
@@ -196,10 +207,12 @@ def Page():
             page_alive=kernel_alive_check(context),
             context=context,
         )
+        if not current.start():
+            notice.set(t("server_busy", playing=playing_now()))
+            return
         player.current = current
         notice.set(None)
         playing.set(True)
-        current.start()
 
     def step() -> None:
         model.value.advance(playback.value.minutes)

@@ -138,8 +138,10 @@ def MapImage(
     renderer = solara.use_memo(lambda: MapRenderer(sim, width_in), [sim])
     renderer.followed = _unit_label(followed, sim.scenario.name)
     renderer.show_coverage = coverage
+    renderer.units_in_picture = False  # moved along the streets by the page
     with model.lock:
         png = renderer.render()
+        motion = model.motions[index].frame() if model.motions else {}
 
     def clicked(click: Click) -> None:
         with model.lock:  # the units as drawn in the last frame
@@ -150,7 +152,7 @@ def MapImage(
     width, height = renderer.size_px()
     limit = f"calc((100vh - {PANEL_CHROME_PX}px) * {width / height:.4f})"  # fits the height
     with solara.Div(classes=["patrol-map-box"], style={"max-width": limit}):
-        ClickableImage(png, clicked, classes=["patrol-map"])
+        ClickableImage(png, clicked, ["patrol-map"], motion, renderer.geometry())
 
 
 def _unit_label(followed: str, name: str) -> str | None:
