@@ -66,8 +66,12 @@ class MotionRecorder:
         }
 
     def _route(self, unit) -> Route | None:
-        if not is_moving(unit.state) or unit.trip is None or unit.trip.lead is not None:
+        """The route the unit is on now (the old one while it finishes its edge), if moving."""
+        trip = unit.trip
+        if not is_moving(unit.state) or trip is None:
             return None
+        if trip.lead is not None and self.sim.time < trip.t_start_min:
+            return trip.lead
         return unit.route()
 
 
