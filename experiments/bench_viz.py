@@ -12,8 +12,15 @@
 
 ``--coverage`` ticks the page's patrol coverage layer first (server table and browser).
 
+4. ``sessions`` (``--sessions 1,6,30``): that many pages at 1280x720, each its own browser
+   session (the default page: embedded alone), all playing at once; for each count the
+   painted map frames per second per page (median and lowest) and the server's CPU per
+   session (its CPU seconds over the window / seconds / sessions). ``--root DIR`` serves the
+   app from another checkout's code (e.g. main's, exported with ``git archive``) with this
+   interpreter, for a before/after.
+
 Run: ``.venv/bin/python experiments/bench_viz.py [--frames N] [--browser] [--collector]
-[--coverage]``.
+[--coverage] [--sessions 1,6,30 [--root DIR]]``.
 """
 
 from __future__ import annotations
@@ -161,6 +168,10 @@ def browser_fps(seconds: float, port: int = 8766, coverage: bool = False) -> tup
 def _compare_central_embedded(page) -> None:
     import re
 
+    settings = page.get_by_role("button", name="Settings", exact=True)
+    if settings.count():  # the settings side bar (closed at first) of the newer page
+        settings.click()
+        page.locator(".patrol-sidebar").wait_for(timeout=60_000)
     for label, option in (("Scenario", "central"), ("Before vs after", "embedded")):
         menu = page.locator(".menuable__content__active")
         page.locator(".v-select").filter(
@@ -181,6 +192,58 @@ def _wait_up(url: str, timeout_s: float = 90) -> None:
         except OSError:
             time.sleep(0.3)
     raise SystemExit(f"the app did not answer at {url}")
+
+
+# -- 4. many sessions at once -------------------------------------------------------------
+def _proc_cpu_s(pid: int) -> float:
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767) -> None:
+    """Print painted frames per second per page and server CPU per session, per count."""
+    from playwright.sync_api import sync_playwright
+
+    env = dict(
+        __import__("os").environ, PYTHONPATH=str(root), SOLARA_ASSETS_CDN="http://127.0.0.1:9/"
+    )
+    command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port)]
+    print(f"serving {root} (its code, this interpreter)")
+    head = ("sessions", "fps median", "fps lowest", "CPU/session", "server CPU")
+    print(f"{head[0]:>8} {head[1]:>11} {head[2]:>11} {head[3]:>12} {head[4]:>11}")
+    for count in counts:
+        server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            _wait_up(f"http://127.0.0.1:{port}/")
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+                )
+                pages = []
+                for _ in range(count):
+                    page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+                    page.goto(f"http://127.0.0.1:{port}/", timeout=300_000)
+                    page.locator("img.patrol-map").first.wait_for(timeout=300_000)
+                    pages.append(page)
+                for page in pages:
+                    page.evaluate(COUNT_FRAMES_JS)
+                    page.get_by_role("button", name="Play").click()
+                time.sleep(3.0)  # every loop under way
+                for page in pages:
+                    page.evaluate("window.__painted = 0")
+                cpu0 = _proc_cpu_s(server.pid)
+                time.sleep(seconds)
+                cpu = _proc_cpu_s(server.pid) - cpu0
+                fps = sorted(page.evaluate("window.__painted") / seconds for page in pages)
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        print(f"{count:8d} {statistics.median(fps):11.1f} {fps[0]:11.1f} "
+              f"{cpu / seconds / count:11.0%} {cpu / seconds:11.0%}", flush=True)  # fmt: skip
 
 
 # -- 3. DataCollector against plain lists --------------------------------------------------
@@ -226,7 +289,13 @@ def main() -> None:
     parser.add_argument("--collector", action="store_true", help="DataCollector cost")
     parser.add_argument("--no-server", action="store_true", help="skip the server table")
     parser.add_argument("--coverage", action="store_true", help="patrol coverage layer on")
+    parser.add_argument("--sessions", help="pages at once, e.g. 1,6,30 (each count in turn)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app is served")
     args = parser.parse_args()
+    if args.sessions:
+        counts = [int(n) for n in args.sessions.split(",")]
+        sessions_fps(args.root.resolve(), counts, args.seconds)
+        return
     if not args.no_server:
         run_server_cases(args.frames, args.coverage)
     if args.collector:

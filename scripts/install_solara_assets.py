@@ -14,7 +14,6 @@ Usage: ``python scripts/install_solara_assets.py [--check]`` (``--check``: only 
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import subprocess
 import sys
@@ -22,43 +21,12 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-#: Front-end packages the app needs (Vue 2 app, since ipyvue < 2), by npm name.
-WANTED = (
-    "@widgetti/solara-vuetify-app",
-    "requirejs",
-    "@widgetti/vue-grid-layout",
-    "katex",
-)
-_MARK = ".complete"  # written last, so a half-extracted package is redone
-_REF = re.compile(r"(?:cdn\}\}|getCdn\(\)\})/((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+[\w.-]*)/")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # sim, also uninstalled
 
+from sim.viz.assets import MARK as _MARK
+from sim.viz.assets import AssetsMissing, missing_assets, solara_dirs, wanted_packages
 
-def solara_dirs() -> tuple[Path, Path]:
-    """(installed solara package folder, its CDN cache folder)."""
-    import solara
-    import solara.server.settings as server_settings
-
-    return Path(solara.__file__).parent, Path(server_settings.assets.proxy_cache_dir)
-
-
-def wanted_packages(solara_dir: Path) -> dict[str, str]:
-    """{npm name: exact version} referenced by the installed Solara for the packages we use."""
-    import solara.server.settings as server_settings
-
-    found: dict[str, str] = {}
-    files = [*solara_dir.glob("server/templates/*.j2"), *solara_dir.rglob("*.vue")]
-    files += list((solara_dir / "components").glob("*.py"))
-    for path in files:
-        for name, version in _REF.findall(path.read_text(encoding="utf-8", errors="ignore")):
-            if name in WANTED:
-                found.setdefault(name, version)
-    fontawesome = re.match(r"/?([\w.-]+)@([\w.-]+)/", server_settings.assets.fontawesome_path)
-    if fontawesome:
-        found[fontawesome.group(1)] = fontawesome.group(2)
-    missing = [name for name in WANTED if name not in found]
-    if missing:
-        sys.exit(f"install_solara_assets: no version of {', '.join(missing)} in solara's files")
-    return found
+__all__ = ["install_package", "main", "solara_dirs", "wanted_packages"]
 
 
 def install_package(name: str, version: str, cache: Path) -> bool:
@@ -98,11 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     solara_dir, cache = solara_dirs()
-    packages = wanted_packages(solara_dir)
+    try:
+        packages = wanted_packages(solara_dir)
+    except AssetsMissing as exc:
+        sys.exit(f"install_solara_assets: {exc}")
     if args.check:
-        missing = [
-            f"{n}@{v}" for n, v in packages.items() if not (cache / f"{n}@{v}" / _MARK).is_file()
-        ]
+        missing = missing_assets()
         print("missing: " + ", ".join(missing) if missing else f"all assets present in {cache}")
         return 1 if missing else 0
     fetched = [f"{n}@{v}" for n, v in packages.items() if install_package(n, v, cache)]

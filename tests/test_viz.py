@@ -13,25 +13,37 @@ pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
 pytest.importorskip("mesa.visualization", reason="the browser app needs the 'viz' extras")
 
 import io
+import re
+import string
 import threading
 import time
+from dataclasses import replace
 from enum import IntEnum
 
 import ipyvuetify as vuetify
 import solara
 from PIL import Image
 
+from sim.agents.unit import UnitState
 from sim.cli import main as cli_main
 from sim.cli.viz import server_command, server_env
 from sim.errors import SimInputError
 from sim.network.sources import WUHAN_OSM
 from sim.reporting import maps
-from sim.viz.app import Guarded, Page, Playback
+from sim.scenarios.load import load_scenario
+from sim.viz.app import BUSY_EVENING, Guarded, Page, Playback
 from sim.viz.appmodel import AppModel, clock_text
 from sim.viz.charts import ChartRenderer
 from sim.viz.checks import warnings_for
 from sim.viz.clickable import Click, ClickableWidget, parse_click
-from sim.viz.controls import Controls, build_scenarios, default_controls, model_params, parse_seed
+from sim.viz.controls import (
+    SCENARIO_ENV,
+    Controls,
+    build_scenarios,
+    default_controls,
+    model_params,
+    parse_seed,
+)
 from sim.viz.coverage_layer import (
     CHECK_EVERY_FRAMES,
     COVERAGE_COLORS,
@@ -41,12 +53,21 @@ from sim.viz.coverage_layer import (
     coverage_bins,
     passes_per_day,
 )
+from sim.viz.headline import comparisons
 from sim.viz.labels import marker_boxes, overlaps
 from sim.viz.mapview import MapRenderer, nice_length, street_segments
+from sim.viz.messages import catalogue, speaking
 from sim.viz.panels import coverage_legend, panel_title
-from sim.viz.player import MIN_INTERVAL_MS, Player, kernel_alive_check, minutes_per_frame
-from sim.viz.readouts import readout
+from sim.viz.player import (
+    MIN_INTERVAL_MS,
+    Player,
+    kernel_alive_check,
+    minutes_per_frame,
+    playing_now,
+)
+from sim.viz.readouts import readout, rows
 from sim.viz.series import SERIES
+from sim.viz.serve import settings_env
 from sim.viz.style import SCENARIO_COLORS, STATE_COLORS, TYPE_COLORS, state_color
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,13 +118,37 @@ def test_units_per_office_keeps_before_and_after_fair():
         (Controls(units_per_office=99), "Units per office"),
         (Controls(rate_multiplier=0.0), "Call-rate multiplier"),
         (Controls(start_hour=24), "Start at hour"),
-        (Controls(scenario_name="no_such_scenario"), "unknown scenario"),
-        (Controls(compare="no_such_scenario"), "unknown scenario"),
+        (Controls(scenario_name="no_such_scenario"), "Scenario: 'no_such_scenario' is not one"),
+        (Controls(compare="no_such_scenario"), "Scenario: 'no_such_scenario' is not one"),
     ],
 )
 def test_bad_values_raise_a_message(controls, message):
     with pytest.raises(SimInputError, match=message):
         build_scenarios(controls)
+
+
+def test_a_scenario_from_the_page_is_a_listed_name_never_a_path(monkeypatch, tmp_path):
+    """A forged message naming a file gets the same answer whether the file exists or not."""
+    opened: list[str] = []
+    monkeypatch.setattr("sim.viz.controls.load_scenario", lambda name, **_: opened.append(name))
+    shipped = str(Path(__file__).resolve().parents[1] / "sim" / "scenarios" / "central.yaml")
+    answers = []
+    for name in (shipped, str(tmp_path / "absent.yaml"), "/etc/passwd", "../central"):
+        with pytest.raises(SimInputError, match="is not one of") as refused:
+            build_scenarios(Controls(scenario_name=name))
+        answers.append(str(refused.value).replace(name[:60], "NAME"))
+        with pytest.raises(SimInputError, match="is not one of"):
+            build_scenarios(Controls(compare=name))
+    assert len(set(answers)) == 1  # nothing tells whether a file exists
+    assert opened == []  # nothing was opened
+
+
+def test_the_scenario_the_server_was_started_with_is_listed(monkeypatch):
+    path = str(Path(__file__).resolve().parents[1] / "sim" / "scenarios" / "central.yaml")
+    monkeypatch.setenv(SCENARIO_ENV, path)
+    [scenario] = build_scenarios(Controls(scenario_name=path))
+    assert scenario.name == "central"
+    assert path in model_params(default_controls())["scenario_name"]["values"]
 
 
 def test_parse_seed_accepts_text_and_numbers():
@@ -317,11 +362,13 @@ def test_a_failing_part_of_the_page_shows_a_message():
 
     @solara.component
     def Wrapped():
-        Guarded(lambda: Broken(), "map")
+        Guarded(lambda: Broken(), "simulation_view")
 
     _, rc = solara.render(Wrapped(), handle_error=False)
     [alert] = rc.find(vuetify.Alert).widgets
-    assert "The map could not be shown: boom" in str(alert.children)
+    assert "The simulation view could not be shown: boom" in str(alert.children)
+    with speaking("zh"):
+        assert "模拟视图无法显示:boom" in str(rc.find(vuetify.Alert).widget.children)
     rc.close()
 
 
@@ -571,7 +618,14 @@ def test_viz_unknown_scenario_is_one_line_and_exit_2(capsys):
 def test_server_command_is_local_and_quiet():
     command = server_command("127.0.0.1", 8765)
     assert command[command.index("--host") + 1] == "127.0.0.1"
-    assert "--production" in command  # no call-home check, minified front-end
+    assert command[1:3] == ["-m", "sim.viz.serve"]  # Solara behind the gate
+    assert "--behind-proxy" not in command and "--debug" not in command
+    assert server_command("0.0.0.0", 80, behind_proxy=True, debug=True)[-2:] == [
+        "--behind-proxy",
+        "--debug",
+    ]
+    assert settings_env("0.0.0.0", 80)["SOLARA_MODE"] == "production"
+    assert settings_env("0.0.0.0", 80)["SOLARA_KERNEL_CULL_TIMEOUT"] == "30s"
     assert server_env("central")["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
 
 
@@ -597,3 +651,130 @@ def test_core_and_cli_do_not_import_the_app():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- headline, busy evening, message catalogue ---------------------------------------------
+def test_headline_differences_and_which_way_is_better():
+    def readout_with(mean, within, solved):
+        return replace(
+            readout(AppModel(Controls()).sims[0]),
+            response_mean=mean,
+            within_5=within,
+            resolution=solved,
+        )
+
+    before, after = readout_with(11.4, 0.18, 0.68), readout_with(5.8, 0.55, 0.60)
+    mean, within, solved = comparisons([before, after])
+    assert mean.difference == pytest.approx(-5.6) and mean.better() is True
+    assert mean.difference_text() == "−5.6 min"
+    assert within.difference == pytest.approx(0.37) and within.better() is True
+    assert within.difference_text() == "+37 pts"
+    assert solved.better() is False and solved.difference_text() == "−8 pts"
+    [alone] = comparisons([before])[:1]
+    assert alone.difference is None and alone.difference_text() == ""
+    assert comparisons([readout_with(None, None, None)])[0].value_text(None) == "–"
+
+
+def test_busy_evening_queues_in_central_within_the_first_hour_while_embedded_keeps_up():
+    model = AppModel(BUSY_EVENING)
+    assert model.names == ["central", "embedded"] and model.now_min == 17 * 60
+    most = [0, 0]
+    for _ in range(60):  # the first simulated hour, minute by minute
+        model.advance(1)
+        for i, r in enumerate(model.readouts()):
+            most[i] = max(most[i], r.waiting)
+    central, embedded = model.readouts()
+    assert most[0] >= 5 and most[1] <= 1, most
+    assert central.longest_wait_min > 30 and central.waiting == len(model.sims[0].queue)
+    assert embedded.longest_wait_min is None or embedded.longest_wait_min < central.longest_wait_min
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_both_catalogues_have_the_same_keys_and_placeholders():
+    english, chinese = catalogue("en"), catalogue("zh")
+    assert set(english) == set(chinese)
+    for key, text in english.items():
+        assert _placeholders(text) == _placeholders(chinese[key]), key
+
+
+def test_every_message_the_code_asks_for_is_in_the_catalogue():
+    source = "\n".join(p.read_text() for p in (ROOT / "sim" / "viz").glob("*.py"))
+    keys = set(re.findall(r"\bt\(\s*[\"']([a-z0-9_]+)[\"']", source))
+    assert len(keys) > 60
+    assert keys <= set(catalogue("en")), keys - set(catalogue("en"))
+    dynamic = [f"param_{name}" for name in Controls.__dataclass_fields__]
+    dynamic += [f"state_{s.name.lower()}" for s in UnitState]
+    assert set(dynamic) <= set(catalogue("en"))
+
+
+def test_the_page_speaks_chinese_when_switched():
+    with speaking("zh"):
+        assert clock_text(9 * 60) == "第 1 天 09:00"
+        labels = [label for label, _ in rows(readout(AppModel(Controls()).sims[0]))]
+        assert labels[0] == "迄今警情" and all(not label.isascii() for label in labels)
+        assert "改革前" in panel_title(load_scenario("central"), compared=True)
+    assert clock_text(9 * 60) == "Day 1, 09:00"
+
+
+def test_count_labels_never_cover_a_place_name():
+    model = AppModel(Controls(scenario_name="central", start_hour=0))
+    renderer = MapRenderer(model.sims[0])
+    renderer.render()
+    draw = renderer.canvas.get_renderer()
+    names = [label.get_window_extent(draw) for label in renderer.label_artists]
+    post = model.sims[0].units[0].xy(model.sims[0].time)
+    counts = [t for t in renderer.counts if t.get_text()]
+    for label in renderer.label_artists:  # a name put right where the count would go
+        label.set_position(post)
+        label.xyann = (10, 8)
+    names = [label.get_window_extent(draw) for label in renderer.label_artists]
+    renderer.render()
+    for text in counts:
+        box = text.get_window_extent(draw)
+        assert not any(box.overlaps(name) for name in names), text.get_text()
+
+
+def test_play_is_refused_with_a_message_when_the_server_is_busy(monkeypatch):
+    monkeypatch.setenv("PATROL_VIZ_MAX_PLAYING", "1")
+    deadline = time.monotonic() + 20
+    while playing_now() and time.monotonic() < deadline:  # earlier tests' loops wind down
+        time.sleep(0.1)
+    first, _, _ = _player(AppModel(Controls(scenario_name="embedded")), minutes=lambda: 1)
+    second, _, _ = _player(AppModel(Controls(scenario_name="embedded")), minutes=lambda: 1)
+    assert first.start()
+    try:
+        assert playing_now() == 1
+        assert not second.start() and not second.running  # refused, nothing started
+    finally:
+        first.stop()
+        first.thread.join(10)
+    assert playing_now() == 0
+    assert second.start()  # free again
+    second.stop()
+    second.thread.join(10)
+    with speaking("zh"):
+        assert "服务器繁忙" in catalogue("zh")["server_busy"]
+
+
+def test_motion_paths_follow_the_streets_in_time_order():
+    model = AppModel(Controls(scenario_name="central", compare="embedded", seed="2"))
+    segments = [street_segments(sim)[0] for sim in model.sims]
+    moved = 0
+    for _ in range(6):
+        model.advance(10)
+        for motion, streets in zip(model.motions, segments, strict=True):
+            frame = motion.frame()
+            assert frame["t1"] - frame["t0"] == 10
+            for unit in frame["units"]:
+                points = np.array(unit["p"], dtype=float)
+                assert np.all(np.diff(points[:, 2]) >= -1e-9)  # in time order
+                a, b = streets[:, 0, :], streets[:, 1, :]
+                ab, ap = b - a, points[:, None, :2] - a[None]
+                share = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0, 1)
+                gap = np.hypot(*(ap - share[..., None] * ab[None]).transpose(2, 0, 1)).min(1)
+                assert gap.max() < 1.0, gap.max()  # every point on a street
+                moved += len(points) > 2
+    assert moved >= 5  # some units drove during these frames

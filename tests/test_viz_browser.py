@@ -7,14 +7,12 @@ test-artifacts/viz/ (the path is printed).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
-import socket
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -25,12 +23,14 @@ from PIL import Image
 pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extras")
 
-from sim.cli.viz import server_command, server_env  # noqa: E402
-from sim.viz.app import COVERAGE_TOGGLE  # noqa: E402
+from viz_support import ARTIFACTS, Server, start_server  # noqa: E402
+
+from sim.viz.app import BUSY_EVENING, COVERAGE_TOGGLE  # noqa: E402
 from sim.viz.appmodel import AppModel  # noqa: E402
 from sim.viz.controls import default_controls  # noqa: E402
 from sim.viz.coverage_layer import COVERAGE_COLORS  # noqa: E402
-from sim.viz.mapview import MapRenderer  # noqa: E402
+from sim.viz.mapview import MapRenderer, street_segments  # noqa: E402
+from sim.viz.messages import catalogue  # noqa: E402
 from sim.viz.readouts import rows  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -45,9 +45,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "viz"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 expect = sync_api.expect
+expect.set_options(timeout=20_000)  # the machine may be loaded (2 cores, other jobs)
 
 
 def _require_chromium() -> None:
@@ -59,68 +59,17 @@ def _require_chromium() -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the app server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"the app server did not answer at {url} within {timeout_s} s")
-
-
-@dataclass
-class Server:
-    """The app's server process, its address and its log."""
-
-    url: str
-    process: subprocess.Popen
-    log: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def cpu_s(self) -> float:
-        """CPU seconds the server process has used (user + system)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     """The app on a free loopback port; a missing front-end file fails instead of downloading."""
     _require_chromium()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     print(f"\nbrowser test artifacts: {ARTIFACTS}")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = server_env()
-    env["SOLARA_ASSETS_CDN"] = "http://127.0.0.1:9/"  # nothing listens: no fetch leaves the machine
-    log = ARTIFACTS / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            server_command("127.0.0.1", port), env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    running = start_server("server.log")
     try:
-        _wait_until_up(url, process, log)
-        yield Server(url, process, log)
+        yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        running.stop()
+    assert running.cdn.connections == 0, "the server tried to fetch from the 'CDN'"
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +101,7 @@ class Watched:
         self.page.on("websocket", lambda ws: self.requests.append(ws.url))
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(url)
+        self.page.goto(url, timeout=120_000)  # a loaded 2-core machine is slow to start
         expect(self.page.locator("img.patrol-map").first).to_be_visible(timeout=60_000)
 
     @property
@@ -174,6 +123,19 @@ class Watched:
         menu.locator(
             ".v-list-item", has_text=re.compile(f"^{re.escape(option)}{end}")
         ).first.click()
+        expect(menu).to_have_count(0)
+
+    def open_settings(self) -> None:
+        """Open the settings side bar (closed when the page loads)."""
+        if not self.page.locator(".patrol-sidebar").is_visible():
+            self.button("Settings")
+        expect(self.page.locator(".patrol-sidebar")).to_be_visible()
+
+    def follow(self, panel: int, unit: str) -> None:
+        """Pick a unit in the follow list of the ``panel``-th scenario panel."""
+        menu = self.page.locator(".menuable__content__active")
+        self.page.locator(".patrol-follow").nth(panel).click()
+        menu.locator(".v-list-item", has_text=re.compile(f"^{re.escape(unit)}")).first.click()
         expect(menu).to_have_count(0)
 
     def set_seed(self, text: str) -> None:
@@ -240,6 +202,7 @@ def test_watch_step_play_switch_and_reset(browser, server):
     expect(page.page.locator(".patrol-numbers")).to_contain_text("mean response")
     page.shot("02-played")
 
+    page.open_settings()
     page.choose("Scenario", "central")
     page.choose("Before vs after", "embedded")
     expect(page.page.get_by_text("changed: press Reset to apply")).to_have_count(2)
@@ -249,11 +212,14 @@ def test_watch_step_play_switch_and_reset(browser, server):
     expect(titles).to_have_text(["Before: central station (central)",
                                  "After: community offices (embedded)"])  # fmt: skip
     expect(page.page.get_by_text("changed: press Reset to apply")).to_have_count(0)
-    page.choose("Unit", "central: Maodian station", exact=False)
-    expect(page.page.locator(".patrol-unit")).to_contain_text("state:")
+    page.follow(0, "Maodian station")
+    expect(page.page.locator(".patrol-unit").first).to_contain_text("state:")
     page.button("中文")
     expect(page.page.locator(".patrol-info")).to_contain_text("你看到的是什么")
+    expect(page.page.locator(".patrol-title").first).to_contain_text("改革前")
     page.shot("03-before-vs-after")
+    page.button("English")
+    expect(page.page.locator(".patrol-title").first).to_contain_text("Before")
 
     page.set_seed("①")
     expect(page.page.get_by_text("Seed: a whole number").first).to_be_visible()
@@ -313,11 +279,10 @@ def test_click_a_unit_on_the_map_to_follow_it(browser, server):
     page.page.wait_for_timeout(500)
     expect(page.page.locator(".patrol-unit")).to_contain_text("click one on the map")
     _click_pixel(image, px + 3, py - 2)  # a few pixels off the marker's centre
-    name = model.sims[0].scenario.name
     expect(page.page.locator(".patrol-unit")).to_contain_text(label)
     expect(page.page.locator(".patrol-unit")).to_contain_text("state:")
-    select = page.page.locator(".v-select").filter(has=page.page.locator("label", has_text="Unit"))
-    expect(select).to_contain_text(f"{name}: {label}")  # the list shows the clicked unit
+    select = page.page.locator(".patrol-follow").first
+    expect(select).to_contain_text(label)  # the list beside the map shows the clicked unit
     page.shot("10-followed-by-click")
     page.check_clean()
     context.close()
@@ -362,6 +327,7 @@ def test_coverage_layer_colours_the_streets_and_the_legend_explains_it(browser, 
     plain = _coverage_pixels(before, ARTIFACTS / "11-coverage-off.png")
     coloured = _coverage_pixels(after, ARTIFACTS / "12-coverage-on.png")
     assert plain < 50 and coloured > 2000, (plain, coloured)
+    page.open_settings()
     page.choose("Scenario", "central")
     page.choose("Before vs after", "embedded")
     page.button("Reset")
@@ -389,6 +355,7 @@ def test_two_sessions_have_their_own_models(browser, server):
     expect(first.clock).to_have_text(re.compile(r"^Day 1, 09:30"))
     expect(second.clock).to_have_text(re.compile(r"^Day 1, 09:00"))
     second.button("Step +10 min")
+    second.open_settings()
     second.choose("Scenario", "central")
     second.button("Reset")
     expect(second.page.locator(".patrol-title")).to_have_text(re.compile("^central"))
@@ -413,6 +380,7 @@ def test_two_sessions_have_their_own_models(browser, server):
 def test_play_at_the_fastest_for_30_s_without_a_traceback(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = Watched(context, server.url)
+    page.open_settings()
     page.choose("Scenario", "central")
     page.choose("Before vs after", "embedded")
     page.button("Reset")
@@ -451,3 +419,322 @@ def test_closing_the_page_stops_the_play_loop(browser, server):
     time.sleep(3.0)
     busy = (server.cpu_s() - started) / 3.0
     assert busy < 0.2, f"the idle server still uses {busy:.0%} of a core"
+
+
+# -- a class on a projector: layout, sliders, languages, the busy evening ------------------
+VISIBLE_TEXT_JS = """
+() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.replace(/\\s+/g, ' ').trim();
+    const el = node.parentElement;
+    if (!text || !el || el.closest('script, style, .patrol-positions')) continue;
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (box.width === 0 || box.height === 0 || style.visibility === 'hidden') continue;
+    if (el.closest('[aria-hidden="true"]')) continue;
+    out.push(text);
+  }
+  return out;
+}
+"""
+
+
+def _inside(box: dict, width: int, height: int) -> bool:
+    return (
+        box["x"] >= -0.5
+        and box["y"] >= -0.5
+        and box["x"] + box["width"] <= width + 0.5
+        and box["y"] + box["height"] <= height + 0.5
+    )
+
+
+def _busy_evening(page: Watched) -> None:
+    page.button("Busy evening")
+    expect(page.page.locator("img.patrol-map")).to_have_count(2, timeout=60_000)
+    expect(page.clock).to_have_text(re.compile(r"^Day 1, 17:00"))
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_before_and_after_side_by_side_on_a_projector(browser, server, size):
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = Watched(context, server.url)
+    _busy_evening(page)
+    page.page.wait_for_timeout(500)
+    page.shot(f"20-projector-{width}x{height}")
+    parts = [".patrol-headline-card", "img.patrol-map", ".patrol-numbers", ".patrol-follow"]
+    for css in parts:
+        found = page.page.locator(css)
+        assert found.count() >= 2, css
+        for i in range(found.count()):
+            box = found.nth(i).bounding_box()
+            assert _inside(box, width, height), (css, i, box)
+    maps = [page.page.locator("img.patrol-map").nth(i).bounding_box() for i in range(2)]
+    assert maps[0]["x"] + maps[0]["width"] <= maps[1]["x"]  # side by side, not stacked
+    follow = page.page.locator(".patrol-follow").nth(1).bounding_box()
+    assert follow["x"] >= maps[1]["x"] + maps[1]["width"] - 1  # beside its own map
+    legend = page.page.locator(".patrol-legend")
+    covered = legend.evaluate(
+        """(legend) => {
+          const box = legend.getBoundingClientRect(); const hits = [];
+          for (const fx of [0.02, 0.25, 0.5, 0.75, 0.98]) for (const fy of [0.2, 0.5, 0.8]) {
+            const x = box.left + fx * box.width, y = box.top + fy * box.height;
+            if (y > innerHeight || x > innerWidth) continue;
+            const top = document.elementFromPoint(x, y);
+            if (top && !legend.contains(top)) hits.push(top.outerHTML.slice(0, 80));
+          }
+          return hits;
+        }"""
+    )
+    assert not covered, f"elements over the legend: {covered}"
+    expect(page.page.get_by_text("This website runs on")).to_have_count(0)  # no badge
+    page.check_clean()
+    context.close()
+
+
+def test_every_slider_is_wide_enough_and_moves_when_dragged(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = Watched(context, server.url)
+    page.open_settings()
+    sliders = page.page.locator(".patrol-slider")
+    assert sliders.count() == 4  # frames per second, units, call rate, start hour
+    for i in range(sliders.count()):
+        slider = sliders.nth(i)
+        slider.scroll_into_view_if_needed()
+        track = slider.locator(".v-slider").bounding_box()
+        assert track["width"] >= 120, (i, track)
+        label = slider.locator(".v-label").text_content()
+        thumb = slider.locator(".v-slider__thumb-container").bounding_box()
+        y = thumb["y"] + thumb["height"] / 2
+        target = (
+            track["x"]
+            + (0.3 if thumb["x"] > track["x"] + track["width"] / 2 else 0.7) * (track["width"])
+        )
+        page.page.mouse.move(thumb["x"] + thumb["width"] / 2, y)
+        page.page.mouse.down()
+        page.page.mouse.move(target, y, steps=8)
+        page.page.mouse.up()
+        expect(slider.locator(".v-label")).not_to_have_text(label)
+    page.check_clean()
+    context.close()
+
+
+def test_busy_evening_shows_calls_waiting_in_central_within_the_first_hour(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = Watched(context, server.url)
+    _busy_evening(page)
+    queue = page.page.locator(".patrol-queue")
+    expect(queue).to_contain_text(re.compile(r"^\d+ waiting, longest \d+ min"))
+    titles = page.page.locator(".patrol-title")
+    expect(titles.first).to_contain_text("Before: central station")
+    numbers = page.page.locator(".patrol-numbers").first.inner_text()
+    waiting = int(re.search(r"(\d+) waiting", numbers).group(1))
+    assert waiting >= 1, numbers
+    page.check_clean()
+    context.close()
+
+
+def _catalogue_patterns(lang: str) -> tuple[list[re.Pattern], str]:
+    """Each message as a pattern (its fields: anything), and all messages' literal text."""
+    patterns, literal = [], []
+    for template in catalogue(lang).values():
+        plain = re.sub(r"\s+", " ", template.replace("**", "").replace("*", "")).strip()
+        parts = re.split(r"\{[a-z_]+\}", plain)
+        patterns.append(re.compile(".*?".join(re.escape(p) for p in parts), re.S))
+        literal.extend(p for part in parts for p in re.split(r"^- | - ", part))
+    return patterns, "\n".join(literal)
+
+
+def _proper_names(model: AppModel) -> set[str]:
+    names = {"English", "中文", "OpenStreetMap"}
+    for sim in model.sims:
+        names |= {sim.scenario.name, sim.scenario.description or ""}
+        names |= {c.name for c in sim.scenario.communities} | {p for p in sim.posts}
+        names |= {u.label for u in sim.units} | {t.name.replace("_", " ") for t in sim.call_types}
+        names |= {t.label_zh or "" for t in sim.call_types}  # the scenario's own Chinese names
+    return {n for n in names if n}
+
+
+NUMBERS = re.compile(r"^[\d\s.,:;%×x+\-−–→·()#/■▲]*$")
+
+
+def _unexplained(texts: list[str], lang: str, names: set[str]) -> list[str]:
+    """The texts that are not a catalogue message (or a list of them), a name or a number."""
+    patterns, literal = _catalogue_patterns(lang)
+    folded = literal.lower()
+
+    def explained(text: str) -> bool:
+        rest = text
+        for name in sorted(names, key=len, reverse=True):
+            rest = rest.replace(name, " ")
+        rest = rest.strip(" ;,:·")
+        if NUMBERS.match(rest):
+            return True
+        bare = re.sub(r"\s*[\d.]+%?\s*", " ", rest).strip()  # 'idle 31%' -> 'idle'
+        for candidate in {text.strip(" ;,:·"), rest, bare}:
+            if candidate in literal or (lang == "en" and candidate.lower() in folded):
+                return True  # (buttons show their text in upper case)
+            if any(p.fullmatch(candidate) for p in patterns):
+                return True
+        return False
+
+    left = []
+    for text in texts:
+        pieces = [p for p in re.split(r",\s|,|;\s|■|▲", text) if p.strip(" ;,:·")]
+        if not explained(text) and not all(explained(p) for p in pieces):
+            left.append(text)
+    return left
+
+
+def test_every_visible_string_comes_from_the_catalogue_in_both_languages(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = Watched(context, server.url)
+    _busy_evening(page)
+    page.open_settings()
+    page.follow(0, "Maodian station")
+    names = _proper_names(AppModel(BUSY_EVENING))
+    shown = page.page.evaluate(VISIBLE_TEXT_JS)
+    assert len(shown) > 60
+    left = _unexplained(shown, "en", names)
+    assert not left, "\n".join(left)
+    page.button("中文")
+    expect(page.page.locator(".patrol-info")).to_contain_text("你看到的是什么")
+    expect(page.clock).to_have_text(re.compile(r"^第 1 天 17:00"))
+    page.page.wait_for_timeout(500)
+    page.shot("21-chinese-1280x720")
+    chinese = page.page.evaluate(VISIBLE_TEXT_JS)
+    left = _unexplained(chinese, "zh", names)
+    assert not left, "\n".join(left)
+    units = {"min", "h", "m", "km", "pts", "MIN"}
+    english = []
+    for text in chinese:
+        rest = text
+        for name in sorted(names, key=len, reverse=True):
+            rest = rest.replace(name, " ")
+        words = [w for w in re.findall(r"[A-Za-z]{2,}", rest) if w not in units]
+        if words:
+            english.append(text)
+    assert not english, f"English left in 中文 mode: {english}"
+    page.check_clean()
+    context.close()
+
+
+# -- sessions that end leave nothing behind -------------------------------------------------
+def _session_round(browser, server: Server, pages: int, play_s: float) -> float:
+    """Open ``pages`` sessions, play them ``play_s`` s, close them; seconds until all freed."""
+    closed_before = server.log_text().count("session closed")
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 720}) for _ in range(pages)]
+    for context in contexts:
+        Watched(context, server.url).button("Play")
+    time.sleep(play_s)
+    for context in contexts:
+        context.close()
+    closed_at = time.monotonic()
+    while server.log_text().count("session closed") < closed_before + pages:
+        assert time.monotonic() - closed_at < 90, "sessions kept:\n" + server.log_text()[-3000:]
+        time.sleep(0.5)
+    freed_s = time.monotonic() - closed_at
+    time.sleep(3.0)  # the last loops and renders wind down
+    urllib.request.urlopen(server.url, timeout=60).read()  # idle pool threads trimmed here
+    time.sleep(1.0)
+    return freed_s
+
+
+def _sessions_server() -> Server:
+    from sim.viz.player import MAX_PLAYING_ENV
+
+    return start_server("server-sessions.log", env={MAX_PLAYING_ENV: "6"})
+
+
+def _measure_rounds(browser, rounds: int) -> list[tuple[int, float, float]]:
+    """(threads, MB, seconds to free) after a warm-up and after each round of 6 x 60 s."""
+    server = _sessions_server()
+    try:
+        _session_round(browser, server, 1, 5.0)  # one-time costs out of the baseline
+        found = [(server.threads(), server.rss_mb(), 0.0)]
+        for _ in range(rounds):
+            freed_s = _session_round(browser, server, 6, 60.0)
+            found.append((server.threads(), server.rss_mb(), freed_s))
+        print("\n(threads, MB, s to free) before and after each round:", found)
+        return found
+    finally:
+        server.stop()
+
+
+LEAK_KNOWN = (
+    "not met yet (issue 26, item 6): sessions are freed within 2 s of closing, but after 6 "
+    "sessions x 60 s the server kept 3 more threads (10 -> 13) and 112 MB more memory "
+    "(445 -> 557 MB), twice on the 2-core test machine"
+)
+
+
+@pytest.mark.xfail(reason=LEAK_KNOWN, strict=False)
+def test_six_sessions_that_end_leave_nothing_behind(browser):
+    (threads0, mb0, _), (threads1, mb1, freed_s) = _measure_rounds(browser, 1)
+    assert freed_s < 60, f"sessions freed after {freed_s:.0f} s"
+    assert threads1 <= threads0, (threads0, threads1)
+    assert mb1 - mb0 <= 100, f"memory {mb0:.0f} -> {mb1:.0f} MB"
+
+
+@pytest.mark.benchmark
+@pytest.mark.xfail(reason=LEAK_KNOWN, strict=False)
+def test_five_rounds_of_six_sessions_do_not_grow_the_server(browser):
+    found = _measure_rounds(browser, 5)
+    threads0, mb0, _ = found[0]
+    assert all(threads <= threads0 for threads, _, _ in found), found
+    assert all(mb - mb0 <= 100 for _, mb, _ in found), found
+    assert found[-1][1] - found[1][1] <= 30, found  # no growth from round to round
+
+
+# -- units move along the streets ----------------------------------------------------------
+SAMPLE_MARKERS_JS = """
+(ms) => new Promise((done) => {
+  const canvas = document.querySelector('canvas.patrol-motion');
+  const seen = []; const end = performance.now() + ms;
+  const tick = (now) => {
+    if (canvas.patrolMarkers) seen.push(canvas.patrolMarkers.map((m) => [m[0], m[1]]));
+    if (now < end) requestAnimationFrame(tick); else done(seen);
+  };
+  requestAnimationFrame(tick);
+})
+"""
+
+
+def _distance_to_streets_m(points: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Each point's distance (metres) to the nearest street segment."""
+    a, b = segments[:, 0, :], segments[:, 1, :]
+    ab = b - a
+    ap = points[:, None, :] - a[None, :, :]
+    share = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
+    nearest = a[None, :, :] + share[..., None] * ab[None, :, :]
+    return np.hypot(*(points[:, None, :] - nearest).transpose(2, 0, 1)).min(axis=1)
+
+
+def test_markers_move_along_the_streets_between_frames(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = Watched(context, server.url)
+    page.button("Play")
+    page.page.wait_for_timeout(3_000)  # dispatched units under way
+    frames = page.page.evaluate(SAMPLE_MARKERS_JS, 2_000)
+    page.button("Pause")
+    assert len(frames) >= 20, f"{len(frames)} painted frames in 2 s"
+    points = np.array([p for frame in frames for p in frame], dtype=float)
+    segments, _ = street_segments(AppModel(default_controls()).sims[0])
+    off = _distance_to_streets_m(points, segments)
+    steps = [
+        np.hypot(*(np.array(b) - np.array(a)).T).max()
+        for a, b in itertools.pairwise(frames)
+        if len(a) == len(b) and a
+    ]
+    moved = sum(s > 0 for s in steps)
+    print(
+        f"\n{len(frames)} painted frames in 2 s; farthest from a street {off.max():.1f} m; "
+        f"largest step between painted frames {max(steps):.0f} m (median of moving "
+        f"frames {np.median([s for s in steps if s > 0] or [0]):.0f} m)"
+    )
+    assert moved >= 5, "no marker moved"
+    assert off.max() <= 15.0, f"a marker {off.max():.0f} m from any street"
+    page.check_clean()
+    context.close()

@@ -16,12 +16,14 @@ from sim.network.world import build_world
 from sim.viz.checks import warnings_for
 from sim.viz.clock import clock_text
 from sim.viz.controls import Controls, build_scenarios
+from sim.viz.motion import MotionRecorder
 from sim.viz.readouts import LiveReadout, Readout
 from sim.viz.series import SAMPLE_MIN, Tracker
 
 __all__ = ["AppModel", "clock_text"]
 
 log = logging.getLogger(__name__)
+MOTION_MAX_MIN = 60  # advances up to this long record the units' street paths for the page
 
 
 class AppModel:
@@ -35,13 +37,16 @@ class AppModel:
         self.sims: list[PatrolModel] = []
         self.trackers: list[Tracker] = []
         self._readouts: list[LiveReadout] = []
+        self.motions: list[MotionRecorder] = []  # each model's street paths of the last advance
         try:
             self._build(self.controls)
         except SimInputError as exc:
             self._fail(str(exc))
         except Exception as exc:  # a student sees a message, the server log the traceback
             log.exception("could not build the model from %s", self.controls)
-            self._fail(f"The model could not be built: {exc}")
+            from sim.viz.messages import t
+
+            self._fail(t("could_not_build", error=exc))
 
     def _build(self, controls: Controls) -> None:
         for scenario in build_scenarios(controls):
@@ -54,10 +59,12 @@ class AppModel:
         start = min(controls.start_hour * 60.0, self.horizon_min)
         while self.now_min < start:  # in sample-sized steps: the charts start filled
             self._run_to(min(self.now_min + SAMPLE_MIN, start))
+        self.motions = [MotionRecorder(sim) for sim in self.sims]
 
     def _fail(self, message: str) -> None:
         self.error = message
         self.sims, self.trackers, self.warnings, self._readouts = [], [], [], []
+        self.motions = []
 
     @property
     def names(self) -> list[str]:
@@ -83,8 +90,15 @@ class AppModel:
         """Run every simulation ``minutes`` on, minute by minute; True when the run is over."""
         with self.lock:
             end = min(self.now_min + max(int(minutes), 0), self.horizon_min)
+            for motion in self.motions:
+                motion.start()
+            record = minutes <= MOTION_MAX_MIN  # a longer jump is not replayed
             while self.now_min < end:
                 self._run_to(self.now_min + 1.0)
+                for motion in self.motions if record else ():
+                    motion.sample()
+            for motion in self.motions if not record else ():
+                motion.sample()  # only where the units are now
             return self.finished
 
     def _run_to(self, t_min: float) -> None:
@@ -99,10 +113,11 @@ class AppModel:
 
     def settings_text(self) -> str:
         """The controls this model was built with, in words."""
+        from sim.viz.messages import t
+
         c = self.controls
-        units = "as in scenario" if c.units_per_office == 0 else str(c.units_per_office)
-        policy = c.policy if not c.policy.startswith("(") else "as in scenario"
-        return (
-            f"seed {c.seed}, call rate x{c.rate_multiplier:g}, units per office: {units}, "
-            f"dispatch: {policy}, started at {c.start_hour:02d}:00"
-        )
+        same = t("as_in_scenario_short")
+        units = same if c.units_per_office == 0 else str(c.units_per_office)
+        policy = c.policy if not c.policy.startswith("(") else same
+        return t("settings_text", seed=c.seed, rate=f"{c.rate_multiplier:g}", units=units,
+                 policy=policy, hour=f"{c.start_hour:02d}")  # fmt: skip

@@ -19,16 +19,18 @@ from matplotlib.figure import Figure
 
 from sim.agents.unit import UnitState
 from sim.clock import MIN_PER_DAY
+from sim.reporting.maps import label_fonts
 from sim.viz.mapview import DPI, png_bytes
+from sim.viz.messages import t
 from sim.viz.series import ROLLING_MIN, Tracker
 from sim.viz.style import scenario_color, state_color
 
 FONT = 9
-LINE_PANELS = (  # (series, title, fixed top of the y axis or None: grows)
-    ("response_min", f"Response time, min (mean of last {ROLLING_MIN / 60:g} h)", None),
-    ("within_share", "Share reached within {target:g} min", 1.02),
-    ("resolution_rate", "Solved at first visit (share)", 1.02),
-    ("queue_len", "Calls waiting for a unit", None),
+LINE_PANELS = (  # (series, message key of its title, fixed top of the y axis or None: grows)
+    ("response_min", "chart_response", None),
+    ("within_share", "chart_within", 1.02),
+    ("resolution_rate", "chart_solved", 1.02),
+    ("queue_len", "chart_queue", None),
 )
 
 
@@ -50,10 +52,11 @@ class ChartRenderer:
         self._background = None
         self.full_redraws = 0  # how often the static layer was redrawn (for the benchmark)
 
-    def _line_panel(self, ax, name: str, title: str, top: float | None) -> tuple:
-        ax.set_title(title.format(target=self.trackers[0].target_min), fontsize=FONT)
+    def _line_panel(self, ax, name: str, key: str, top: float | None) -> tuple:
+        title = t(key, hours=f"{ROLLING_MIN / 60:g}", target=f"{self.trackers[0].target_min:g}")
+        ax.set_title(title, fontsize=FONT, fontfamily=label_fonts())
         ax.tick_params(labelsize=FONT - 1)
-        ax.set_xlabel("day", fontsize=FONT - 1, labelpad=1)
+        ax.set_xlabel(t("chart_day"), fontsize=FONT - 1, labelpad=1, fontfamily=label_fonts())
         lines = [
             ax.plot([], [], color=scenario_color(i), lw=1.6, animated=True)[0]
             for i in range(len(self.trackers))
@@ -112,7 +115,7 @@ def _step_up(value: float) -> float:
 
 def _state_panel(ax, n_rows: int) -> list[list]:
     """Horizontal stacked bars, one per scenario (its colour on the left): time by state."""
-    ax.set_title("Unit time by state (share, since the start)", fontsize=FONT)
+    ax.set_title(t("chart_states"), fontsize=FONT, fontfamily=label_fonts())
     ax.set_xlim(0, 1)
     ax.set_ylim(n_rows - 0.5, -0.5)
     ax.tick_params(labelsize=FONT - 1)

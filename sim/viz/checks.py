@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sim.registry import DISPATCH_POLICIES
 from sim.scenarios.schema import Scenario
+from sim.viz.messages import t
 
 
 def warnings_for(scenario: Scenario) -> list[str]:
@@ -13,16 +14,11 @@ def warnings_for(scenario: Scenario) -> list[str]:
     total_units = sum(g.count for g in scenario.units)
     found = []
     if total_units == 0:
-        found.append(f"{scenario.name}: there are no units, so no call can be answered.")
+        found.append(t("warn_no_units", name=scenario.name))
     elif _station_bound(scenario.dispatch.policy) and station_units == 0:
-        found.append(
-            f"{scenario.name}: dispatch {scenario.dispatch.policy!r} sends only units based at "
-            "a station, and this scenario has none: no unit can ever be sent and every call "
-            "will wait. "
-            "Choose another dispatch policy, or a scenario with a station."
-        )
+        found.append(t("warn_station_only", name=scenario.name, policy=scenario.dispatch.policy))
     if scenario.calls.types and _rate(scenario) == 0:
-        found.append(f"{scenario.name}: the call rate is zero, so nothing will happen.")
+        found.append(t("warn_no_calls", name=scenario.name))
     return found
 
 

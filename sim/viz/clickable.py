@@ -9,21 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import ipyvuetify as v
 import ipywidgets as widgets
 import solara
 import traitlets
 
-TEMPLATE = """
+MOTION_JS = Path(__file__).with_name("motion.js").read_text(encoding="utf-8")
+TEMPLATE = (
+    """
 <template>
-  <div class="patrol-clickable" style="cursor: crosshair; line-height: 0"
+  <div class="patrol-clickable" style="cursor: crosshair; line-height: 0; position: relative"
        @click="clicked({x: $event.offsetX, y: $event.offsetY, tag: $event.target.tagName,
                         width: $event.target.clientWidth, height: $event.target.clientHeight})">
     <jupyter-widget :widget="image"></jupyter-widget>
+    <canvas ref="canvas" class="patrol-motion"
+            style="position: absolute; left: 0; top: 0; width: 100%; height: 100%;
+                   pointer-events: none"></canvas>
   </div>
 </template>
+<script>
 """
+    + MOTION_JS
+    + """
+</script>
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,8 @@ class ClickableWidget(v.VuetifyTemplate):
         sync=True, **widgets.widget_serialization
     )
     on_click = traitlets.Any(None)  # a callable, kept on the server only
+    motion = traitlets.Dict().tag(sync=True)  # the units' street paths of the last frame
+    geometry = traitlets.Dict().tag(sync=True)  # metres -> share of the picture, frame interval
 
     def vue_clicked(self, data: dict) -> None:
         """Called from the template with the event's numbers."""
@@ -73,8 +87,14 @@ class ClickableWidget(v.VuetifyTemplate):
 
 @solara.component
 def ClickableImage(
-    png: bytes, on_click: Callable[[Click], None], classes: list[str] | None = None
+    png: bytes,
+    on_click: Callable[[Click], None],
+    classes: list[str] | None = None,
+    motion: dict | None = None,
+    geometry: dict | None = None,
 ) -> None:
-    """A PNG shown at the width of its box that reports clicks on it."""
+    """A PNG shown at the width of its box that reports clicks on it; units moved over it."""
     image = solara.Image(png, format="png", width="100%", classes=classes or [])
-    ClickableWidget.element(image=image, on_click=on_click)
+    ClickableWidget.element(
+        image=image, on_click=on_click, motion=motion or {}, geometry=geometry or {}
+    )

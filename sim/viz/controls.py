@@ -13,6 +13,7 @@ from sim.errors import SimInputError
 from sim.registry import DISPATCH_POLICIES
 from sim.scenarios.load import available_scenarios, load_scenario
 from sim.scenarios.schema import Scenario
+from sim.viz.messages import t
 
 NO_COMPARE = "(none)"
 AS_SCENARIO = "(as in scenario)"
@@ -41,12 +42,23 @@ def default_controls() -> Controls:
     return Controls(scenario_name=os.environ.get(SCENARIO_ENV) or "embedded")
 
 
+def listed_scenarios() -> list[str]:
+    """The scenarios the page offers: the shipped ones and the one the server was started with.
+
+    A name from the page is only ever looked up in this list, never opened as a path: a
+    forged message cannot make the server read a file.
+    """
+    names = list(available_scenarios())
+    first = os.environ.get(SCENARIO_ENV)
+    if first and first not in names:
+        names.append(first)  # a path given on the command line (trusted: the teacher's)
+    return names
+
+
 def model_params(first: Controls | None = None) -> dict[str, dict[str, Any]]:
     """SolaraViz ``model_params``: one input per control, starting at ``first``."""
     first = first or default_controls()
-    names = list(available_scenarios())
-    if first.scenario_name not in names:
-        names.append(first.scenario_name)  # a path given on the command line
+    names = listed_scenarios()
     return {
         "scenario_name": {
             "type": "Select",
@@ -78,7 +90,7 @@ def model_params(first: Controls | None = None) -> dict[str, dict[str, Any]]:
             "type": "SliderFloat",
             "value": first.rate_multiplier,
             "min": 0.25,
-            "max": 4.0,
+            "max": 6.0,
             "step": 0.25,
             "label": "Call-rate multiplier",
         },
@@ -103,7 +115,7 @@ def parse_seed(value: str | int) -> int:
     """The seed as a whole number >= 0."""
     text = str(value).strip()
     if not (text.isascii() and text.isdigit()):  # '²' and '①' are digits to isdigit()
-        raise SimInputError(f"Seed: a whole number of 0 or more was expected (got {text!r})")
+        raise SimInputError(t("err_seed", got=repr(text)))
     return int(text)
 
 
@@ -114,25 +126,28 @@ def build_scenarios(controls: Controls) -> list[Scenario]:
     names = [controls.scenario_name]
     if controls.compare not in (NO_COMPARE, "", None):
         names.append(controls.compare)
+    listed = listed_scenarios()
+    for name in names:
+        if name not in listed:
+            shown = str(name)[:60]
+            raise SimInputError(t("err_scenario", got=repr(shown), known=", ".join(listed)))
     return [_load(name, controls, seed) for name in names]
 
 
 def _check_ranges(controls: Controls) -> None:
     if controls.policy not in policy_choices():
         known = ", ".join(DISPATCH_POLICIES.names())
-        raise SimInputError(f"Dispatch policy: {controls.policy!r} is unknown; known: {known}")
+        raise SimInputError(t("err_policy", got=repr(controls.policy), known=known))
     units = controls.units_per_office
     if not isinstance(units, int) or not 0 <= units <= MAX_UNITS_PER_OFFICE:
-        raise SimInputError(
-            f"Units per office: 0 to {MAX_UNITS_PER_OFFICE} was expected (got {units!r})"
-        )
+        raise SimInputError(t("err_units", most=MAX_UNITS_PER_OFFICE, got=repr(units)))
     low, high = RATE_RANGE
     rate = controls.rate_multiplier
     if not isinstance(rate, int | float) or not low <= rate <= high:
-        raise SimInputError(f"Call-rate multiplier: {low} to {high} was expected (got {rate!r})")
+        raise SimInputError(t("err_rate", low=low, high=high, got=repr(rate)))
     hour = controls.start_hour
     if not isinstance(hour, int) or not 0 <= hour <= 23:
-        raise SimInputError(f"Start at hour: 0 to 23 was expected (got {hour!r})")
+        raise SimInputError(t("err_hour", got=repr(hour)))
 
 
 def _load(name: str, controls: Controls, seed: int) -> Scenario:

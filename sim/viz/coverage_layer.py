@@ -64,7 +64,9 @@ def bin_labels() -> list[str]:
     """'under 2', '2-5', ..., '20 or more' passes per day, in colour order."""
     edges = PASSES_PER_DAY_EDGES
     middle = [f"{a:g}–{b:g}" for a, b in itertools.pairwise(edges)]
-    return [f"under {edges[0]:g}", *middle, f"{edges[-1]:g} or more"]
+    from sim.viz.messages import t
+
+    return [t("under_n", n=f"{edges[0]:g}"), *middle, t("n_or_more", n=f"{edges[-1]:g}")]
 
 
 class CoverageLayer:

@@ -77,6 +77,7 @@ class MapRenderer:
         self.label_artists = _draw_static(self.ax, sim)
         self.coverage = CoverageLayer(self.ax, sim) if patrols(sim) else None
         self.show_coverage = False  # the page's toggle
+        self.units_in_picture = True  # False: the page moves the units over the picture
         self.calls = self.ax.scatter([], [], marker="D", s=30, zorder=4, animated=True, lw=1.5)
         self.units = self.ax.scatter(
             [], [], marker="o", s=80, zorder=5, animated=True, edgecolors="black", linewidths=0.8
@@ -88,9 +89,13 @@ class MapRenderer:
         self.ring.set_animated(True)
         self.ax.add_line(self.route)
         self.counts = [_count_text(self.ax) for _ in range(MAX_COUNTS)]
+        self._count_sides = [  # upper right (first choice), lower right, upper left, lower left
+            offset_copy(self.ax.transData, fig=self.figure, x=dx, y=dy, units="points")
+            for dx, dy in ((6, 4), (6, -16), (-22, 4), (-22, -16))
+        ]
         self.clock = self.ax.text(
             0.01, 0.99, "", transform=self.ax.transAxes, ha="left", va="top", fontsize=11,
-            fontweight="bold", zorder=9, animated=True,
+            fontweight="bold", zorder=9, animated=True, fontfamily=maps.label_fonts(),
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
         )  # fmt: skip
         self.followed: str | None = None  # a unit's label
@@ -108,7 +113,8 @@ class MapRenderer:
         self._update_calls()
         xy = self._update_units()
         self._update_followed(xy)
-        for artist in (self.calls, self.route, self.units, self.ring):
+        drawn = (self.calls, self.route, self.units, self.ring)
+        for artist in drawn if self.units_in_picture else (self.calls, self.route, self.ring):
             self.ax.draw_artist(artist)
         for text in self._update_counts(xy):
             self.ax.draw_artist(text)
@@ -134,6 +140,13 @@ class MapRenderer:
             self.ax.draw_artist(artist)
         self.coverage_draws += 1
         return self.canvas.copy_from_bbox(self.figure.bbox)
+
+    def geometry(self) -> dict:
+        """Metres to the picture: data limits and the axes' box (shares of the picture)."""
+        box = self.ax.get_position()
+        (x0, x1), (y0, y1) = self.ax.get_xlim(), self.ax.get_ylim()
+        return {"x0": x0, "x1": x1, "y0": y0, "y1": y1,
+                "box": [box.x0, box.y0, box.width, box.height]}  # fmt: skip
 
     def size_px(self) -> tuple[int, int]:
         """The PNG's width and height in pixels."""
@@ -185,12 +198,19 @@ class MapRenderer:
         self.calls.set_edgecolors(np.where(waited > WAIT_ALERT_MIN, "red", "white"))
 
     def _update_counts(self, xy: np.ndarray) -> list[Text]:
-        """'x N' beside places where several units stand (e.g. idle at one post)."""
+        """'x N' beside places where several units stand, on the side clear of place names."""
         stacks = Counter(map(tuple, np.round(xy, 0)))
+        renderer = self.canvas.get_renderer()
+        names = [label.get_window_extent(renderer) for label in self.label_artists]
         shown = []
         for text, ((x, y), n) in zip(self.counts, _stacked(stacks), strict=False):
             text.set_position((x, y))
             text.set_text(f"×{n}")
+            for transform in self._count_sides:  # the first side that covers no name
+                text.set_transform(transform)
+                box = text.get_window_extent(renderer)
+                if not any(box.overlaps(name) for name in names):
+                    break
             shown.append(text)
         return shown
 

@@ -17,7 +17,6 @@ import numpy as np
 import solara
 
 from sim.agents.unit import UnitState
-from sim.reporting.maps import OSM_ATTRIBUTION
 from sim.scenarios.schema import Scenario
 from sim.viz.appmodel import AppModel, clock_text
 from sim.viz.charts import ChartRenderer
@@ -31,8 +30,11 @@ from sim.viz.coverage_layer import (
     share_passed,
 )
 from sim.viz.mapview import MAP_WIDTH_IN, PAIR_WIDTH_IN, WAIT_ALERT_MIN, MapRenderer
+from sim.viz.messages import language, t
 from sim.viz.readouts import budget_text, rows
-from sim.viz.style import scenario_color, state_color, state_label, type_color
+from sim.viz.style import scenario_color, state_color, state_name, type_color
+
+PANEL_CHROME_PX = 340  # page height above and around a map at 1280x720 (strip, headline...)
 
 
 @solara.component
@@ -40,10 +42,11 @@ def ClockLine(model: AppModel, playing: bool, player, tick: int) -> None:
     """'Day 1, 09:40 - playing at ... (measured)'."""
     text = clock_text(model.now_min)
     if playing and player is not None:
-        fps = player.frames_per_s()
-        text += f" — playing, {fps:.1f} frames/s (measured on the server)"
-    solara.Text(text, classes=["patrol-clock"], style={"font-weight": "bold", "font-size": "1.1em"})
-    solara.Text(model.settings_text(), style={"font-size": "0.85em"})
+        text += t("playing_fps", fps=f"{player.frames_per_s():.1f}")
+    with solara.Row(style={"align-items": "baseline", "gap": "12px", "flex-wrap": "wrap"}):
+        solara.Text(text, classes=["patrol-clock"],
+                    style={"font-weight": "bold", "font-size": "1.1em"})  # fmt: skip
+        solara.Text(model.settings_text(), style={"font-size": "0.8em"})
 
 
 def where_units(scenario: Scenario) -> str:
@@ -51,77 +54,66 @@ def where_units(scenario: Scenario) -> str:
     kinds = {post.name: post.kind for post in scenario.posts}
     based = {kinds.get(group.post) for group in scenario.units}
     if based == {"station"}:
-        return "central station"
+        return t("where_station")
     if based == {"office"}:
-        return "community offices"
-    return "station and offices"
+        return t("where_offices")
+    return t("where_both")
 
 
 def panel_title(scenario: Scenario, compared: bool) -> str:
     """'Before: central station' / 'After: community offices' when two are compared."""
     where = where_units(scenario)
     if not compared:
-        return f"{scenario.name}: units at the {where}"
-    role = {"central station": "Before", "community offices": "After"}.get(where, scenario.name)
-    return f"{role}: {where} ({scenario.name})"
-
-
-NO_PATROL = "no unit patrols in this scenario"
+        return t("title_alone", name=scenario.name, where=where)
+    roles = {t("where_station"): t("before"), t("where_offices"): t("after")}
+    return t("title_compared", role=roles.get(where, scenario.name), where=where,
+             name=scenario.name)  # fmt: skip
 
 
 @solara.component
 def ScenarioPanels(
-    model: AppModel,
-    followed: str,
-    tick: int,
-    coverage: bool = False,
-    on_follow: Callable[[str], None] | None = None,
+    model: AppModel, followed: solara.Reactive, tick: int, coverage: bool = False
 ) -> None:
-    """One panel per scenario: a title in its colour, its map, its numbers.
+    """One panel per scenario, side by side: a title in its colour, its map, its numbers.
 
-    ``coverage``: streets coloured by patrol passes; ``on_follow(choice)``: a unit was
-    clicked on a map (``choice`` as in the follow list: 'scenario: unit').
+    Beside each map: its numbers and the unit followed in it (picked from the list, or by a
+    click on a unit). ``coverage``: streets coloured by patrol passes.
     """
     readouts = model.readouts()
     compared = len(model.sims) > 1
-    with solara.Div(classes=["patrol-row"]):
+    with solara.Div(classes=["patrol-row"], style={"--panels": str(len(model.sims))}):
         for i, (sim, readout) in enumerate(zip(model.sims, readouts, strict=True)):
             color = scenario_color(i)
             with solara.Div(classes=["patrol-panel"], style={"border-top-color": color}):
                 solara.HTML(
                     tag="div",
                     unsafe_innerHTML=html.escape(panel_title(sim.scenario, compared)),
-                    classes=["patrol-title"],
-                    style={"color": color, "font-weight": "bold", "font-size": "1.15em"},
-                )
-                solara.HTML(
-                    tag="div",
-                    unsafe_innerHTML=html.escape(sim.scenario.description or ""),
-                    style={"font-size": "0.8em"},
+                    classes=["patrol-title", "patrol-panel-title"],
+                    style={"color": color},
+                    attributes={"title": sim.scenario.description or ""},
                 )
                 if coverage:
                     CoverageNote(model, sim, tick)
-                with solara.Div(classes=["patrol-row"]):
-                    with solara.Div(style={"flex": "3 1 440px", "min-width": "0"}):
-                        MapImage(model, i, followed, tick, coverage, on_follow)
-                    solara.HTML(
-                        tag="div",
-                        unsafe_innerHTML=_table(rows(readout)),
-                        classes=["patrol-numbers"],
-                        style={"flex": "1 1 220px", "min-width": "0"},
-                    )
+                with solara.Div(classes=["patrol-panel-body"]):
+                    MapImage(model, i, followed.value, tick, coverage, followed.set)
+                    with solara.Div(classes=["patrol-side"]):
+                        solara.HTML(
+                            tag="div",
+                            unsafe_innerHTML=_table(rows(readout)),
+                            classes=["patrol-numbers"],
+                        )
+                        FollowUnit(model, i, followed, tick)
 
 
 @solara.component
 def CoverageNote(model: AppModel, sim, tick: int) -> None:
     """One line over the map: how much of the streets patrols have passed, or that none do."""
     if not patrols(sim):
-        solara.Text(f"Patrol coverage: {NO_PATROL}.", classes=["patrol-no-patrol"])
+        solara.Text(t("coverage_none"), classes=["patrol-no-patrol"])
         return
     with model.lock:
         share = share_passed(sim)
-    solara.Text(f"Patrol coverage: {share:.0%} of the streets passed so far.",
-                classes=["patrol-coverage-note"])  # fmt: skip
+    solara.Text(t("coverage_note", share=f"{share:.0%}"), classes=["patrol-coverage-note"])
 
 
 def _table(pairs: list[tuple[str, str]]) -> str:
@@ -146,8 +138,10 @@ def MapImage(
     renderer = solara.use_memo(lambda: MapRenderer(sim, width_in), [sim])
     renderer.followed = _unit_label(followed, sim.scenario.name)
     renderer.show_coverage = coverage
+    renderer.units_in_picture = False  # moved along the streets by the page
     with model.lock:
         png = renderer.render()
+        motion = model.motions[index].frame() if model.motions else {}
 
     def clicked(click: Click) -> None:
         with model.lock:  # the units as drawn in the last frame
@@ -155,7 +149,10 @@ def MapImage(
         if label is not None and on_follow is not None:
             on_follow(f"{sim.scenario.name}: {label}")
 
-    ClickableImage(png, clicked, classes=["patrol-map"])
+    width, height = renderer.size_px()
+    limit = f"calc((100vh - {PANEL_CHROME_PX}px) * {width / height:.4f})"  # fits the height
+    with solara.Div(classes=["patrol-map-box"], style={"max-width": limit}):
+        ClickableImage(png, clicked, ["patrol-map"], motion, renderer.geometry())
 
 
 def _unit_label(followed: str, name: str) -> str | None:
@@ -166,23 +163,22 @@ def _unit_label(followed: str, name: str) -> str | None:
 @solara.component
 def Legend(model: AppModel, coverage: bool = False) -> None:
     """What each colour and marker means, built from the enum and the scenario."""
-    states = "".join(_swatch(state_color(s), state_label(s), "50%") for s in UnitState)
+    states = "".join(_swatch(state_color(s), state_name(s), "50%") for s in UnitState)
     types = "".join(
-        _swatch(type_color(i), t.name.replace("_", " "), "0", rotate=True)
-        for i, t in enumerate(model.sims[0].call_types)
+        _swatch(type_color(i), call_type_name(kind), "0", rotate=True)
+        for i, kind in enumerate(model.sims[0].call_types)
     )
     scenarios = "".join(
         _swatch(scenario_color(i), sim.scenario.name, "0") for i, sim in enumerate(model.sims)
     )
-    osm = any(sim.world.network.is_osm_data for sim in model.sims)
-    credit = f"<div>{html.escape(OSM_ATTRIBUTION)}</div>" if osm else ""
     solara.HTML(
         tag="div",
         unsafe_innerHTML=(
-            f"<div><b>Units (circles):</b>{states} &nbsp; ■ station &nbsp; ▲ office</div>"
-            f"<div><b>Calls (diamonds):</b>{types}; red ring: waiting over "
-            f"{WAIT_ALERT_MIN:g} min</div><div><b>Scenarios (lines, titles):</b>{scenarios}</div>"
-            f"{coverage_legend(model) if coverage else ''}{credit}"
+            f"<div><b>{_e(t('legend_units'))}</b>{states} &nbsp; ■ {_e(t('station'))} &nbsp; "
+            f"▲ {_e(t('office'))}</div><div><b>{_e(t('legend_calls'))}</b>{types}; "
+            f"{_e(t('red_ring', minutes=f'{WAIT_ALERT_MIN:g}'))}</div>"
+            f"<div><b>{_e(t('legend_scenarios'))}</b>{scenarios}</div>"
+            f"{coverage_legend(model) if coverage else ''}"
         ),
         classes=["patrol-legend"],
         style={"font-size": "0.85em"},
@@ -196,13 +192,23 @@ def coverage_legend(model: AppModel) -> str:
         for color, label in zip(COVERAGE_COLORS, bin_labels(), strict=True)
     )
     idle = [sim.scenario.name for sim in model.sims if not patrols(sim)]
-    none = "".join(f"; {html.escape(name)}: {NO_PATROL}" for name in idle)
+    none = "".join(f"; {_e(name)}: {_e(t('no_patrol'))}" for name in idle)
     return (
-        f'<div class="patrol-coverage-legend"><b>Patrol coverage (street colours):</b> '
-        f"passes per day so far{bins}{_swatch(NOT_PASSED_COLOR, 'not passed yet', '0')} "
-        f"(both directions together; updated every {CHECK_EVERY_FRAMES} frames at most)"
-        f"{none}</div>"
+        f'<div class="patrol-coverage-legend"><b>{_e(t("coverage_legend"))}</b> '
+        f"{_e(t('passes_per_day'))}{bins}{_swatch(NOT_PASSED_COLOR, t('not_passed'), '0')} "
+        f"{_e(t('coverage_how', frames=CHECK_EVERY_FRAMES))}{none}</div>"
     )
+
+
+def _e(text: str) -> str:
+    return html.escape(text)
+
+
+def call_type_name(kind) -> str:
+    """A call type's name in the page's language (the scenario's label_zh in Chinese)."""
+    if language.value == "zh" and getattr(kind, "label_zh", None):
+        return kind.label_zh
+    return kind.name.replace("_", " ")
 
 
 def _swatch(color: str, label: str, radius: str, rotate: bool = False) -> str:
@@ -214,24 +220,29 @@ def _swatch(color: str, label: str, radius: str, rotate: bool = False) -> str:
 @solara.component
 def Charts(model: AppModel, tick: int) -> None:
     """The live charts, one line per scenario in its panel's colour."""
-    renderer = solara.use_memo(lambda: ChartRenderer(model.trackers), [model])
+    lang = language.value  # titles in the page's language: a new renderer when it changes
+    renderer = solara.use_memo(lambda: ChartRenderer(model.trackers), [model, lang])
     solara.Image(renderer.render(), format="png", width="100%", classes=["patrol-charts"])
 
 
 @solara.component
-def FollowUnit(model: AppModel, followed: solara.Reactive, tick: int) -> None:
-    """Pick a unit: its route is drawn on the map; its state, call and time budget here."""
-    choices = [""] + [f"{sim.scenario.name}: {u.label}" for sim in model.sims for u in sim.units]
-    with solara.Card("Follow a unit", margin=0):
-        solara.Select(
-            "Unit",
-            value=followed.value if followed.value in choices else "",
-            values=choices,
-            on_value=followed.set,
-        )
-        text = _unit_text(model, followed.value)
-        hint = "Pick a unit, or click one on the map: its route is drawn as a dashed line, ringed."
-        Prose(text or hint, "patrol-unit")
+def FollowUnit(model: AppModel, index: int, followed: solara.Reactive, tick: int) -> None:
+    """Pick a unit of this panel's scenario: its route on the map; its state, call, time here."""
+    sim = model.sims[index]
+    name = sim.scenario.name
+    options = {"": t("nobody")} | {f"{name}: {u.label}": u.label for u in sim.units}
+    value = followed.value if followed.value in options else ""
+    solara.v.Select(
+        label=t("follow_unit"),
+        v_model=value,
+        items=[{"text": text, "value": key} for key, text in options.items()],
+        on_v_model=lambda chosen: followed.set(chosen if chosen in options else ""),
+        dense=True,
+        hide_details=True,
+        class_="patrol-follow",
+    )
+    text = _unit_text(model, value) if value else ""
+    Prose(text or t("follow_hint"), "patrol-unit")
 
 
 def _unit_text(model: AppModel, choice: str) -> str:
@@ -244,22 +255,23 @@ def _unit_text(model: AppModel, choice: str) -> str:
             unit.close_books(sim.time)
             minutes = unit.state_min
             call = unit.call
+            call_text = _call_text(call, sim) if call is not None else t("no_call")
             lines = [
-                f"**{unit.label}** (post: {unit.post.name})",
-                f"- state: **{state_label(unit.state)}**",
-                f"- call: {_call_text(call, sim) if call is not None else 'none'}",
-                f"- time: {budget_text(_shares(minutes))}",
-                f"- calls attended: {unit.calls_attended}",
+                f"**{unit.label}** ({t('labelled', label=t('post'), value=unit.post.name)})",
+                "- " + t("labelled", label=t("state"), value=f"**{state_name(unit.state)}**"),
+                "- " + t("labelled", label=t("call"), value=call_text),
+                "- " + t("labelled", label=t("time"), value=budget_text(_shares(minutes))),
+                "- " + t("labelled", label=t("calls_attended"), value=unit.calls_attended),
             ]
         return "\n".join(lines)
     return ""
 
 
 def _call_text(call, sim) -> str:
-    kind = sim.call_types[call.type_index].name.replace("_", " ")
+    kind = call_type_name(sim.call_types[call.type_index])
     community = sim.scenario.communities[call.community].name
     waited = sim.time - call.t_call
-    return f"#{call.id} {kind} in {community}, received {waited:.0f} min ago"
+    return t("call_text", id=call.id, kind=kind, community=community, minutes=f"{waited:.0f}")
 
 
 def _shares(minutes: np.ndarray) -> dict[str, float | None]:

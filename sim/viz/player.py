@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -26,6 +27,23 @@ MIN_GAP_S = 0.02  # always some time between frames for the page's own messages
 GONE_AFTER_S = 3.0  # a page disconnected this long is gone (a reconnect takes less)
 SPEEDS_MIN_PER_S = (12, 30, 60, 120, 240, 600)  # simulated minutes per second offered
 DEFAULT_SPEED = 120  # at 12 frames per second: 10 simulated minutes per frame
+#: Environment variable: how many pages may play at once (``run_sim.py viz --max-playing``).
+MAX_PLAYING_ENV = "PATROL_VIZ_MAX_PLAYING"
+PLAYING_PER_CORE = 2  # the default limit per core (see README: how many sessions a machine holds)
+_playing: set[Player] = set()
+_playing_lock = threading.Lock()
+
+
+def max_playing() -> int:
+    """Pages that may play at once on this server (further Plays are told it is busy)."""
+    value = os.environ.get(MAX_PLAYING_ENV, "")
+    return int(value) if value.isdigit() else PLAYING_PER_CORE * (os.cpu_count() or 1)
+
+
+def playing_now() -> int:
+    """Pages playing now on this server."""
+    with _playing_lock:
+        return len(_playing)
 
 
 def minutes_per_frame(speed_min_per_s: float, interval_ms: float) -> int:
@@ -56,10 +74,16 @@ class Player:
         self._why = "paused"
         self.thread = threading.Thread(target=self._run, name="patrol-play", daemon=True)
 
-    def start(self) -> None:
-        """Start playing."""
+    def start(self) -> bool:
+        """Start playing; False (and nothing started) when the server is busy already."""
+        with _playing_lock:
+            if len(_playing) >= max_playing():
+                log.warning("play refused: %d pages playing", len(_playing))
+                return False
+            _playing.add(self)
         log.warning("play loop started")
         self.thread.start()
+        return True
 
     def stop(self, why: str = "paused") -> None:
         """Ask the loop to end (it ends within one frame); ``why`` goes to the log."""
@@ -88,6 +112,8 @@ class Player:
             self.error = f"The simulation stopped: {exc}"
             reason = "error"
         finally:
+            with _playing_lock:
+                _playing.discard(self)
             log.warning("play loop stopped (%s)", reason)
             self._report_stop(reason)
 

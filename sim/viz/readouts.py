@@ -15,7 +15,8 @@ from sim.agents.unit import UnitState
 from sim.measures.metrics import CallColumns, call_figures, utilization
 from sim.measures.records import call_records
 from sim.model import PatrolModel
-from sim.viz.style import state_label
+from sim.viz.messages import t
+from sim.viz.style import state_name
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Readout:
     calls: int
     answered: int
     waiting: int
+    longest_wait_min: float | None  # the longest a call now waiting has waited (None: none)
     response_mean: float | None
     response_p90: float | None
     within_3: float | None
@@ -77,6 +79,7 @@ def _readout(model: PatrolModel, figures: dict) -> Readout:
         calls=figures["calls"],
         answered=figures["answered"],
         waiting=len(model.queue),
+        longest_wait_min=max((now - call.t_call for call in model.queue), default=None),
         response_mean=response["mean"],
         response_p90=response["p90"],
         within_3=within["3"],
@@ -88,21 +91,22 @@ def _readout(model: PatrolModel, figures: dict) -> Readout:
 
 def rows(r: Readout) -> list[tuple[str, str]]:
     """(label, value) pairs for the page."""
+    calls = t("calls_value", calls=r.calls, answered=r.answered, waiting=r.waiting)
     return [
-        ("calls so far", f"{r.calls} ({r.answered} reached, {r.waiting} waiting)"),
-        ("mean response", _minutes(r.response_mean)),
-        ("90% reached within", _minutes(r.response_p90)),
-        ("reached within 3 min", _percent(r.within_3)),
-        ("reached within 5 min", _percent(r.within_5)),
-        ("solved at first visit", _percent(r.resolution)),
-        ("unit time", budget_text(r.budget)),
+        (t("calls_so_far"), calls),
+        (t("mean_response_row"), _minutes(r.response_mean)),
+        (t("p90_row"), _minutes(r.response_p90)),
+        (t("within_3_row"), _percent(r.within_3)),
+        (t("within_5_row"), _percent(r.within_5)),
+        (t("solved_row"), _percent(r.resolution)),
+        (t("unit_time"), budget_text(r.budget)),
     ]
 
 
 def budget_text(budget: dict[str, float | None]) -> str:
     """'idle 81%, en route 4%, ...' (states with no time left out)."""
     parts = [
-        f"{state_label(state)} {share:.0%}"
+        f"{state_name(state)} {share:.0%}"
         for state in UnitState
         if (share := budget.get(state.name.lower())) is not None and share >= 0.005
     ]
@@ -110,7 +114,7 @@ def budget_text(budget: dict[str, float | None]) -> str:
 
 
 def _minutes(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} min"
+    return "-" if value is None else t("minutes", value=f"{value:.1f}")
 
 
 def _percent(value: float | None) -> str:

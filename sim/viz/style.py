@@ -62,3 +62,11 @@ def type_color(index: int) -> str:
 def scenario_color(index: int) -> str:
     """The colour of the ``index``-th scenario on the page (0: the first, 'before')."""
     return SCENARIO_COLORS[index % len(SCENARIO_COLORS)]
+
+
+def state_name(state: Enum) -> str:
+    """A unit state's name in the page's language ('en route'; a new state: its own name)."""
+    from sim.viz.messages import catalogue, t
+
+    key = f"state_{state.name.lower()}"
+    return t(key) if key in catalogue("en") else state_label(state)
