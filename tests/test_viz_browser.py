@@ -670,21 +670,20 @@ LEAK_KNOWN = (
 )
 
 
-@pytest.mark.xfail(reason=LEAK_KNOWN, strict=False)
-def test_six_sessions_that_end_leave_nothing_behind(browser):
-    (threads0, mb0, _), (threads1, mb1, freed_s) = _measure_rounds(browser, 1)
+def test_six_sessions_that_end_are_freed_within_a_minute(browser):
+    # what is met of issue 26 item 6: closed pages' sessions go within a minute
+    (_, _, _), (_, _, freed_s) = _measure_rounds(browser, 1)
     assert freed_s < 60, f"sessions freed after {freed_s:.0f} s"
-    assert threads1 <= threads0, (threads0, threads1)
-    assert mb1 - mb0 <= 100, f"memory {mb0:.0f} -> {mb1:.0f} MB"
 
 
 @pytest.mark.benchmark
-@pytest.mark.xfail(reason=LEAK_KNOWN, strict=False)
 def test_five_rounds_of_six_sessions_do_not_grow_the_server(browser):
+    # the rest of issue 26 item 6, a measurement out of the default run; not met yet:
+    # LEAK_KNOWN gives the figures last measured
     found = _measure_rounds(browser, 5)
     threads0, mb0, _ = found[0]
-    assert all(threads <= threads0 for threads, _, _ in found), found
-    assert all(mb - mb0 <= 100 for _, mb, _ in found), found
+    assert all(threads <= threads0 for threads, _, _ in found), (LEAK_KNOWN, found)
+    assert all(mb - mb0 <= 100 for _, mb, _ in found), (LEAK_KNOWN, found)
     assert found[-1][1] - found[1][1] <= 30, found  # no growth from round to round
 
 
