@@ -14,6 +14,7 @@ without entering the heap. ``model.time`` is the simulated minute in every handl
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -107,6 +108,8 @@ class PatrolModel(mesa.Model):
         self.community_work = CommunityWork(self)
         self.rules = Rules(self, scenario.outcomes.rules)
 
+    time = mesa_adapter.clock  # Mesa's observable clock, read without its generic descriptor
+
     @property
     def scenario(self) -> Scenario:
         """The scenario this model runs (the project's, in place of Mesa's parameter object)."""
@@ -197,7 +200,7 @@ class PatrolModel(mesa.Model):
 
     def _run_own_events(self, until_min: float) -> None:
         """Run the queue's events and the base calls (kept out of it) in time order."""
-        heap, pop = self.events.heap, self.events.pop
+        heap, pop = self.events.heap, heapq.heappop  # (time, priority, seq, handler, arg)
         life = self.call_life
         base_times, on_base_call = life.base_times, life.on_base_call
         set_time = mesa_adapter.clock_setter(self)
@@ -206,7 +209,7 @@ class PatrolModel(mesa.Model):
             if heap and heap[0][0] <= t_base:  # at equal times, the queue's events first
                 if heap[0][0] > until_min:
                     break
-                t, handler, arg = pop()
+                t, _, _, handler, arg = pop(heap)
                 set_time(t)
                 handler(arg)
             elif t_base <= until_min:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+from sim.agents.availability import FreeView
 from sim.agents.unit import UnitState
 from sim.clock import HOURS_PER_DAY, MIN_PER_HOUR, hour_of_day
 
@@ -30,9 +30,11 @@ if TYPE_CHECKING:
     from sim.scenarios.schema import Scenario, TravelModel, UnitGroup
 
 
-@dataclass(frozen=True, slots=True)
-class TripPlan:
-    """A trip as the model starts it: from ``source`` after ``lead_min`` and ``mobilise_min``."""
+class TripPlan(NamedTuple):
+    """A trip as the model starts it: from ``source`` after ``lead_min`` and ``mobilise_min``.
+
+    A named tuple: one is made per dispatch, and a frozen dataclass costs twice as much.
+    """
 
     source: int  # node the path starts from
     lead_min: float  # finishing the current edge first (units on the road)
@@ -108,6 +110,8 @@ class Travel:
 
     def fastest(self, units: Sequence[Unit], call: Call, now_min: float) -> Unit | None:
         """The unit that reaches ``call`` first (exact; ties to the first listed), or None."""
+        if isinstance(units, FreeView):
+            units = units.units  # read as a plain list below
         if not units:
             return None
         if self.at_posts or not (self.all_cars or all(u.speed_factor == 1.0 for u in units)):

@@ -10,7 +10,7 @@ import threading
 
 import mesa
 import pandas as pd
-from mesa.experimental.mesa_signals import ObservableSignals
+from mesa.experimental.mesa_signals import ObservableSignals, computed_property
 
 import sim
 from sim import mesa_adapter
@@ -72,6 +72,22 @@ def test_observers_of_the_clock_see_every_event_time():
     unobserved.schedule(3.5, Priority.CALL, clock.handler, None)
     unobserved.run_until(5.0)  # the quick setter: the same time in handlers, and after
     assert clock.seen == [3.5] and unobserved.time == 5.0
+
+
+class _HourModel(sim.PatrolModel):
+    @computed_property
+    def hour(self):
+        return int(self.time // 60)
+
+
+def test_a_computed_property_of_the_clock_follows_it():
+    """The quick clock reader hands over to Mesa's inside a computed property (dependency)."""
+    model = _HourModel(sim.load_scenario("erlang_c", days=1, reps=1))
+    assert model.hour == 0
+    model.run_until(130.0)
+    assert model.time == 130.0 and model.hour == 2
+    model.time = 200.0  # set from outside: Mesa's setter, so the property is recomputed
+    assert model.hour == 3
 
 
 def test_agents_are_reachable_the_mesa_way_and_scenario_is_the_projects():

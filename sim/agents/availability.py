@@ -63,6 +63,14 @@ class FreeView(Sequence):
         units = self.free.units
         return [units[i] for i in self.free.by_community.get(community, ())]
 
+    def holds(self, unit: object) -> bool:
+        """Whether ``unit`` is one of these free units (the very object), at once."""
+        index = getattr(unit, "index", None)
+        free = self.free
+        if not isinstance(index, int) or not 0 <= index < len(free.flags):
+            return False
+        return free.flags[index] and free.units[index] is unit
+
     def __len__(self) -> int:
         return len(self.units)
 

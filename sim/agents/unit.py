@@ -52,6 +52,7 @@ TRANSITIONS: dict[UnitState, frozenset[UnitState]] = {
 STATE_NAMES = tuple(s.name.lower() for s in UnitState)
 FREE_STATES = (UnitState.IDLE, UnitState.RETURNING, UnitState.PATROL)
 MOVING_STATES = (UnitState.EN_ROUTE, UnitState.RETURNING, UnitState.PATROL)
+_FREE = tuple(s in FREE_STATES for s in UnitState)  # by state: one of FREE_STATES
 
 
 class IllegalTransition(RuntimeError):
@@ -165,21 +166,23 @@ class Unit(mesa.Agent):
 
         Raises ``IllegalTransition`` for a change ``TRANSITIONS`` does not allow.
         """
-        if state is not self.state and state not in TRANSITIONS[self.state]:
+        old = self.state
+        if state is not old and state not in TRANSITIONS[old]:
             raise IllegalTransition(
-                f"unit {self.label}: {self.state.name.lower()} -> {state.name.lower()} "
+                f"unit {self.label}: {old.name.lower()} -> {state.name.lower()} "
                 f"is not an allowed change of state (minute {now_min:.3f})"
             )
-        start = self._since_min if self._since_min > self._warmup_min else self._warmup_min
+        start = self._since_min
+        if start < self._warmup_min:
+            start = self._warmup_min
         if now_min > start:
-            self._minutes[self.state] += now_min - start
+            self._minutes[old] += now_min - start
         self._since_min = now_min
-        if self.state_log is not None and state != self.state:
+        if self.state_log is not None and state != old:
             call_id = self.call.id if self.call is not None else -1
-            self.state_log.append((now_min, self, self.state, state, call_id))
-        was_free_state = self.state in FREE_STATES
+            self.state_log.append((now_min, self, old, state, call_id))
         self.state = state
-        if self.availability is not None and was_free_state != (state in FREE_STATES):
+        if _FREE[old] is not _FREE[state] and self.availability is not None:
             self.availability.update(self)
 
     def close_books(self, now_min: float) -> None:

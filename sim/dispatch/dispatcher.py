@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from sim.agents.availability import FreeView
 from sim.dispatch.policies import DispatchContext, Policy
 from sim.dispatch.queue import WaitingQueue
 from sim.errors import SimInputError
@@ -44,7 +45,7 @@ class Dispatcher:
     def pick(self, call: Call, candidates: Sequence[Unit]) -> Unit | None:
         """The policy's choice among ``candidates``: one of them, or None; else a clear error."""
         unit = self.policy(self.context, call, candidates)
-        if unit is None or any(unit is u for u in candidates):
+        if unit is None or _among(unit, candidates):
             return unit
         name = self.context.scenario.dispatch.policy
         raise SimInputError(
@@ -100,3 +101,10 @@ class Dispatcher:
                     self.queue.remove(call)
                 return True
         return False
+
+
+def _among(unit: object, candidates: Sequence[Unit]) -> bool:
+    """Whether ``unit`` is one of ``candidates`` (the very object, not an equal one)."""
+    if isinstance(candidates, FreeView):
+        return candidates.holds(unit)
+    return any(unit is u for u in candidates)

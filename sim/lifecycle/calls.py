@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from sim.streams import Streams
 
 _D = {name: i for i, name in enumerate(DRAWS)}
+_MOBILISATION, _DISPATCH_DELAY, _SERVICE = _D["mobilisation"], _D["dispatch_delay"], _D["service"]
 
 
 class CallHost(Protocol):
@@ -72,6 +73,11 @@ class CallLife:
         self.units = units
         units.on_arrive = self.on_arrive  # a unit sent to a call arrives here
         self.call_types = model.scenario.calls.types
+        dispatch = model.scenario.dispatch  # (a model's scenario is frozen: read once)
+        self._mobilise_min = dispatch.mobilisation_min.quantile
+        self._delay_min = dispatch.delay_min.quantile
+        self._preempt = dispatch.preempt_priority is not None
+        self._patience = model.scenario.calls.patience_min is not None
         self._prevention = any(model.scenario.bulletins.prevention.values())
         self._patience_rng = model.streams.generator("patience")  # new streams shift no other
         self._phone_rng = model.streams.generator("command_room")
@@ -226,12 +232,11 @@ class CallLife:
         if model.spool is not None and len(model.calls) >= model.spool.due_at:
             model.calls = model.spool.take_finished(model)
         model.open_calls[call.id] = call
-        dispatch = model.scenario.dispatch
-        call.mobilise_min = dispatch.mobilisation_min.quantile(draws[_D["mobilisation"]])
-        delay = dispatch.delay_min.quantile(draws[_D["dispatch_delay"]])
+        call.mobilise_min = self._mobilise_min(draws[_MOBILISATION])
+        delay = self._delay_min(draws[_DISPATCH_DELAY])
         if dispatch_it:
             model.events.schedule(now + delay, Priority.CALL, self._on_ready, call)
-            if model.scenario.calls.patience_min is not None:
+            if self._patience:
                 self._schedule_patience(call)
         model.rules.on_call(call)
         return call
@@ -249,7 +254,7 @@ class CallLife:
         if self.call_types[call.type_index].p_command_room > 0 and self._by_phone(call):
             return
         model.dispatcher.ready(call, model.free_units())
-        if call.missing_units > 0 and model.scenario.dispatch.preempt_priority is not None:
+        if self._preempt and call.missing_units > 0:
             self._preempt_for(call)
 
     def schedule_borrow(self, call: Call, after_min: float) -> None:
@@ -324,7 +329,7 @@ class CallLife:
             self.model.open_calls.pop(call.id, None)
             service = call.recorded_service_min
             if math.isnan(service):
-                draw = call.draws[_D["service"]]
+                draw = call.draws[_SERVICE]
                 service = self.call_types[call.type_index].service_min.quantile(draw)
             call.clear_due = now + service
         elif not math.isnan(call.remaining_min):  # a pre-empted scene resumes
