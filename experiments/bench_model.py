@@ -127,11 +127,12 @@ def ciw_child(calls: int) -> dict:
         service_distributions=[ciw.dists.Exponential(rate=1 / 45)],
         number_of_servers=[3],
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     sim = ciw.Simulation(network)
     sim.simulate_until_max_customers(calls, method="Arrive")
     n = len(sim.get_all_records())
-    return {"calls": n, "seconds": time.perf_counter() - started, "peak_mb": _peak_mb()}
+    return {"calls": n, "seconds": time.perf_counter() - started,
+            "cpu_s": time.process_time() - cpu, "peak_mb": _peak_mb()}  # fmt: skip
 
 
 def patrol_cost_child(calls: int) -> dict:
@@ -174,14 +175,15 @@ def report_patrol_cost(runs: list[dict]) -> None:
 
 def cli_child(argv: list[str]) -> dict:
     """Run one ``run_sim.py`` command in this process; its wall time, calls and peak RSS."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     from sim.cli import main
 
     code = main(argv)
-    seconds = time.perf_counter() - started
+    seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
     out = Path(argv[argv.index("--json") + 1])
     summary = json.loads(out.read_text())
-    return {"code": code, "calls": summary["calls"], "seconds": seconds, "peak_mb": _peak_mb()}
+    return {"code": code, "calls": summary["calls"], "seconds": seconds, "cpu_s": cpu_s,
+            "peak_mb": _peak_mb()}  # fmt: skip
 
 
 def cli_args(case: str, calls: int, days: float | None, folder: Path) -> list[str]:
@@ -219,6 +221,7 @@ def measure(case: str, calls: int) -> dict:
     return {
         "calls": full["calls"] - short["calls"],
         "seconds": full["seconds"] - short["seconds"],
+        "cpu_s": full["cpu_s"] - short["cpu_s"],
         "startup_s": short["seconds"],
         "peak_mb": full["peak_mb"],
     }
@@ -342,13 +345,16 @@ def main() -> None:
 def report(runs: dict[str, list[dict]], repeats: int) -> None:
     """Print medians, ratios to Ciw and the targets."""
     print(f"median of {repeats} runs, each in fresh processes; start-up excluded "
-          "(a short run's time subtracted); peak = max RSS of the full run's process")  # fmt: skip
+          "(a short run's time subtracted); peak = max RSS of the full run's process; "
+          "x Ciw by wall time, and by CPU time (steadier on a shared machine)")  # fmt: skip
     print(f"{'case':<13}{'calls':>10}{'run s':>9}{'start s':>9}{'calls/s':>11}"
-          f"{'peak MB':>9}{'x Ciw':>8}  target")  # fmt: skip
+          f"{'peak MB':>9}{'x Ciw':>8}{'cpu x':>7}  target")  # fmt: skip
     ciw = statistics.median(r["calls"] / r["seconds"] for r in runs["ciw"]) if "ciw" in runs else 0
+    ciw_cpu = statistics.median(r["calls"] / r["cpu_s"] for r in runs["ciw"]) if ciw else 0
     for case, rs in runs.items():
         rate = statistics.median(r["calls"] / r["seconds"] for r in rs)
         ratio = rate / ciw if ciw else float("nan")
+        cpu_ratio = statistics.median(r["calls"] / r["cpu_s"] for r in rs) / ciw_cpu if ciw else 0
         target = TARGETS.get(case)
         verdict = ""
         if target is not None:
@@ -359,7 +365,7 @@ def report(runs: dict[str, list[dict]], repeats: int) -> None:
         start = statistics.median(r.get("startup_s", 0.0) for r in rs)
         print(f"{case:<13}{statistics.median(r['calls'] for r in rs):>10.0f}"
               f"{statistics.median(r['seconds'] for r in rs):>9.2f}{start:>9.2f}{rate:>11,.0f}"
-              f"{peak:>9.0f}{ratio:>8.2f}  {verdict}")  # fmt: skip
+              f"{peak:>9.0f}{ratio:>8.2f}{cpu_ratio:>7.2f}  {verdict}")  # fmt: skip
 
 
 if __name__ == "__main__":

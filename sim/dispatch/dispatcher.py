@@ -55,12 +55,14 @@ class Dispatcher:
 
     def offer(self, call: Call, candidates: Sequence[Unit]) -> None:
         """Send the units the policy picks among ``candidates`` until the call has enough."""
-        while call.missing_units > 0:
+        missing = call.missing_units
+        while missing > 0:
             unit = self.pick(call, candidates)
             if unit is None:
                 return
             self.assign(call, unit)
-            if call.missing_units > 0:
+            missing = call.missing_units
+            if missing > 0:
                 candidates = [u for u in candidates if u is not unit]
 
     def ready(self, call: Call, free: Sequence[Unit]) -> None:
