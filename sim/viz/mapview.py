@@ -64,7 +64,7 @@ class MapRenderer:
     def __init__(self, sim: PatrolModel, width_in: float = MAP_WIDTH_IN):
         self.sim = sim
         x, y = np.asarray(sim.router.x, dtype=float), np.asarray(sim.router.y, dtype=float)
-        limits = _limits(x, y)
+        limits = map_limits(x, y)
         aspect = (limits[3] - limits[2]) / (limits[1] - limits[0])
         height = width_in * min(max(aspect, 0.55), 1.5)
         self.figure = Figure(figsize=(width_in, height), dpi=DPI, layout="none")
@@ -361,7 +361,7 @@ def street_segments(sim: PatrolModel) -> tuple[np.ndarray, np.ndarray]:
     return segments, tails
 
 
-def _limits(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+def map_limits(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
     """The district's extent with a margin (at least 100 m each way)."""
     half_x, half_y = max(np.ptp(x), 100.0) / 2, max(np.ptp(y), 100.0) / 2
     pad = 0.05 * max(half_x, half_y) * 2
