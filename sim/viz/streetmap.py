@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import PatrolModel
-from sim.reporting import maps
 from sim.viz.clock import clock_text
 from sim.viz.coverage_layer import (
     CHECK_EVERY_FRAMES,
@@ -48,11 +47,11 @@ def street_map(sim: PatrolModel) -> dict:
         if p.kind in ("station", "office")
     ]
     names = [
-        [maps.label_text(c.name), round(float(x[n]), ROUND_M), round(float(y[n]), ROUND_M)]
+        [c.name, round(float(x[n]), ROUND_M), round(float(y[n]), ROUND_M)]
         for c, n in zip(sim.scenario.communities, world.anchor_nodes, strict=True)
     ]
     return {
-        "limits": [round(v, ROUND_M) for v in map_limits(x, y)],
+        "limits": [round(float(v), ROUND_M) for v in map_limits(x, y)],
         "streets": _flat(segments),
         "tint": (np.asarray(world.community_of_node)[tails] % len(COMMUNITY_TINTS)).tolist(),
         "palette": list(COMMUNITY_TINTS),
