@@ -10,7 +10,8 @@
 // instead, and catches up only when more than CATCH_UP_FRAMES frames wait.
 // Test hooks: on canvas.patrol-streets `patrolSegments` (street segments drawn) and
 // `patrolNames` (name boxes, CSS px); on canvas.patrol-motion `patrolMarkers` (metres),
-// `patrolPainted`, `patrolFrames` (frames received) and `patrolCounts` (count label boxes).
+// `patrolPainted`, `patrolFrames` (frames received), `patrolCounts` (count label boxes) and
+// `patrolToPx(x, y)` (metres -> CSS pixels).
 const STEP_MAX_M = 45;
 const CATCH_UP_FRAMES = 8;
 const PICK_PX = 8;
@@ -261,6 +262,7 @@ module.exports = {
       canvas.patrolCounts = this.counts(ctx, v, markers);
       if (o.clock) this.clock(ctx, o.clock);
       canvas.patrolMarkers = markers;
+      canvas.patrolToPx = (x, y) => [v.px(x), v.py(y)];
       canvas.patrolPainted = (canvas.patrolPainted || 0) + 1;
     },
     calls(ctx, v, calls) {  // diamonds growing with the wait; a red edge past the alert
