@@ -26,9 +26,9 @@ MIN_INTERVAL_MS = 80  # the floor: at most 12.5 frames per second are asked for
 MIN_GAP_S = 0.02  # always some time between frames for the page's own messages
 GONE_AFTER_S = 3.0  # a page disconnected this long is gone (a reconnect takes less)
 SPEEDS_MIN_PER_S = (2, 4, 10, 30, 60, 120, 240, 600)  # simulated minutes per second offered
-#: The default: a unit at 60 km/h (the fastest street of the shipped districts but Wuhan's
-#: trunk roads) moves 33 m between two frames painted at 60 per second, under the page's
-#: 45 m bound (streetmap.js STEP_MAX_M); a busy evening's four hours play in two minutes.
+#: The default: a unit at 60 km/h (the fastest streets of every shipped district, Wuhan's
+#: too) moves 33 m between two frames painted at 60 per second, under the page's 45 m bound
+#: (streetmap.js STEP_MAX_M); a busy evening's four hours play in two minutes.
 DEFAULT_SPEED = 2
 STEP_MIN = 10  # a press of Step advances at least this many simulated minutes
 #: Environment variable: how many pages may play at once (``run_sim.py viz --max-playing``).
