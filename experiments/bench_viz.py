@@ -8,9 +8,9 @@
    1400x1000 pressing Play on "central vs embedded" (both panels) at the page's default
    speed; over ``--seconds``, the frames the first map receives from the server and paints
    (its motion canvas's ``patrolFrames`` and ``patrolPainted``), and the step per painted
-   frame: the farthest any marker moved between two painted frames (median over the painted
-   frames where one moved, and the largest). Targets: at least 10 painted frames per second,
-   no step over 50 m.
+   frame: the farthest any marker of a map moved between two painted frames (median over the
+   painted frames where one moved, and the largest; both maps). Targets: at least 10 painted
+   frames per second, no step over 50 m.
 3. ``collector`` (``--collector``): the cost per frame of keeping the chart series with Mesa's
    ``DataCollector`` (what the app does) against appending to plain lists.
 
@@ -18,8 +18,8 @@
 
 4. ``sessions`` (``--sessions 1,6,30``): that many pages at 1280x720, each its own browser
    session (the default page: embedded alone), all playing at once; for each count the
-   painted map frames per second per page (median and lowest), the largest step per painted
-   frame, and the server's CPU per
+   painted map frames per second per page (median and lowest), the step per painted frame
+   (median of the moving ones, largest), and the server's CPU per
    session (its CPU seconds over the window / seconds / sessions). ``--root DIR`` serves the
    app from another checkout's code (e.g. main's, exported with ``git archive``) with this
    interpreter, for a before/after.
@@ -76,14 +76,17 @@ COUNT_FRAMES_JS = """
   window.__steps = [];
   if (img) new MutationObserver((list) => { window.__images += list.length; })
     .observe(img, {attributes: true, attributeFilter: ['src']});
-  let prev = null;
+  const all = [...document.querySelectorAll('canvas.patrol-motion')];  // every map
+  const prev = all.map(() => null);
   const tick = () => {
-    const now = motion.patrolMarkers;
-    if (now && prev && now !== prev && now.length === prev.length) {
-      window.__steps.push(Math.max(0, ...now.map(
-        (m, i) => Math.hypot(m[0] - prev[i][0], m[1] - prev[i][1]))));
-    }
-    prev = now;
+    all.forEach((canvas, k) => {
+      const now = canvas.patrolMarkers, before = prev[k];
+      if (now && before && now !== before && now.length === before.length) {
+        window.__steps.push(Math.max(0, ...now.map(
+          (m, i) => Math.hypot(m[0] - before[i][0], m[1] - before[i][1]))));
+      }
+      prev[k] = now;
+    });
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
@@ -248,8 +251,10 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
     )
     command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port)]
     print(f"serving {root} (its code, this interpreter)")
-    head = ("sessions", "fps median", "fps lowest", "max step", "CPU/session", "server CPU")
-    print(f"{head[0]:>8} {head[1]:>11} {head[2]:>11} {head[3]:>9} {head[4]:>12} {head[5]:>11}")
+    head = ("sessions", "fps median", "fps lowest", "step median", "max", "CPU/session",
+            "server CPU")  # fmt: skip
+    print(f"{head[0]:>8} {head[1]:>11} {head[2]:>11} {head[3]:>11} {head[4]:>7} {head[5]:>12} "
+          f"{head[6]:>11}")  # fmt: skip
     for count in counts:
         server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)  # fmt: skip
@@ -275,12 +280,13 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
                 cpu = _proc_cpu_s(server.pid) - cpu0
                 seen = [page.evaluate(READ_FRAMES_JS) for page in pages]
                 fps = sorted(s["painted"] / seconds for s in seen)
-                largest_m = max(step_figures(s["steps"])[1] for s in seen)
+                median_m, largest_m = step_figures([x for s in seen for x in s["steps"]])
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=30)
-        print(f"{count:8d} {statistics.median(fps):11.1f} {fps[0]:11.1f} {largest_m:7.0f} m "
+        print(f"{count:8d} {statistics.median(fps):11.1f} {fps[0]:11.1f} {median_m:9.1f} m "
+              f"{largest_m:5.0f} m "
               f"{cpu / seconds / count:11.0%} {cpu / seconds:11.0%}", flush=True)  # fmt: skip
 
 
@@ -329,10 +335,11 @@ def main() -> None:
     parser.add_argument("--coverage", action="store_true", help="patrol coverage layer on")
     parser.add_argument("--sessions", help="pages at once, e.g. 1,6,30 (each count in turn)")
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app is served")
+    parser.add_argument("--port", type=int, help="loopback port (8766 browser, 8767 sessions)")
     args = parser.parse_args()
     if args.sessions:
         counts = [int(n) for n in args.sessions.split(",")]
-        sessions_fps(args.root.resolve(), counts, args.seconds)
+        sessions_fps(args.root.resolve(), counts, args.seconds, args.port or 8767)
         return
     if not args.no_server:
         run_server_cases(args.frames, args.coverage)
@@ -343,7 +350,7 @@ def main() -> None:
             f"{with_lists:.3f} ms (difference {with_dc - with_lists:+.3f} ms)"
         )
     if args.browser:
-        seen = browser_fps(args.seconds, coverage=args.coverage)
+        seen = browser_fps(args.seconds, args.port or 8766, coverage=args.coverage)
         fps_ok = "meets" if seen["painted"] >= TARGET_FPS else "MISSES"
         step_ok = "meets" if seen["max_step_m"] <= TARGET_STEP_M else "MISSES"
         layer = ", coverage layer on" if args.coverage else ""
