@@ -66,41 +66,42 @@ CHROMIUM = "/usr/bin/chromium"
 TARGET_STEP_M = 50.0
 COUNT_FRAMES_JS = """
 () => {
-  // received: frames from the server (an old checkout's: new map images); painted: frames
-  // the motion canvas painted; steps: per painted frame, the farthest a marker moved (m)
-  const motion = document.querySelector('canvas.patrol-motion');
-  const img = document.querySelector('img.patrol-map');
-  window.__painted0 = motion.patrolPainted || 0;
-  window.__received0 = motion.patrolFrames || 0;
-  window.__images = 0;
+  // painted: frames the first map's motion canvas painted (a new marker list each);
+  // received: frames it got from the server (an old checkout's: new map images); steps: per
+  // painted frame of each map, the farthest a marker moved (m). Canvases are looked up at
+  // each animation frame: a page re-rendered after a reconnect counts on.
+  window.__painted = 0;
+  window.__received = 0;
   window.__steps = [];
-  if (img) new MutationObserver((list) => { window.__images += list.length; })
+  const img = document.querySelector('img.patrol-map');
+  if (img) new MutationObserver((list) => { window.__received += list.length; })
     .observe(img, {attributes: true, attributeFilter: ['src']});
-  const all = [...document.querySelectorAll('canvas.patrol-motion')];  // every map
-  const prev = all.map(() => null);
+  const prev = [];
+  let frames = null;
   const tick = () => {
+    const all = [...document.querySelectorAll('canvas.patrol-motion')];
     all.forEach((canvas, k) => {
       const now = canvas.patrolMarkers, before = prev[k];
       if (now && before && now !== before && now.length === before.length) {
         window.__steps.push(Math.max(0, ...now.map(
           (m, i) => Math.hypot(m[0] - before[i][0], m[1] - before[i][1]))));
       }
+      if (k === 0 && now && now !== before) window.__painted += 1;
       prev[k] = now;
     });
+    const got = all.length ? all[0].patrolFrames || 0 : null;
+    if (!img && got !== null && frames !== null) {
+      window.__received += got >= frames ? got - frames : got;
+    }
+    frames = got;
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 }
 """
-READ_FRAMES_JS = """
-() => {
-  const motion = document.querySelector('canvas.patrol-motion');
-  const received = (motion.patrolFrames || 0) - window.__received0;
-  return {painted: (motion.patrolPainted || 0) - window.__painted0,
-          received: document.querySelector('img.patrol-map') ? window.__images : received,
-          steps: window.__steps};
-}
-"""
+READ_FRAMES_JS = (
+    "() => ({painted: window.__painted, received: window.__received, steps: window.__steps})"
+)
 
 
 def step_figures(steps: list[float]) -> tuple[float, float]:
