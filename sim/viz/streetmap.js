@@ -218,7 +218,7 @@ module.exports = {
       return true;
     },
     at(path, t) {  // the point of a path at simulated time t (between its points: the edge)
-      if (t <= path[0][2]) return path[0];
+      if (t <= path[0][2]) return [path[0][0], path[0][1]];
       for (let i = 1; i < path.length; i++) {
         const a = path[i - 1], b = path[i];
         if (t <= b[2]) {
@@ -227,7 +227,8 @@ module.exports = {
           return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])];
         }
       }
-      return path[path.length - 1];
+      const last = path[path.length - 1];
+      return [last[0], last[1]];
     },
     paint(now) {
       this.drawStatic();
@@ -239,18 +240,9 @@ module.exports = {
       ctx.clearRect(0, 0, v.w, v.h);
       const o = this.overlay || {};
       this.calls(ctx, v, o.calls || []);
-      if (o.route && o.route.length >= 4) {
-        ctx.setLineDash([7, 4]);
-        ctx.strokeStyle = '#000';
-        ctx.lineWidth = 2.5;
-        ctx.beginPath();
-        for (let i = 0; i + 1 < o.route.length; i += 2) {
-          ctx[i ? 'lineTo' : 'moveTo'](v.px(o.route[i]), v.py(o.route[i + 1]));
-        }
-        ctx.stroke();
-        ctx.setLineDash([]);
-      }
-      const markers = this.units(ctx, v);
+      const markers = this.positions();
+      this.route(ctx, v, markers[o.followed], o);
+      this.units(ctx, v, markers);
       const followed = markers[o.followed];
       if (followed) {
         ctx.strokeStyle = '#000';
@@ -280,10 +272,27 @@ module.exports = {
         ctx.stroke();
       }
     },
-    units(ctx, v) {  // each unit where its path is now, with a short fading trail
+    positions() {  // each unit's point (metres) at the simulated time shown
+      return this.current.frame.units.map((unit) => this.at(unit.p, this.tSim));
+    },
+    route(ctx, v, here, o) {  // the followed unit's route: from its marker, along its path
+      if (!here || !o.route || o.route.length < 4) return;
+      const unit = this.current.frame.units[o.followed];
+      const ahead = unit.p.filter((p) => p[2] > this.tSim);  // ends where the route starts
+      const points = [here, ...ahead];
+      for (let i = 2; i + 1 < o.route.length; i += 2) points.push([o.route[i], o.route[i + 1]]);
+      ctx.setLineDash([7, 4]);
+      ctx.strokeStyle = '#000';
+      ctx.lineWidth = 2.5;
+      ctx.beginPath();
+      points.forEach(([x, y], i) => ctx[i ? 'lineTo' : 'moveTo'](v.px(x), v.py(y)));
+      ctx.stroke();
+      ctx.setLineDash([]);
+    },
+    units(ctx, v, markers) {  // each unit at its marker, with a short fading trail
       const {frame} = this.current;
-      return frame.units.map((unit, i) => {
-        const [x, y] = this.at(unit.p, this.tSim);
+      frame.units.forEach((unit, i) => {
+        const [x, y] = markers[i];
         const trail = this.trails[i] || (this.trails[i] = []);
         const last = trail[trail.length - 1];
         if (last && Math.hypot(x - last[0], y - last[1]) > 300) trail.length = 0;  // a jump
@@ -306,7 +315,6 @@ module.exports = {
         ctx.arc(v.px(x), v.py(y), 5.5, 0, 2 * Math.PI);
         ctx.fill();
         ctx.stroke();
-        return [x, y];
       });
     },
     counts(ctx, v, markers) {  // 'xN' beside stacked units, never over a place name
