@@ -1,0 +1,1 @@
+"""From runs to numbers: call records, metrics, replications with confidence intervals."""

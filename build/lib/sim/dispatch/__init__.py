@@ -1,0 +1,1 @@
+"""The command room: dispatch policies (pick a unit), the waiting queue and borrowing."""

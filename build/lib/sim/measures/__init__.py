@@ -1,0 +1,1 @@
+"""What a run measured: its call records (one row per call) and their summary figures."""

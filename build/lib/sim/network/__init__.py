@@ -1,0 +1,1 @@
+"""Street networks: sources (synthetic, osm, graphml, place, point), routing, places, world."""

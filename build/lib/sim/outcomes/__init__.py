@@ -1,0 +1,1 @@
+"""What attending achieves: resolution and familiarity, repeats, escalation, community work."""

@@ -1,0 +1,236 @@
+"""The shortest closed walk covering a beat's streets (the Chinese postman), as a multiset.
+
+A beat's streets are its segments (both directions together): a two-way street is covered
+by a pass either way, a one-way street only in its own direction. The walk is built in
+three steps, each with networkx:
+
+1. **Parity** (undirected view): the nodes where an odd number of the beat's streets meet
+   are paired by a minimum-weight perfect matching (``networkx.min_weight_matching``) on
+   the fastest-path times between them, and each pair's fastest path is driven once more.
+   On a beat of two-way streets this is the exact Chinese-postman tour (Edmonds & Johnson
+   1973); it is what ``networkx.eulerize`` does, but weighted by travel time and free to
+   leave the beat. With more than ``4 * NEAREST_ODD`` odd nodes each is paired among its
+   ``NEAREST_ODD`` nearest only (the matching is cubic in the nodes): near-exact, not exact.
+2. **Balance** (directed): every node must be left as often as it is entered. Two-way
+   streets may be driven either way; one-way streets only their way. A minimum-cost flow
+   (``networkx.min_cost_flow``) chooses which two-way streets to drive the other way and,
+   where that cannot balance a node (one-way streets), which fastest paths to drive twice
+   more (in pairs, which keeps step 1's parity). The same flow is also solved without step
+   1, one pass per unit of flow (the directed Chinese postman, exact when every street is
+   one-way), and the shorter walk kept. With both kinds of street this is a heuristic of
+   the mixed Chinese-postman problem (NP-hard; after Frederickson 1979): the walk covers
+   everything and is balanced, not necessarily the shortest.
+3. **Connection**: pieces of the beat that no street of it joins are linked by the fastest
+   path there and back.
+
+The result is a balanced, connected multiset of directed edges: every Euler circuit of it
+is a shortest covering walk (as far as step 2 is exact). ``sim.patrol.circuits`` draws them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import networkx as nx
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.network.routing import Router
+    from sim.patrol.coverage import Coverage
+
+CENTI_S_PER_MIN = 6000  # min_cost_flow wants integer costs: hundredths of a second
+NEAREST_ODD = 12  # the matching looks at this many nearest odd nodes (all when few)
+
+
+def beat_segments(coverage: Coverage, in_beat: list[bool]) -> np.ndarray:
+    """The segments of a beat: both ends in it, not a loop."""
+    inside = np.asarray(in_beat, dtype=bool)
+    tails, heads = coverage.segment_tail, coverage.segment_head
+    return np.flatnonzero(inside[tails] & inside[heads] & (tails != heads))
+
+
+def covering_multiset(coverage: Coverage, router: Router, in_beat: list[bool]) -> np.ndarray | None:
+    """CSR entries (repeated as driven) of a short closed walk covering every beat street.
+
+    None when the beat has no street.
+    """
+    segments = beat_segments(coverage, in_beat)
+    if len(segments) == 0:
+        return None
+    fastest = _fastest_entries(coverage)
+    required = [_street(coverage, fastest, int(s)) for s in segments]
+    paired = required + _parity_paths(coverage, router, required)
+    walks = [
+        _balance(coverage, router, fastest, paired, per_unit=2)[0],  # steps 1 and 2
+        _balance(coverage, router, fastest, required, per_unit=1)[0],  # step 2 alone
+    ]
+    walks = [walk + _connections(coverage, router, walk) for walk in walks]
+    shortest = min(walks, key=lambda walk: (float(np.sum(coverage.edge_min[walk])), len(walk)))
+    return np.array(shortest, dtype=np.int64)
+
+
+def lower_bound_min(coverage: Coverage, router: Router, in_beat: list[bool]) -> float:
+    """A lower bound on the minutes of any closed walk covering every street of the beat.
+
+    The larger of two relaxations: directions ignored (each street once, plus the odd nodes
+    paired at their faster way round: the undirected Chinese postman), and step 2's flow
+    without step 1, which charges a two-way street driven both ways only half the
+    difference of its two times (never more than what that costs).
+    """
+    segments = beat_segments(coverage, in_beat)
+    if len(segments) == 0:
+        return 0.0
+    fastest = _fastest_entries(coverage)
+    required = [_street(coverage, fastest, int(s)) for s in segments]
+    minutes = coverage.edge_min
+    either_way = [minutes[fastest.get(_ends(coverage, e)[::-1], e)] for e in required]
+    parity = _parity_paths(coverage, router, required, exact=True)
+    undirected = float(np.sum(np.minimum(minutes[required], either_way)) + np.sum(minutes[parity]))
+    _, flow_min = _balance(coverage, router, fastest, required, per_unit=1)
+    return max(undirected, float(np.sum(minutes[required])) + flow_min)
+
+
+def _fastest_entries(coverage: Coverage) -> dict[tuple[int, int], int]:
+    """(tail, head) -> the CSR entry of the fastest edge between them."""
+    fastest: dict[tuple[int, int], int] = {}
+    minutes = coverage.edge_min
+    for tail, out in enumerate(coverage.adjacency()):
+        for entry, head, _, _ in out:
+            key = (tail, head)
+            if key not in fastest or minutes[entry] < minutes[fastest[key]]:
+                fastest[key] = entry
+    return fastest
+
+
+def _street(coverage: Coverage, fastest: dict, segment: int) -> int:
+    """The entry a segment is first driven by (either way on a two-way street)."""
+    a, b = int(coverage.segment_tail[segment]), int(coverage.segment_head[segment])
+    return fastest[(a, b)] if (a, b) in fastest else fastest[(b, a)]
+
+
+def _ends(coverage: Coverage, entry: int) -> tuple[int, int]:
+    tail = int(np.searchsorted(coverage.indptr, entry, side="right") - 1)
+    return tail, int(coverage.heads[entry])
+
+
+def _path_entries(coverage: Coverage, router: Router, source: int, target: int) -> list[int]:
+    return coverage.entries_of(router.path(source, target)).tolist()
+
+
+def _parity_paths(
+    coverage: Coverage, router: Router, entries: list[int], exact: bool = False
+) -> list[int]:
+    """Step 1: fastest paths pairing the odd nodes, by minimum-weight perfect matching.
+
+    Among each odd node's ``NEAREST_ODD`` nearest when there are many (``exact``: all).
+    """
+    degree: dict[int, int] = {}
+    for entry in entries:
+        for node in _ends(coverage, entry):
+            degree[node] = degree.get(node, 0) + 1
+    odd = sorted(n for n, d in degree.items() if d % 2)
+    if not odd:
+        return []
+    rows = np.array([router.times_from(n)[odd] for n in odd])
+    both = np.minimum(rows, rows.T)  # a pair is joined whichever way is faster
+    pairs = nx.Graph()
+    k = len(odd) if exact or len(odd) <= 4 * NEAREST_ODD else NEAREST_ODD
+    for i in range(len(odd)):
+        for j in np.argsort(both[i], kind="stable")[: k + 1].tolist():
+            if j != i:
+                pairs.add_edge(i, j, weight=float(both[i, j]))
+    matching = nx.min_weight_matching(pairs)
+    if 2 * len(matching) < len(odd):  # the nearest ones could not pair everyone: all pairs
+        pairs = nx.complete_graph(len(odd))
+        nx.set_edge_attributes(pairs, {(i, j): float(both[i, j]) for i, j in pairs.edges}, "weight")
+        matching = nx.min_weight_matching(pairs)
+    added: list[int] = []
+    for i, j in sorted(tuple(sorted(p)) for p in matching):
+        a, b = (odd[i], odd[j]) if rows[i, j] <= rows[j, i] else (odd[j], odd[i])
+        added += _path_entries(coverage, router, a, b)
+    return added
+
+
+def _balance(
+    coverage: Coverage, router: Router, fastest: dict, entries: list[int], per_unit: int
+) -> tuple[list[int], float]:
+    """Step 2: turn two-way streets round and add passes until every node balances.
+
+    ``per_unit`` 2 (after step 1, every surplus even): one unit of flow on an arc ``a -> b``
+    moves two of ``a``'s surplus to ``b``: a street ``b -> a`` driven ``a -> b`` instead
+    ("turn", at the difference of their times), or ``a -> b`` driven twice more ("drive"
+    along a street, "path" along a fastest path); exact for two-way beats. ``per_unit`` 1
+    (without step 1): one more pass per unit, a turn taking two units (one unit alone: the
+    street driven both ways); exact for one-way beats. The shorter walk of the two is kept.
+    Also returns the flow's cost in minutes.
+    """
+    entries = [fastest[_ends(coverage, e)] for e in entries]
+    excess: dict[int, int] = {}  # in - out: positive where more must leave
+    for entry in entries:
+        tail, head = _ends(coverage, entry)
+        excess[tail] = excess.get(tail, 0) - 1
+        excess[head] = excess.get(head, 0) + 1
+    if not any(excess.values()):
+        return entries, 0.0
+    minutes, flows = coverage.edge_min, nx.MultiDiGraph()
+    for node, e in excess.items():
+        flows.add_node(node, demand=-e // per_unit)  # a surplus of arrivals sends flow out
+    counts: dict[int, int] = {}
+    for entry in entries:
+        if _ends(coverage, entry)[::-1] in fastest:  # a two-way street
+            counts[entry] = counts.get(entry, 0) + 1
+    turns = {}
+    for entry, count in sorted(counts.items()):
+        tail, head = _ends(coverage, entry)
+        back = fastest[(head, tail)]
+        turns[(head, tail)] = (entry, back)
+        cost = round((minutes[back] - minutes[entry]) * CENTI_S_PER_MIN * per_unit / 2)
+        flows.add_edge(head, tail, key="turn", weight=cost, capacity=count * 2 // per_unit)
+    for node in excess:
+        for entry, head, _, _ in coverage.adjacency()[node]:
+            if head in excess and head != node:
+                cost = per_unit * round(minutes[entry] * CENTI_S_PER_MIN)
+                flows.add_edge(node, head, key="drive", weight=cost)
+    senders = [n for n, e in excess.items() if e > 0]
+    takers = [n for n, e in excess.items() if e < 0]
+    for a in senders:  # fastest paths out of the beat's streets, between unbalanced nodes
+        row = router.times_from(a)
+        for b in takers:
+            cost = per_unit * round(float(row[b]) * CENTI_S_PER_MIN)
+            flows.add_edge(a, b, key="path", weight=cost)
+    flow = nx.min_cost_flow(flows)
+    cost = sum(units * flows[a][b][key]["weight"] for a, targets in flow.items()
+               for b, by_key in targets.items() for key, units in by_key.items())  # fmt: skip
+    cost_min = cost / CENTI_S_PER_MIN
+    balanced = list(entries)
+    for a, targets in flow.items():
+        for b, by_key in targets.items():
+            for key, units in by_key.items():
+                if units == 0:
+                    continue
+                if key == "turn":
+                    entry, back = turns[(a, b)]
+                    turned, both_ways = divmod(units * per_unit, 2)
+                    for _ in range(turned):
+                        balanced.remove(entry)
+                        balanced.append(back)
+                    balanced += [back] * both_ways
+                elif key == "drive":
+                    balanced += [fastest[(a, b)]] * (per_unit * units)
+                else:
+                    balanced += _path_entries(coverage, router, a, b) * (per_unit * units)
+    return balanced, cost_min
+
+
+def _connections(coverage: Coverage, router: Router, entries: list[int]) -> list[int]:
+    """Step 3: the fastest path there and back between pieces no street joins."""
+    pieces = nx.Graph()
+    pieces.add_edges_from(_ends(coverage, e) for e in entries)
+    components = sorted(sorted(c) for c in nx.connected_components(pieces))
+    added: list[int] = []
+    first = components[0][0]
+    for component in components[1:]:  # each piece from the first one's node, and back
+        other = component[0]
+        added += _path_entries(coverage, router, first, other)
+        added += _path_entries(coverage, router, other, first)
+    return added

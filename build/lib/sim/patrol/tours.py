@@ -1,0 +1,143 @@
+"""Tours: the walk a beat's preventive patrol follows, lap after lap, built once per beat.
+
+A beat's tour covers every street of the beat with as little repetition as its one-way
+streets allow: its laps all drive the same multiset of edges, the shortest closed covering
+walk (``sim.patrol.covering``), each lap in the order of an Euler circuit of it without
+U-turns (``sim.patrol.circuits``). To stay unpredictable, as random preventive patrol is
+meant to be, a fresh circuit is drawn for every lap from the patrol's random stream
+(``redraw_each_lap``; otherwise the first lap's circuit is kept). Every lap starts and ends
+at the same node (the post, if it is on the beat).
+
+Every unit on a beat drives the same endless walk, lap 0, lap 1, ...: a position on the
+tour is a plain count of edges from its beginning, so units spread along it stay spread
+(``Patroller.join_position``). A patrol leg is a stretch of it of at most one lap, so
+planning one costs the same whatever its length.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.patrol.circuits import Circuits
+from sim.patrol.covering import covering_multiset
+
+if TYPE_CHECKING:
+    from sim.network.routing import Router
+    from sim.patrol.coverage import Coverage
+
+
+class Tour:
+    """A beat's endless patrol walk: laps of one covering multiset of edges."""
+
+    def __init__(
+        self, coverage: Coverage, entries: np.ndarray, start: int, rng: np.random.Generator,
+        redraw_each_lap: bool = True,
+    ):  # fmt: skip
+        """Laps over the CSR ``entries`` (a balanced, connected multiset), from ``start``."""
+        tails = np.searchsorted(coverage.indptr, entries, side="right") - 1
+        heads = coverage.heads[entries]
+        self._multiset = entries
+        self._circuits = Circuits(tails, heads, coverage.segment_of[entries], start)
+        self._heads, self._edge_min = coverage.heads, coverage.edge_min
+        self._rng, self.redraw_each_lap = rng, redraw_each_lap
+        self.start = start
+        self.length = len(entries)  # L: edges in one lap
+        self.lap_min = float(np.sum(coverage.edge_min[entries]))  # car free-flow minutes
+        self._laps: list[tuple[np.ndarray, np.ndarray]] = []  # (entries, cum_min from 0)
+        self.frontier = 0  # where the last unit to leave the tour left it
+
+    def lap(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Lap ``k``: its CSR entries in order, and their cumulative minutes from 0."""
+        while len(self._laps) <= k:
+            if self._laps and not self.redraw_each_lap:
+                self._laps.append(self._laps[0])
+                continue
+            after = int(self._laps[-1][0][-1]) if self._laps else -1
+            last = -1 if after < 0 else int(np.flatnonzero(self._multiset == after)[0])
+            order = self._circuits.draw(self._rng, last)
+            entries = self._multiset[order]
+            cum = np.concatenate([[0.0], np.cumsum(self._edge_min[entries])])
+            self._laps.append((entries, cum))
+        return self._laps[k]
+
+    def stretch(self, position: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Edges ``position`` to ``position + count`` (at most one lap further).
+
+        As (nodes: count + 1, CSR entries: count, free-flow minutes from the first node).
+        """
+        k, i = divmod(position, self.length)
+        entries, cum = self.lap(k)
+        if i + count <= self.length:
+            entries, cum = entries[i : i + count], cum[i : i + count + 1] - cum[i]
+        else:
+            following, cum_next = self.lap(k + 1)
+            rest = i + count - self.length
+            entries = np.concatenate([entries[i:], following[:rest]])
+            cum = np.concatenate([cum[i:] - cum[i], cum[-1] - cum[i] + cum_next[1 : rest + 1]])
+        nodes = np.concatenate([[self.node_at(position)], self._heads[entries]])
+        return nodes, entries, cum
+
+    def node_at(self, position: int) -> int:
+        """The node at a position."""
+        k, i = divmod(position, self.length)
+        if i == 0:
+            return self.start
+        return int(self._heads[self.lap(k)[0][i - 1]])
+
+    def minutes_at(self, position: int) -> float:
+        """Free-flow minutes along the walk from its beginning to a position."""
+        k, i = divmod(position, self.length)
+        return k * self.lap_min + float(self.lap(k)[1][i])
+
+    def position_after(self, position: int, minutes: float) -> int:
+        """The first position at least ``minutes`` of driving after ``position``."""
+        k, i = divmod(position, self.length)
+        wanted = float(self.lap(k)[1][i]) + minutes
+        laps, rest = divmod(wanted, self.lap_min)
+        k += int(laps)
+        return k * self.length + bisect.bisect_left(self.lap(k)[1], rest)
+
+    def join_position(self, others_min: list[float], approach_min: np.ndarray | None) -> int:
+        """Where a unit joins: the middle of the largest gap between the units on the tour.
+
+        ``others_min``: where they are (free-flow minutes along the walk); the gap is
+        measured round one lap. The unit enters where the gap's middle will be when it gets
+        there (``approach_min``: its free-flow minutes to every node; the others move on
+        as many tour minutes meanwhile). Alone, it goes on where the last unit left.
+        """
+        if not others_min:
+            return self.frontier
+        phases = sorted(x % self.lap_min for x in others_min)
+        gaps = np.diff([*phases, phases[0] + self.lap_min])
+        widest = int(np.argmax(gaps))
+        behind = next(x for x in sorted(others_min) if x % self.lap_min == phases[widest])
+        middle = behind + gaps[widest] / 2.0
+        first = self.position_after(0, middle)
+        count = max(1, self.position_after(0, behind + gaps[widest]) - first)
+        nodes, _, cum = self.stretch(first, min(count, self.length))
+        late = np.abs(self.minutes_at(first) + cum - approach_min[nodes] - middle)
+        return first + int(np.argmin(late))
+
+
+def build_tour(
+    coverage: Coverage,
+    router: Router,
+    in_beat: list[bool],
+    rng: np.random.Generator,
+    start_at: int = -1,
+    redraw_each_lap: bool = True,
+) -> Tour | None:
+    """The tour of the beat (None when the beat holds no street).
+
+    It starts from ``start_at`` if the walk passes that node (the post: units join and
+    leave the tour there, on the post's precomputed routes), else at its first edge's tail.
+    """
+    entries = covering_multiset(coverage, router, in_beat)
+    if entries is None:
+        return None
+    tails = np.searchsorted(coverage.indptr, entries, side="right") - 1
+    start = start_at if start_at in set(tails.tolist()) else int(tails[0])
+    return Tour(coverage, entries, start, rng, redraw_each_lap)

@@ -1,0 +1,1 @@
+"""Results for readers: results folders, tables, figures, maps and weekly bulletins."""

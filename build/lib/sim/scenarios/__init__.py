@@ -1,0 +1,1 @@
+"""Scenarios: the schema (no simulation code), loading, overrides and the shipped YAML."""

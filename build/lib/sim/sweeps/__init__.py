@@ -1,0 +1,1 @@
+"""Parameter sweeps: spec, designs, ledger, executors, driver and sensitivity analysis."""
