@@ -1,1 +1,0 @@
-"""Mesa agents of the patrol model."""

@@ -1,1 +1,0 @@
-"""From runs to numbers: call records, metrics, replications with confidence intervals."""

@@ -1,1 +1,0 @@
-"""The call stream: calls drawn before the police respond, and the call record."""

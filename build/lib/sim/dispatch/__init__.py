@@ -1,1 +1,0 @@
-"""The command room: dispatch policies (pick a unit), the waiting queue and borrowing."""

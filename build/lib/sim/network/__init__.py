@@ -1,1 +1,0 @@
-"""Street networks: sources (synthetic, osm, graphml, place, point), routing, places, world."""

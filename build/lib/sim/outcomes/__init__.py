@@ -1,1 +1,0 @@
-"""What attending achieves: resolution and familiarity, repeats, escalation, community work."""

@@ -1,1 +1,0 @@
-"""Results for readers: results folders, tables, figures, maps and weekly bulletins."""

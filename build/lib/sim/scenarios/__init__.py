@@ -1,1 +1,0 @@
-"""Scenarios: the schema (no simulation code), loading, overrides and the shipped YAML."""

@@ -1,1 +1,0 @@
-"""Parameter sweeps: spec, designs, ledger, executors, driver and sensitivity analysis."""
