@@ -2,11 +2,15 @@
 
 1. ``server``: a frame = ``AppModel.advance(minutes)`` then a re-render of the page's main view
    (clock, scenario panels with maps and numbers, charts, follow panel) with ``solara.render``,
-   as the server does on each frame, minus the websocket. Target: median <= 100 ms.
+   as the server does on each frame, minus the websocket. Target: median <= 100 ms. Also the
+   maps' data as JSON: sent once (the streets) and per frame (overlay and street paths).
 2. ``browser`` (``--browser``): the app served on a loopback port, headless Chromium at
-   1400x1000 pressing Play on "central vs embedded" (both panels); counts the map images that
-   actually change in the page (a MutationObserver on their ``src``) over ``--seconds``.
-   Target: at least 10 frames per second delivered.
+   1400x1000 pressing Play on "central vs embedded" (both panels) at the page's default
+   speed; over ``--seconds``, the frames the first map receives from the server and paints
+   (its motion canvas's ``patrolFrames`` and ``patrolPainted``), and the step per painted
+   frame: the farthest any marker of a map moved between two painted frames (median over the
+   painted frames where one moved, and the largest; both maps). Targets: at least 10 painted
+   frames per second, no step over 50 m.
 3. ``collector`` (``--collector``): the cost per frame of keeping the chart series with Mesa's
    ``DataCollector`` (what the app does) against appending to plain lists.
 
@@ -14,7 +18,8 @@
 
 4. ``sessions`` (``--sessions 1,6,30``): that many pages at 1280x720, each its own browser
    session (the default page: embedded alone), all playing at once; for each count the
-   painted map frames per second per page (median and lowest) and the server's CPU per
+   painted map frames per second per page (median and lowest), the step per painted frame
+   (median of the moving ones, largest), and the server's CPU per
    session (its CPU seconds over the window / seconds / sessions). ``--root DIR`` serves the
    app from another checkout's code (e.g. main's, exported with ``git archive``) with this
    interpreter, for a before/after.
@@ -26,6 +31,7 @@ Run: ``.venv/bin/python experiments/bench_viz.py [--frames N] [--browser] [--col
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -34,7 +40,6 @@ import urllib.request
 from pathlib import Path
 
 import ipyvuetify
-import ipywidgets
 import solara
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from sim.viz.app import COVERAGE_TOGGLE, MainView  # noqa: E402
 from sim.viz.appmodel import AppModel  # noqa: E402
 from sim.viz.controls import Controls  # noqa: E402
+from sim.viz.mapwidget import StreetMapWidget  # noqa: E402
 
 TARGET_MS = 100.0
 TARGET_FPS = 10.0
@@ -57,23 +63,51 @@ CASES = (  # (label, controls)
     ),
 )
 CHROMIUM = "/usr/bin/chromium"
+TARGET_STEP_M = 50.0
 COUNT_FRAMES_JS = """
 () => {
-  // delivered: every new src of the first map; painted: animation frames showing a new one
-  window.__delivered = 0;
+  // painted: frames the first map's motion canvas painted (a new marker list each);
+  // received: frames it got from the server (an old checkout's: new map images); steps: per
+  // painted frame of each map, the farthest a marker moved (m). Canvases are looked up at
+  // each animation frame: a page re-rendered after a reconnect counts on.
   window.__painted = 0;
+  window.__received = 0;
+  window.__steps = [];
   const img = document.querySelector('img.patrol-map');
-  new MutationObserver((list) => { window.__delivered += list.length; })
+  if (img) new MutationObserver((list) => { window.__received += list.length; })
     .observe(img, {attributes: true, attributeFilter: ['src']});
-  let last = img.src;
+  const prev = [];
+  let frames = null;
   const tick = () => {
-    const now = document.querySelector('img.patrol-map');
-    if (now && now.src !== last) { window.__painted += 1; last = now.src; }
+    const all = [...document.querySelectorAll('canvas.patrol-motion')];
+    all.forEach((canvas, k) => {
+      const now = canvas.patrolMarkers, before = prev[k];
+      if (now && before && now !== before && now.length === before.length) {
+        window.__steps.push(Math.max(0, ...now.map(
+          (m, i) => Math.hypot(m[0] - before[i][0], m[1] - before[i][1]))));
+      }
+      if (k === 0 && now && now !== before) window.__painted += 1;
+      prev[k] = now;
+    });
+    const got = all.length ? all[0].patrolFrames || 0 : null;
+    if (!img && got !== null && frames !== null) {
+      window.__received += got >= frames ? got - frames : got;
+    }
+    frames = got;
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 }
 """
+READ_FRAMES_JS = (
+    "() => ({painted: window.__painted, received: window.__received, steps: window.__steps})"
+)
+
+
+def step_figures(steps: list[float]) -> tuple[float, float]:
+    """Median step of the painted frames where a marker moved, and the largest step (m)."""
+    moving = [s for s in steps if s > 0]
+    return (statistics.median(moving) if moving else 0.0), max(steps, default=0.0)
 
 
 # -- 1. server side ------------------------------------------------------------------------
@@ -95,14 +129,15 @@ def bench_server(controls: Controls, frames: int, coverage: bool = False) -> dic
             + rc.find(class_="patrol-no-patrol").widgets
         )
         assert len(notes) == len(model.sims), "the coverage layer did not come on"
-    before = [w.value for w in rc.find(ipywidgets.Image).widgets]
-    times = []
+    maps = rc.find(StreetMapWidget).widgets
+    once_kb = sum(len(json.dumps(w.streets)) for w in maps) / 1000
+    times, frame_kb = [], []
     for _ in range(frames):
         started = time.perf_counter()
         model.advance(MINUTES_PER_FRAME)
         frame.value += 1  # what the play loop does after each step
         times.append((time.perf_counter() - started) * 1000)
-    assert [w.value for w in rc.find(ipywidgets.Image).widgets] != before, "nothing redrawn"
+        frame_kb.append(sum(len(json.dumps([w.overlay, w.motion])) for w in maps) / 1000)
     rc.close()
     times.sort()
     return {
@@ -110,25 +145,29 @@ def bench_server(controls: Controls, frames: int, coverage: bool = False) -> dic
         "p90": times[int(0.9 * (len(times) - 1))],
         "max": times[-1],
         "first": first_ms,
+        "once_kb": once_kb,
+        "frame_kb": statistics.median(frame_kb),
     }
 
 
 def run_server_cases(frames: int, coverage: bool = False) -> None:
     """Print the server-side table."""
     layer = " (coverage layer on)" if coverage else ""
-    print(f"{'case':34} {'median':>8} {'p90':>8} {'max':>8} {'first':>8}   (ms per frame){layer}")
+    print(f"{'case':34} {'median':>8} {'p90':>8} {'max':>8} {'first':>8}   (ms per frame){layer}"
+          f"  map sent once, per frame (kB)")  # fmt: skip
     worst = 0.0
     for label, controls in CASES:
         r = bench_server(controls, frames, coverage)
         worst = max(worst, r["median"])
-        print(f"{label:34} {r['median']:8.1f} {r['p90']:8.1f} {r['max']:8.1f} {r['first']:8.1f}")
+        print(f"{label:34} {r['median']:8.1f} {r['p90']:8.1f} {r['max']:8.1f} {r['first']:8.1f}"
+              f"  {r['once_kb']:8.1f} {r['frame_kb']:8.1f}")  # fmt: skip
     verdict = "meets" if worst <= TARGET_MS else "MISSES"
     print(f"worst median {worst:.1f} ms: {verdict} the {TARGET_MS:g} ms target")
 
 
 # -- 2. frames delivered to the browser ----------------------------------------------------
-def browser_fps(seconds: float, port: int = 8766, coverage: bool = False) -> tuple[float, float]:
-    """Map frames per second that reach Chromium, and that it paints (both panels)."""
+def browser_fps(seconds: float, port: int = 8766, coverage: bool = False) -> dict[str, float]:
+    """Frames per second the first map receives and paints, and its steps (both panels)."""
     from playwright.sync_api import sync_playwright
 
     from sim.cli.viz import server_command, server_env
@@ -146,23 +185,25 @@ def browser_fps(seconds: float, port: int = 8766, coverage: bool = False) -> tup
             )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"http://127.0.0.1:{port}/")
-            page.locator("img.patrol-map").first.wait_for(timeout=60_000)
+            page.locator(".patrol-map").first.wait_for(timeout=60_000)
             _compare_central_embedded(page)
             if coverage:
                 page.get_by_text(COVERAGE_TOGGLE).click()
                 page.locator(".patrol-coverage-note").wait_for(timeout=30_000)
-            page.evaluate(COUNT_FRAMES_JS)
             page.get_by_role("button", name="Play").click()
+            time.sleep(3.0)  # under way
+            page.evaluate(COUNT_FRAMES_JS)
             time.sleep(seconds)
-            delivered = page.evaluate("window.__delivered")
-            painted = page.evaluate("window.__painted")
+            seen = page.evaluate(READ_FRAMES_JS)
             print("page says:", page.locator(".patrol-clock").text_content())
             page.get_by_role("button", name="Pause").click()
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=15)
-    return delivered / seconds, painted / seconds
+    median_m, max_m = step_figures(seen["steps"])
+    return {"received": seen["received"] / seconds, "painted": seen["painted"] / seconds,
+            "median_step_m": median_m, "max_step_m": max_m}  # fmt: skip
 
 
 def _compare_central_embedded(page) -> None:
@@ -180,7 +221,7 @@ def _compare_central_embedded(page) -> None:
         menu.locator(".v-list-item", has_text=re.compile(f"^{option}$")).click()
         page.wait_for_timeout(800)
     page.get_by_role("button", name="Reset").click()
-    page.locator("img.patrol-map").nth(1).wait_for(timeout=60_000)
+    page.locator(".patrol-map").nth(1).wait_for(timeout=60_000)
 
 
 def _wait_up(url: str, timeout_s: float = 90) -> None:
@@ -211,8 +252,10 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
     )
     command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port)]
     print(f"serving {root} (its code, this interpreter)")
-    head = ("sessions", "fps median", "fps lowest", "CPU/session", "server CPU")
-    print(f"{head[0]:>8} {head[1]:>11} {head[2]:>11} {head[3]:>12} {head[4]:>11}")
+    head = ("sessions", "fps median", "fps lowest", "step median", "max", "CPU/session",
+            "server CPU")  # fmt: skip
+    print(f"{head[0]:>8} {head[1]:>11} {head[2]:>11} {head[3]:>11} {head[4]:>7} {head[5]:>12} "
+          f"{head[6]:>11}")  # fmt: skip
     for count in counts:
         server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)  # fmt: skip
@@ -226,23 +269,25 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
                 for _ in range(count):
                     page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
                     page.goto(f"http://127.0.0.1:{port}/", timeout=300_000)
-                    page.locator("img.patrol-map").first.wait_for(timeout=300_000)
+                    page.locator("canvas.patrol-motion").first.wait_for(timeout=300_000)
                     pages.append(page)
                 for page in pages:
-                    page.evaluate(COUNT_FRAMES_JS)
                     page.get_by_role("button", name="Play").click()
                 time.sleep(3.0)  # every loop under way
                 for page in pages:
-                    page.evaluate("window.__painted = 0")
+                    page.evaluate(COUNT_FRAMES_JS)
                 cpu0 = _proc_cpu_s(server.pid)
                 time.sleep(seconds)
                 cpu = _proc_cpu_s(server.pid) - cpu0
-                fps = sorted(page.evaluate("window.__painted") / seconds for page in pages)
+                seen = [page.evaluate(READ_FRAMES_JS) for page in pages]
+                fps = sorted(s["painted"] / seconds for s in seen)
+                median_m, largest_m = step_figures([x for s in seen for x in s["steps"]])
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=30)
-        print(f"{count:8d} {statistics.median(fps):11.1f} {fps[0]:11.1f} "
+        print(f"{count:8d} {statistics.median(fps):11.1f} {fps[0]:11.1f} {median_m:9.1f} m "
+              f"{largest_m:5.0f} m "
               f"{cpu / seconds / count:11.0%} {cpu / seconds:11.0%}", flush=True)  # fmt: skip
 
 
@@ -291,10 +336,11 @@ def main() -> None:
     parser.add_argument("--coverage", action="store_true", help="patrol coverage layer on")
     parser.add_argument("--sessions", help="pages at once, e.g. 1,6,30 (each count in turn)")
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app is served")
+    parser.add_argument("--port", type=int, help="loopback port (8766 browser, 8767 sessions)")
     args = parser.parse_args()
     if args.sessions:
         counts = [int(n) for n in args.sessions.split(",")]
-        sessions_fps(args.root.resolve(), counts, args.seconds)
+        sessions_fps(args.root.resolve(), counts, args.seconds, args.port or 8767)
         return
     if not args.no_server:
         run_server_cases(args.frames, args.coverage)
@@ -305,12 +351,16 @@ def main() -> None:
             f"{with_lists:.3f} ms (difference {with_dc - with_lists:+.3f} ms)"
         )
     if args.browser:
-        delivered, painted = browser_fps(args.seconds, coverage=args.coverage)
-        verdict = "meets" if painted >= TARGET_FPS else "MISSES"
+        seen = browser_fps(args.seconds, args.port or 8766, coverage=args.coverage)
+        fps_ok = "meets" if seen["painted"] >= TARGET_FPS else "MISSES"
+        step_ok = "meets" if seen["max_step_m"] <= TARGET_STEP_M else "MISSES"
         layer = ", coverage layer on" if args.coverage else ""
         print(
-            f"browser, central vs embedded at 1400x1000{layer}: {delivered:.1f} frames/s "
-            f"delivered, {painted:.1f} painted ({verdict} the {TARGET_FPS:g}/s target)"
+            f"browser, central vs embedded at 1400x1000, default speed{layer}: "
+            f"{seen['received']:.1f} frames/s received, {seen['painted']:.1f} painted "
+            f"({fps_ok} the {TARGET_FPS:g}/s target); step per painted frame: median "
+            f"{seen['median_step_m']:.1f} m, largest {seen['max_step_m']:.1f} m ({step_ok} "
+            f"the {TARGET_STEP_M:g} m target)"
         )
 
 

@@ -12,17 +12,17 @@ import pytest
 pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
 pytest.importorskip("mesa.visualization", reason="the browser app needs the 'viz' extras")
 
-import io
+import json
 import re
 import string
 import threading
 import time
+from collections import Counter
 from dataclasses import replace
 from enum import IntEnum
 
 import ipyvuetify as vuetify
 import solara
-from PIL import Image
 
 from sim.agents.unit import UnitState
 from sim.cli import main as cli_main
@@ -35,7 +35,6 @@ from sim.viz.app import BUSY_EVENING, Guarded, Page, Playback
 from sim.viz.appmodel import AppModel, clock_text
 from sim.viz.charts import ChartRenderer
 from sim.viz.checks import warnings_for
-from sim.viz.clickable import Click, ClickableWidget, parse_click
 from sim.viz.controls import (
     SCENARIO_ENV,
     Controls,
@@ -54,12 +53,14 @@ from sim.viz.coverage_layer import (
     passes_per_day,
 )
 from sim.viz.headline import comparisons
-from sim.viz.labels import marker_boxes, overlaps
-from sim.viz.mapview import MapRenderer, nice_length, street_segments
+from sim.viz.mapview import OSM_ATTRIBUTION, street_segments
+from sim.viz.mapwidget import StreetMapWidget
 from sim.viz.messages import catalogue, speaking
 from sim.viz.panels import coverage_legend, panel_title
 from sim.viz.player import (
+    DEFAULT_SPEED,
     MIN_INTERVAL_MS,
+    STEP_MIN,
     Player,
     kernel_alive_check,
     minutes_per_frame,
@@ -68,6 +69,13 @@ from sim.viz.player import (
 from sim.viz.readouts import readout, rows
 from sim.viz.series import SERIES
 from sim.viz.serve import settings_env
+from sim.viz.streetmap import (
+    CoverageColours,
+    frame_overlay,
+    map_ratio,
+    picked_unit,
+    street_map,
+)
 from sim.viz.style import SCENARIO_COLORS, STATE_COLORS, TYPE_COLORS, state_color
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,8 +260,18 @@ def _player(model, **kwargs) -> tuple[Player, list[str], list[int]]:
 
 def test_play_interval_has_a_floor():
     assert minutes_per_frame(120, 1) == minutes_per_frame(120, MIN_INTERVAL_MS)
-    assert Playback(frames_per_s=1000).interval_ms == MIN_INTERVAL_MS
+    assert Playback(speed_min_per_s=120, frames_per_s=1000).interval_ms == MIN_INTERVAL_MS
     assert Playback(speed_min_per_s=120, frames_per_s=12).minutes == 10
+
+
+def test_slow_speeds_send_a_minute_per_frame_and_step_stays_ten_minutes():
+    slow = Playback(speed_min_per_s=DEFAULT_SPEED, frames_per_s=12)
+    assert slow.minutes == 1 and slow.interval_ms == pytest.approx(1000 / DEFAULT_SPEED)
+    assert slow.step_minutes == STEP_MIN == 10
+    assert Playback(speed_min_per_s=4).interval_ms == 250
+    assert Playback(speed_min_per_s=600, frames_per_s=12).step_minutes == 50
+    # the default: 60 km/h (1000 m per simulated minute) at 60 painted frames per second
+    assert 1000 * DEFAULT_SPEED / 60 <= 45
     model = AppModel(Controls(scenario_name="embedded"))
     player, stops, frames = _player(model)
     player.start()
@@ -406,62 +424,67 @@ def played():
     return model
 
 
-def test_map_renders_png_with_streets_drawn_once(played):
-    renderer = MapRenderer(played.sims[0])
-    first, second = renderer.render(), renderer.render()
-    assert first.startswith(PNG) and first == second
-    played.advance(1)
-    assert renderer.render() != first  # the clock on the map changed
-    segments, tails = street_segments(played.sims[0])
-    assert segments.shape[1:] == (2, 2) and len(segments) == len(tails) > 100
-    assert not played.sims[0].world.network.is_osm_data
-    assert not _figure_texts(renderer.figure, "OpenStreetMap")
-    assert _figure_texts(renderer.figure, " m") or _figure_texts(renderer.figure, " km")
+def _segments_of(flat: list[float]) -> np.ndarray:
+    return np.asarray(flat, dtype=float).reshape(-1, 2, 2)
 
 
-@pytest.mark.parametrize("name", SHIPPED_MAPS)
-def test_map_labels_do_not_overlap(name):
-    model = AppModel(Controls(scenario_name=name))
-    assert model.error is None, model.error
-    renderer = MapRenderer(model.sims[0])
-    text_renderer = renderer.canvas.get_renderer()
-    boxes = [label.get_window_extent(text_renderer) for label in renderer.label_artists]
-    assert len(boxes) == len(model.sims[0].scenario.communities)
-    assert overlaps(boxes) == []
-    inside = renderer.ax.get_window_extent(text_renderer)
-    assert all(inside.contains(b.x0, b.y0) and inside.contains(b.x1, b.y1) for b in boxes)
-    posts = np.array([[model.sims[0].router.x[p.node], model.sims[0].router.y[p.node]]
-                      for p in model.sims[0].posts.values()])  # fmt: skip
-    markers = marker_boxes(renderer.ax, posts, 10.0)
-    n = len(boxes)
-    assert [pair for pair in overlaps(boxes + markers) if pair[0] < n <= pair[1]] == []
+def test_the_street_map_is_vectors_in_metres(played):
+    sim = played.sims[0]
+    sent = street_map(sim)
+    segments, tails = street_segments(sim)
+    assert len(segments) == len(tails) > 100
+    assert np.abs(_segments_of(sent["streets"]) - segments).max() <= 0.05  # 0.1 m rounding
+    assert len(sent["tint"]) == len(segments) and max(sent["tint"]) < len(sent["palette"])
+    assert [n[0] for n in sent["names"]] == [c.name for c in sim.scenario.communities]
+    x0, x1, y0, y1 = sent["limits"]
+    for x, y, kind in sent["posts"]:
+        assert kind in ("station", "office") and x0 < x < x1 and y0 < y < y1
+    assert sent["credit"] == "" and not sim.world.network.is_osm_data
+    assert sent["cover"] == []  # central: nobody patrols
+    assert len(json.dumps(sent)) < 100_000  # sent once, but small all the same
+    assert 1 / 1.5 <= map_ratio(sent["limits"]) <= 1 / 0.55
 
 
-def test_stacked_units_show_their_count():
+def test_the_page_sends_the_streets_once_and_each_frame_only_what_changes():
+    _, rc = solara.render(Page(), handle_error=False)
+    widget = rc.find(StreetMapWidget).widget
+    sent: dict[str, int] = {}
+    widget.observe(lambda change: sent.update({change.name: sent.get(change.name, 0) + 1}))
+    streets = widget.streets
+    for _ in range(3):
+        _button(rc, "Step +10 min").fire_event("click", {})
+    assert widget.streets == streets and "streets" not in sent  # never sent again
+    assert sent["motion"] == 3 and sent["overlay"] == 3  # the clock changes each frame
+    assert widget.overlay["clock"].startswith("Day 1, 09:30")
+    assert widget.motion["t1"] - widget.motion["t0"] == 10
+    rc.close()
+
+
+def test_stacked_units_are_sent_where_they_stand():
     model = AppModel(Controls(scenario_name="central", start_hour=0))
-    renderer = MapRenderer(model.sims[0])
-    renderer.render()
-    shown = [t.get_text() for t in renderer.counts if t.get_text()]
-    assert "×5" in shown  # five units wait at the station
+    frame = model.motions[0].frame()
+    where = Counter(tuple(u["p"][-1][:2]) for u in frame["units"])
+    assert max(where.values()) == 5  # five units wait at the station: the page shows 'x5'
 
 
-def test_followed_unit_gets_a_route_line():
+def test_followed_unit_gets_its_route_and_calls_their_wait():
     model = AppModel(Controls(scenario_name="central", seed="2"))
     sim = model.sims[0]
-    renderer = MapRenderer(sim)
     for _ in range(300):
         moving = [u for u in sim.units if u.state.name == "EN_ROUTE"]
         if moving:
             break
         model.advance(1)
-    renderer.followed = moving[0].label
-    renderer.render()
-    xs, _ = renderer.route.get_data()
-    assert len(xs) >= 2 and len(renderer.ring.get_offsets()) == 1
-
-
-def test_scale_bar_lengths_are_round():
-    assert [nice_length(m) for m in (0.5, 130, 999, 1800, 4200)] == [1, 100, 500, 1000, 2000]
+    overlay = frame_overlay(sim, moving[0].label)
+    assert sim.units[overlay["followed"]] is moving[0]
+    route = np.asarray(overlay["route"]).reshape(-1, 2)
+    assert len(route) >= 2
+    assert route[0] == pytest.approx(moving[0].xy(sim.time), abs=0.05)  # from where it is
+    call = moving[0].call
+    assert route[-1] == pytest.approx((sim.router.x[call.node], sim.router.y[call.node]), abs=0.05)
+    waits = {round(c[3], 1) for c in overlay["calls"]}
+    assert round(sim.time - call.t_call, 1) in waits
+    assert frame_overlay(sim, None)["followed"] == -1 and frame_overlay(sim, None)["route"] == []
 
 
 def test_charts_render_png_and_redraw_axes_only_when_limits_grow(played):
@@ -482,18 +505,17 @@ def test_chart_series_come_from_mesa_datacollector(played):
     assert np.all(np.diff(series["t_min"]) > 0)
 
 
-def test_point_network_map_renders():
+def test_point_network_map_is_sent():
     model = AppModel(Controls(scenario_name="erlang_c"))
     model.advance(1)
-    assert MapRenderer(model.sims[0]).render().startswith(PNG)
+    sent = street_map(model.sims[0])
+    assert json.loads(json.dumps(sent)) == sent
 
 
-def test_osm_map_carries_the_attribution_once():
+def test_osm_map_carries_the_attribution():
     model = AppModel(Controls(scenario_name="optics_valley_east"))
     assert model.error is None, model.error
-    renderer = MapRenderer(model.sims[0])
-    assert renderer.render().startswith(PNG)
-    assert len(_figure_texts(renderer.figure, "OpenStreetMap contributors, ODbL")) == 1
+    assert street_map(model.sims[0])["credit"] == OSM_ATTRIBUTION  # drawn once by the page
 
 
 def test_labels_drop_chinese_without_a_cjk_font(monkeypatch):
@@ -503,65 +525,25 @@ def test_labels_drop_chinese_without_a_cjk_font(monkeypatch):
     assert maps.label_text("Dangdai 当代") == "Dangdai 当代"
 
 
-def _figure_texts(figure, needle: str) -> list[str]:
-    return [
-        t.get_text()
-        for t in figure.findobj(lambda a: hasattr(a, "get_text"))
-        if needle in str(t.get_text())
-    ]
-
-
 # -- command line, assets, layering -----------------------------------------------------
 # -- follow a unit by clicking it ---------------------------------------------------------
-def _pixel_rgb(png: bytes, px: float, py: float) -> np.ndarray:
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    return np.asarray(image, dtype=int)[round(py), round(px)]
-
-
-def test_a_unit_is_picked_from_its_pixel_and_a_far_click_picks_none():
-    model = AppModel(Controls(scenario_name="embedded", start_hour=0))  # all at their offices
-    sim = model.sims[0]
-    renderer = MapRenderer(sim)
-    png = renderer.render()
-    unit = sim.units[2]
-    x_m, y_m = sim.router.x[unit.post.node], sim.router.y[unit.post.node]
-    assert unit.xy(sim.time) == pytest.approx((x_m, y_m))  # a known place: its office
-    px, py = renderer.pixel_of(x_m, y_m)
-    width, height = renderer.size_px()
-    assert 0 < px < width and 0 < py < height
-    color = np.array([int(state_color(unit.state)[i : i + 2], 16) for i in (1, 3, 5)])
-    assert np.abs(_pixel_rgb(png, px, py) - color).max() <= 16  # its marker is drawn there
-    assert renderer.data_at(px, py) == pytest.approx((x_m, y_m))
-    others = [renderer.pixel_of(x, y) for label, x, y in renderer.shown if label != unit.label]
-    assert min(np.hypot(px - ox, py - oy) for ox, oy in others) > 30
-    assert renderer.unit_at(px, py) == unit.label
-    assert renderer.unit_at(px + 4, py - 4) == unit.label  # a few pixels off still picks it
-    assert renderer.unit_at(px + 25, py) is None  # too far from it (and from the others)
-    assert renderer.unit_at(2, height - 2) is None  # a corner, far from every unit
-
-
-def test_clicks_scale_from_the_shown_size_to_the_png():
-    assert Click(100, 50, 315, 265).to_image_px(630, 530) == (200, 100)
-    data = {"x": 10, "y": 20, "width": 630, "height": 530, "tag": "IMG"}
-    assert parse_click(data) == Click(10, 20, 630, 530)
-    assert parse_click({**data, "tag": "DIV"}) is None  # beside the image
-    assert parse_click({"tag": "IMG", "x": "?"}) is None
+def test_a_pick_from_the_page_is_a_valid_unit_index_or_nothing():
+    assert picked_unit({"unit": 2}, 5) == 2
+    for bad in ({"unit": 5}, {"unit": -1}, {"unit": "2"}, {"unit": True}, {}, None, [2]):
+        assert picked_unit(bad, 5) is None, bad
 
 
 def test_a_click_on_the_page_follows_the_unit():
     _, rc = solara.render(Page(), handle_error=False)
-    same = AppModel(default_controls())  # the page's run, at the same moment
-    sim = same.sims[0]
-    renderer = MapRenderer(sim)
-    renderer.render()
-    label, x_m, y_m = renderer.shown[1]
-    px, py = renderer.pixel_of(x_m, y_m)
-    width, height = renderer.size_px()
-    clickable = rc.find(ClickableWidget).widget
-    shown = {"width": width / 2, "height": height / 2, "tag": "IMG"}  # shown at half size
-    clickable.vue_clicked({**shown, "x": px / 2, "y": py / 2})
+    label = AppModel(default_controls()).sims[0].units[1].label
+    widget = rc.find(StreetMapWidget).widget
+    widget.vue_clicked({"unit": 1})
     [text] = _html(rc, "patrol-unit")
     assert f"<strong>{label}</strong>" in text and "state:" in text
+    widget = rc.find(StreetMapWidget).widget
+    assert widget.overlay["followed"] == 1
+    widget.vue_clicked({"unit": 99})  # a forged index: ignored
+    assert f"<strong>{label}</strong>" in _html(rc, "patrol-unit")[0]
     rc.close()
 
 
@@ -579,29 +561,25 @@ def test_coverage_is_passes_per_day_in_bins():
     assert bin_labels() == ["under 2", "2–5", "5–10", "10–20", "20 or more"]
 
 
-def test_coverage_layer_changes_the_map_and_is_redrawn_only_when_due():
+def test_coverage_colours_are_looked_at_only_when_due_and_resent_only_when_changed():
     model = AppModel(Controls(scenario_name="embedded"))
-    renderer = MapRenderer(model.sims[0])
-    plain = renderer.render()
-    renderer.show_coverage = True
-    covered = renderer.render()
-    assert covered != plain and renderer.coverage_draws == 1
-    assert renderer.render() == covered  # nothing moved: the same frame, not redrawn
+    sim = model.sims[0]
+    colours = CoverageColours(sim)
+    first = colours.now()
+    assert len(first) == len(_segments_of(street_map(sim)["cover"])) > 0
+    assert first == bin_colors(coverage_bins(passes_per_day(sim)))
+    assert colours.now() is first and colours.looks == 1  # not looked at again yet
     for _ in range(3 * CHECK_EVERY_FRAMES):
         model.advance(10)
-        renderer.render()
-    assert 2 <= renderer.coverage_draws <= 1 + 3  # changed, but looked at every N frames only
-    renderer.show_coverage = False
-    assert renderer.render() == MapRenderer(model.sims[0]).render()  # back to the plain map
+        colours.now()
+    assert colours.looks == 1 + 3
+    assert colours.now() != first  # passes per day moved
 
 
 def test_scenarios_without_patrol_say_so():
     model = AppModel(Controls(scenario_name="central", compare="embedded"))
-    central = MapRenderer(model.sims[0])
-    assert central.coverage is None
-    plain = central.render()
-    central.show_coverage = True
-    assert central.render() == plain
+    assert CoverageColours(model.sims[0]).now() == []
+    assert street_map(model.sims[0])["cover"] == []
     legend = coverage_legend(model)
     assert "central: no unit patrols in this scenario" in legend
     assert "embedded: no unit" not in legend
@@ -717,24 +695,6 @@ def test_the_page_speaks_chinese_when_switched():
         assert labels[0] == "迄今警情" and all(not label.isascii() for label in labels)
         assert "改革前" in panel_title(load_scenario("central"), compared=True)
     assert clock_text(9 * 60) == "Day 1, 09:00"
-
-
-def test_count_labels_never_cover_a_place_name():
-    model = AppModel(Controls(scenario_name="central", start_hour=0))
-    renderer = MapRenderer(model.sims[0])
-    renderer.render()
-    draw = renderer.canvas.get_renderer()
-    names = [label.get_window_extent(draw) for label in renderer.label_artists]
-    post = model.sims[0].units[0].xy(model.sims[0].time)
-    counts = [t for t in renderer.counts if t.get_text()]
-    for label in renderer.label_artists:  # a name put right where the count would go
-        label.set_position(post)
-        label.xyann = (10, 8)
-    names = [label.get_window_extent(draw) for label in renderer.label_artists]
-    renderer.render()
-    for text in counts:
-        box = text.get_window_extent(draw)
-        assert not any(box.overlaps(name) for name in names), text.get_text()
 
 
 def test_play_is_refused_with_a_message_when_the_server_is_busy(monkeypatch):

@@ -29,7 +29,7 @@ from sim.viz.app import BUSY_EVENING, COVERAGE_TOGGLE  # noqa: E402
 from sim.viz.appmodel import AppModel  # noqa: E402
 from sim.viz.controls import default_controls  # noqa: E402
 from sim.viz.coverage_layer import COVERAGE_COLORS  # noqa: E402
-from sim.viz.mapview import MapRenderer, street_segments  # noqa: E402
+from sim.viz.mapview import street_segments  # noqa: E402
 from sim.viz.messages import catalogue  # noqa: E402
 from sim.viz.readouts import rows  # noqa: E402
 
@@ -90,6 +90,13 @@ def _local(url: str) -> bool:
     return parsed.hostname in LOOPBACK
 
 
+DRAWN_JS = """() => {
+  const s = document.querySelector('canvas.patrol-streets');
+  const m = document.querySelector('canvas.patrol-motion');
+  return s && s.patrolSegments > 0 && m && m.patrolPainted > 0;
+}"""
+
+
 class Watched:
     """A page with every request and console error recorded."""
 
@@ -102,7 +109,8 @@ class Watched:
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(url, timeout=120_000)  # a loaded 2-core machine is slow to start
-        expect(self.page.locator("img.patrol-map").first).to_be_visible(timeout=60_000)
+        expect(self.page.locator(".patrol-map").first).to_be_visible(timeout=60_000)
+        self.page.wait_for_function(DRAWN_JS, timeout=60_000)
 
     @property
     def clock(self):
@@ -150,18 +158,17 @@ class Watched:
         self.page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
     def count_frames(self) -> None:
-        """Count from now the new images the first map shows (window.__frames)."""
+        """Count from now the frames the first map receives."""
         self.page.evaluate(
-            """() => {
-              window.__frames = 0;
-              new MutationObserver((list) => { window.__frames += list.length; }).observe(
-                document.querySelector('img.patrol-map'),
-                {attributes: true, attributeFilter: ['src']});
-            }"""
+            "() => { const c = document.querySelector('canvas.patrol-motion');"
+            " window.__frames0 = c.patrolFrames || 0; }"
         )
 
     def frames(self) -> int:
-        return self.page.evaluate("window.__frames")
+        return self.page.evaluate(
+            "() => (document.querySelector('canvas.patrol-motion').patrolFrames || 0)"
+            " - window.__frames0"
+        )
 
     def check_no_traceback(self) -> None:
         body = self.page.locator("body").inner_text()
@@ -237,29 +244,13 @@ def test_watch_step_play_switch_and_reset(browser, server):
     context.close()
 
 
-def _shown_units(text: str) -> dict[str, tuple[float, float]]:
-    """The page's hidden positions ('label=x,y; ...') as label -> (x, y) metres."""
-    pairs = (item.rsplit("=", 1) for item in text.split("; ") if item)
-    return {label: tuple(map(float, xy.split(","))) for label, xy in pairs}
-
-
-def _lonely_unit(renderer: MapRenderer, shown: dict) -> tuple[str, tuple[float, float]]:
-    """A unit with no other within 30 pixels, and its pixel on the PNG."""
-    pixels = {label: np.array(renderer.pixel_of(*xy)) for label, xy in shown.items()}
-    for label, here in pixels.items():
-        others = [np.hypot(*(here - p)) for k, p in pixels.items() if k != label]
-        if min(others, default=np.inf) > 30:
-            return label, (float(here[0]), float(here[1]))
-    pytest.fail(f"every unit stands near another: {shown}")
-
-
-def _click_pixel(image, px: float, py: float) -> None:
-    """Click a pixel of the PNG, scaled to the size the image is shown at."""
-    natural = image.evaluate("(i) => [i.naturalWidth, i.naturalHeight]")
-    box = image.bounding_box()
-    image.click(
-        position={"x": px * box["width"] / natural[0], "y": py * box["height"] / natural[1]}
-    )
+LONELY_MARKER_JS = """() => {
+  const c = document.querySelector('canvas.patrol-motion');
+  const px = c.patrolMarkers.map(([x, y]) => c.patrolToPx(x, y));
+  const far = (p, k) => px.every((q, j) => j === k || Math.hypot(p[0] - q[0], p[1] - q[1]) > 30);
+  const i = px.findIndex(far);
+  return i < 0 ? null : [i, px[i][0], px[i][1], c.clientWidth, c.clientHeight];
+}"""
 
 
 @pytest.mark.slow
@@ -268,21 +259,20 @@ def test_click_a_unit_on_the_map_to_follow_it(browser, server):
     page = Watched(context, server.url)
     page.button("Step +10 min")
     expect(page.clock).to_have_text(re.compile(r"^Day 1, 09:10"))
-    model = AppModel(default_controls())
-    renderer = MapRenderer(model.sims[0])  # the page's figure: the same pixels
-    image = page.page.locator("img.patrol-map").first
-    size = image.evaluate("(i) => [i.naturalWidth, i.naturalHeight]")
-    assert tuple(size) == renderer.size_px()
-    shown = _shown_units(page.positions())
-    label, (px, py) = _lonely_unit(renderer, shown)
-    _click_pixel(image, 3, size[1] - 3)  # a corner far from every unit: nothing followed
+    page.page.wait_for_timeout(3_000)  # the step replayed to its end
+    labels = [u.label for u in AppModel(default_controls()).sims[0].units]
+    found = page.page.evaluate(LONELY_MARKER_JS)
+    assert found is not None, "every unit stands near another"
+    index, px, py, _, height = found
+    themap = page.page.locator(".patrol-map").first
+    themap.click(position={"x": 3, "y": height - 3})  # a corner far from every unit
     page.page.wait_for_timeout(500)
     expect(page.page.locator(".patrol-unit")).to_contain_text("click one on the map")
-    _click_pixel(image, px + 3, py - 2)  # a few pixels off the marker's centre
-    expect(page.page.locator(".patrol-unit")).to_contain_text(label)
+    themap.click(position={"x": px + 3, "y": py - 2})  # a few pixels off the marker's centre
+    expect(page.page.locator(".patrol-unit")).to_contain_text(labels[index])
     expect(page.page.locator(".patrol-unit")).to_contain_text("state:")
     select = page.page.locator(".patrol-follow").first
-    expect(select).to_contain_text(label)  # the list beside the map shows the clicked unit
+    expect(select).to_contain_text(labels[index])  # the list beside the map shows it
     page.shot("10-followed-by-click")
     page.check_clean()
     context.close()
@@ -305,8 +295,9 @@ def test_coverage_layer_colours_the_streets_and_the_legend_explains_it(browser, 
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = Watched(context, server.url)
     legend = page.page.locator(".patrol-legend")
-    image = page.page.locator("img.patrol-map").first
+    image = page.page.locator(".patrol-map").first
     expect(legend).not_to_contain_text("Patrol coverage")
+    page.page.wait_for_timeout(500)
     before = image.screenshot()
     toggle = page.page.get_by_label(COVERAGE_TOGGLE)
     expect(toggle).not_to_be_checked()  # off by default
@@ -331,7 +322,7 @@ def test_coverage_layer_colours_the_streets_and_the_legend_explains_it(browser, 
     page.choose("Scenario", "central")
     page.choose("Before vs after", "embedded")
     page.button("Reset")
-    expect(page.page.locator("img.patrol-map")).to_have_count(2)
+    expect(page.page.locator(".patrol-map")).to_have_count(2)
     expect(toggle).to_be_checked()  # kept over Reset
     notes = page.page.locator(".patrol-no-patrol")
     expect(notes).to_have_count(1)  # central's units stay at the station; embedded's patrol
@@ -365,7 +356,7 @@ def test_two_sessions_have_their_own_models(browser, server):
     first.shot("06-session-a")
     second.shot("07-session-b-800-px")
     controls = second.page.locator(".patrol-run").bounding_box()
-    shown = second.page.locator("img.patrol-map").bounding_box()
+    shown = second.page.locator(".patrol-map").bounding_box()
     assert (
         controls["y"] + controls["height"] <= shown["y"]
         or controls["x"] + controls["width"] <= shown["x"]
@@ -384,7 +375,7 @@ def test_play_at_the_fastest_for_30_s_without_a_traceback(browser, server):
     page.choose("Scenario", "central")
     page.choose("Before vs after", "embedded")
     page.button("Reset")
-    expect(page.page.locator("img.patrol-map")).to_have_count(2)
+    expect(page.page.locator(".patrol-map")).to_have_count(2)
     page.choose("Speed", "600 simulated min per second")  # frames per second at its top
     page.count_frames()
     page.button("Play")
@@ -452,7 +443,7 @@ def _inside(box: dict, width: int, height: int) -> bool:
 
 def _busy_evening(page: Watched) -> None:
     page.button("Busy evening")
-    expect(page.page.locator("img.patrol-map")).to_have_count(2, timeout=60_000)
+    expect(page.page.locator(".patrol-map")).to_have_count(2, timeout=60_000)
     expect(page.clock).to_have_text(re.compile(r"^Day 1, 17:00"))
 
 
@@ -464,14 +455,14 @@ def test_before_and_after_side_by_side_on_a_projector(browser, server, size):
     _busy_evening(page)
     page.page.wait_for_timeout(500)
     page.shot(f"20-projector-{width}x{height}")
-    parts = [".patrol-headline-card", "img.patrol-map", ".patrol-numbers", ".patrol-follow"]
+    parts = [".patrol-headline-card", ".patrol-map", ".patrol-numbers", ".patrol-follow"]
     for css in parts:
         found = page.page.locator(css)
         assert found.count() >= 2, css
         for i in range(found.count()):
             box = found.nth(i).bounding_box()
             assert _inside(box, width, height), (css, i, box)
-    maps = [page.page.locator("img.patrol-map").nth(i).bounding_box() for i in range(2)]
+    maps = [page.page.locator(".patrol-map").nth(i).bounding_box() for i in range(2)]
     assert maps[0]["x"] + maps[0]["width"] <= maps[1]["x"]  # side by side, not stacked
     follow = page.page.locator(".patrol-follow").nth(1).bounding_box()
     assert follow["x"] >= maps[1]["x"] + maps[1]["width"] - 1  # beside its own map
@@ -711,10 +702,10 @@ def _distance_to_streets_m(points: np.ndarray, segments: np.ndarray) -> np.ndarr
     return np.hypot(*(points[:, None, :] - nearest).transpose(2, 0, 1)).min(axis=1)
 
 
-def test_markers_move_along_the_streets_between_frames(browser, server):
+def test_markers_move_along_the_streets_at_most_50_m_per_painted_frame(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = Watched(context, server.url)
-    page.button("Play")
+    page.button("Play")  # at the default speed
     page.page.wait_for_timeout(3_000)  # dispatched units under way
     frames = page.page.evaluate(SAMPLE_MARKERS_JS, 2_000)
     page.button("Pause")
@@ -727,13 +718,77 @@ def test_markers_move_along_the_streets_between_frames(browser, server):
         for a, b in itertools.pairwise(frames)
         if len(a) == len(b) and a
     ]
-    moved = sum(s > 0 for s in steps)
+    moving = [s for s in steps if s > 0]
     print(
         f"\n{len(frames)} painted frames in 2 s; farthest from a street {off.max():.1f} m; "
-        f"largest step between painted frames {max(steps):.0f} m (median of moving "
-        f"frames {np.median([s for s in steps if s > 0] or [0]):.0f} m)"
+        f"largest step between painted frames {max(steps):.1f} m (median of moving "
+        f"frames {np.median(moving or [0]):.1f} m)"
     )
-    assert moved >= 5, "no marker moved"
+    assert len(moving) >= 5, "no marker moved"
     assert off.max() <= 15.0, f"a marker {off.max():.0f} m from any street"
+    assert max(steps) <= 50.0, f"a marker moved {max(steps):.0f} m between painted frames"
+    page.check_clean()
+    context.close()
+
+
+STREET_CANVAS_JS = """() => {
+  const s = document.querySelector('canvas.patrol-streets');
+  return {segments: s.patrolSegments, names: s.patrolNames, width: s.width,
+          height: s.height, cssWidth: s.clientWidth, cssHeight: s.clientHeight};
+}"""
+
+
+def _overlapping(a: list[float], b: list[float]) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+def test_streets_are_drawn_from_vectors_crisp_at_a_device_pixel_ratio_of_2(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=2)
+    page = Watched(context, server.url)
+    drawn = page.page.evaluate(STREET_CANVAS_JS)
+    sim = AppModel(default_controls()).sims[0]
+    assert drawn["segments"] == len(street_segments(sim)[0])  # every street, as a vector
+    assert drawn["width"] == round(2 * drawn["cssWidth"]) > 400  # 2 backing pixels per CSS px
+    assert drawn["height"] == round(2 * drawn["cssHeight"])
+    names = drawn["names"]
+    assert len(names) == len(sim.scenario.communities)
+    assert not [(a, b) for a, b in itertools.combinations(names, 2) if _overlapping(a, b)], (
+        "place names overlap"
+    )
+    for box in names:
+        assert 0 <= box[0] and box[2] <= drawn["cssWidth"] and 0 <= box[1], box
+    page.page.set_viewport_size({"width": 1920, "height": 1080})  # redrawn at the new size
+    page.page.wait_for_function(
+        "(w) => { const s = document.querySelector('canvas.patrol-streets');"
+        " return s.width !== w && s.width === Math.round(2 * s.clientWidth); }",
+        arg=drawn["width"],
+    )
+    page.shot("30-vectors-dpr-2")
+    page.check_clean()
+    context.close()
+
+
+COUNTS_JS = """(ms) => new Promise((done) => {
+  const m = document.querySelector('canvas.patrol-motion');
+  const names = document.querySelector('canvas.patrol-streets').patrolNames;
+  const seen = []; const end = performance.now() + ms;
+  const tick = (now) => {
+    seen.push(...(m.patrolCounts || []));
+    if (now < end) requestAnimationFrame(tick); else done({counts: seen, names});
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
+def test_count_labels_never_cover_a_place_name(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = Watched(context, server.url)
+    _busy_evening(page)  # central's units stand together at the station
+    page.button("Play")
+    found = page.page.evaluate(COUNTS_JS, 2_000)
+    page.button("Pause")
+    assert found["counts"], "no count label drawn"
+    covering = [c for c in found["counts"] for n in found["names"] if _overlapping(c, n)]
+    assert not covering, covering
     page.check_clean()
     context.close()

@@ -37,8 +37,10 @@ from sim.viz.player import (
     DEFAULT_SPEED,
     MIN_INTERVAL_MS,
     SPEEDS_MIN_PER_S,
+    STEP_MIN,
     Player,
     current_kernel,
+    frame_interval_ms,
     kernel_alive_check,
     minutes_per_frame,
     playing_now,
@@ -123,13 +125,18 @@ class Playback:
 
     @property
     def interval_ms(self) -> float:
-        """Milliseconds between frames (never below the floor)."""
-        return max(1000 / max(self.frames_per_s, 1), MIN_INTERVAL_MS)
+        """Milliseconds between frames (never below the floor; a minute each at slow speeds)."""
+        return frame_interval_ms(self.speed_min_per_s, self.frames_per_s)
 
     @property
     def minutes(self) -> int:
-        """Simulated minutes per frame (and per press of Step)."""
+        """Simulated minutes per frame."""
         return minutes_per_frame(self.speed_min_per_s, self.interval_ms)
+
+    @property
+    def step_minutes(self) -> int:
+        """Simulated minutes per press of Step (a frame's, at least ``STEP_MIN``)."""
+        return max(self.minutes, STEP_MIN)
 
 
 @solara.component
@@ -215,7 +222,7 @@ def Page():
         playing.set(True)
 
     def step() -> None:
-        model.value.advance(playback.value.minutes)
+        model.value.advance(playback.value.step_minutes)
         frame.set(frame.value + 1)
 
     def reset() -> None:
@@ -314,7 +321,7 @@ def _run_buttons(model: AppModel, pb: Playback, playing: bool, play, step, reset
         classes=["patrol-play"],
     )
     solara.Button(
-        t("step", minutes=pb.minutes),
+        t("step", minutes=pb.step_minutes),
         on_click=step,
         disabled=playing or bool(model.error) or model.finished,
         classes=["patrol-step"],

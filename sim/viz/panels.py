@@ -20,7 +20,6 @@ from sim.agents.unit import UnitState
 from sim.scenarios.schema import Scenario
 from sim.viz.appmodel import AppModel, clock_text
 from sim.viz.charts import ChartRenderer
-from sim.viz.clickable import Click, ClickableImage
 from sim.viz.coverage_layer import (
     CHECK_EVERY_FRAMES,
     COVERAGE_COLORS,
@@ -29,9 +28,11 @@ from sim.viz.coverage_layer import (
     patrols,
     share_passed,
 )
-from sim.viz.mapview import MAP_WIDTH_IN, PAIR_WIDTH_IN, WAIT_ALERT_MIN, MapRenderer
+from sim.viz.mapview import WAIT_ALERT_MIN
+from sim.viz.mapwidget import StreetMap
 from sim.viz.messages import language, t
 from sim.viz.readouts import budget_text, rows
+from sim.viz.streetmap import CoverageColours, frame_overlay, map_ratio, street_map
 from sim.viz.style import scenario_color, state_color, state_name, type_color
 
 PANEL_CHROME_PX = 340  # page height above and around a map at 1280x720 (strip, headline...)
@@ -132,27 +133,27 @@ def MapImage(
     coverage: bool = False,
     on_follow: Callable[[str], None] | None = None,
 ) -> None:
-    """The map of one scenario, with the followed unit's route; a click on a unit follows it."""
+    """The map of one scenario, with the followed unit's route; a click on a unit follows it.
+
+    The streets go to the browser once (``street_map``); each frame sends the overlay and
+    the units' street paths only.
+    """
     sim = model.sims[index]
-    width_in = PAIR_WIDTH_IN if len(model.sims) > 1 else MAP_WIDTH_IN
-    renderer = solara.use_memo(lambda: MapRenderer(sim, width_in), [sim])
-    renderer.followed = _unit_label(followed, sim.scenario.name)
-    renderer.show_coverage = coverage
-    renderer.units_in_picture = False  # moved along the streets by the page
+    streets = solara.use_memo(lambda: street_map(sim), [sim])
+    colours = solara.use_memo(lambda: CoverageColours(sim), [sim])
     with model.lock:
-        png = renderer.render()
+        overlay = frame_overlay(sim, _unit_label(followed, sim.scenario.name))
         motion = model.motions[index].frame() if model.motions else {}
+        cover = colours.now() if coverage else []
 
-    def clicked(click: Click) -> None:
-        with model.lock:  # the units as drawn in the last frame
-            label = renderer.unit_at(*click.to_image_px(*renderer.size_px()))
-        if label is not None and on_follow is not None:
-            on_follow(f"{sim.scenario.name}: {label}")
+    def picked(unit: int) -> None:
+        if on_follow is not None and unit < len(sim.units):
+            on_follow(f"{sim.scenario.name}: {sim.units[unit].label}")
 
-    width, height = renderer.size_px()
-    limit = f"calc((100vh - {PANEL_CHROME_PX}px) * {width / height:.4f})"  # fits the height
+    ratio = map_ratio(streets["limits"])
+    limit = f"calc((100vh - {PANEL_CHROME_PX}px) * {ratio:.4f})"  # fits the height
     with solara.Div(classes=["patrol-map-box"], style={"max-width": limit}):
-        ClickableImage(png, clicked, ["patrol-map"], motion, renderer.geometry())
+        StreetMap(streets, overlay, motion, cover, ratio, picked)
 
 
 def _unit_label(followed: str, name: str) -> str | None:

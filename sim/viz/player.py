@@ -25,8 +25,12 @@ log = logging.getLogger(__name__)
 MIN_INTERVAL_MS = 80  # the floor: at most 12.5 frames per second are asked for
 MIN_GAP_S = 0.02  # always some time between frames for the page's own messages
 GONE_AFTER_S = 3.0  # a page disconnected this long is gone (a reconnect takes less)
-SPEEDS_MIN_PER_S = (12, 30, 60, 120, 240, 600)  # simulated minutes per second offered
-DEFAULT_SPEED = 120  # at 12 frames per second: 10 simulated minutes per frame
+SPEEDS_MIN_PER_S = (2, 4, 10, 30, 60, 120, 240, 600)  # simulated minutes per second offered
+#: The default: a unit at 60 km/h (the fastest streets of every shipped district, Wuhan's
+#: too) moves 33 m between two frames painted at 60 per second, under the page's 45 m bound
+#: (streetmap.js STEP_MAX_M); a busy evening's four hours play in two minutes.
+DEFAULT_SPEED = 2
+STEP_MIN = 10  # a press of Step advances at least this many simulated minutes
 #: Environment variable: how many pages may play at once (``run_sim.py viz --max-playing``).
 MAX_PLAYING_ENV = "PATROL_VIZ_MAX_PLAYING"
 PLAYING_PER_CORE = 2  # the default limit per core (see README: how many sessions a machine holds)
@@ -44,6 +48,11 @@ def playing_now() -> int:
     """Pages playing now on this server."""
     with _playing_lock:
         return len(_playing)
+
+
+def frame_interval_ms(speed_min_per_s: float, frames_per_s: float) -> float:
+    """Milliseconds between frames: the floor, and a whole minute per frame at slow speeds."""
+    return max(1000 / max(frames_per_s, 1), MIN_INTERVAL_MS, 1000 / max(speed_min_per_s, 1e-9))
 
 
 def minutes_per_frame(speed_min_per_s: float, interval_ms: float) -> int:
