@@ -72,7 +72,9 @@ _MULTISETS: weakref.WeakKeyDictionary[Router, dict[bytes, np.ndarray | None]] = 
 )
 
 
-def _covering_multiset(coverage: Coverage, router: Router, in_beat: list[bool]) -> np.ndarray | None:
+def _covering_multiset(
+    coverage: Coverage, router: Router, in_beat: list[bool]
+) -> np.ndarray | None:
     segments = beat_segments(coverage, in_beat)
     if len(segments) == 0:
         return None
