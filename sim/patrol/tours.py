@@ -79,6 +79,11 @@ class Tour:
             self._forget()
         return self._laps[k]
 
+    @property
+    def laps_kept(self) -> int:
+        """How many laps are held (the others are forgotten or not drawn yet)."""
+        return len(self._laps)
+
     def _forget(self) -> None:
         """Drop the laps behind every position still in use (checked every few laps)."""
         if self.live_from is None or len(self._laps) <= KEPT_LAPS:
