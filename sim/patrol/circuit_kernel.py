@@ -2,8 +2,9 @@
 
 Nodes are numbered 0..m-1 in increasing id; ``arr_ptr``/``arr_edges`` list the edges
 arriving at each, ``lv_ptr``/``lv_edges`` those leaving it, each in increasing edge index.
-Every node's departures are put in the order of ``rng.permutation`` (numba's Generator
-methods draw exactly as numpy's), node after node, so that from the same generator state
+Every node's departures are shuffled in place with the swaps ``rng.permutation`` makes
+(numpy's Fisher-Yates on ``random_interval``, which numba implements bit for bit, without
+the allocations of numba's ``shuffle``), node after node, so that from the same generator state
 the plain reference in ``sim.patrol.circuits`` returns the identical circuit
 (``tests/test_patrol_tours.py`` compares them).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.np.random.random_methods import random_interval  # numpy's, bit for bit
 
 
 @njit(cache=True, inline="always")
@@ -23,13 +25,15 @@ def _u_turn(tails, heads, segments, arrive, leave):
 @njit(cache=True)
 def _pair(tails, heads, segments, arr_ptr, arr_edges, lv_ptr, lv_edges, rng, following):
     """At every node, pair each arrival with a departure in random order, avoiding U-turns."""
+    shuffled = lv_edges.copy()
+    bits = rng.bit_generator
     for n in range(len(arr_ptr) - 1):
         lo, hi = arr_ptr[n], arr_ptr[n + 1]
         size = lv_ptr[n + 1] - lv_ptr[n]
-        order = rng.permutation(size)
-        leave = np.empty(size, dtype=np.int64)
-        for k in range(size):
-            leave[k] = lv_edges[lv_ptr[n] + order[k]]
+        leave = shuffled[lv_ptr[n] : lv_ptr[n + 1]]
+        for i in range(size - 1, 0, -1):  # numpy's shuffle (and permutation), in place
+            j = np.int64(random_interval(bits, i))
+            leave[i], leave[j] = leave[j], leave[i]
         for i in range(hi - lo):
             a = arr_edges[lo + i]
             found = False

@@ -49,6 +49,7 @@ class Coverage:
         self.presence_min: dict[int, float] = {}  # place node -> minutes present
         self.last_visit: dict[int, float] = {}  # place node -> when a unit last got there
         self._adjacency: list[list[tuple[int, int, float, int]]] | None = None
+        self._fastest: dict[tuple[int, int], int] | None = None
         self._passes: list[tuple[np.ndarray, np.ndarray]] = []  # (segments, times) recorded
         self._recorded = 0  # passes recorded so far (the key of the figures below)
         self._figures: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None
@@ -64,6 +65,19 @@ class Coverage:
                 for u in range(len(bounds) - 1)
             ]
         return self._adjacency
+
+    def fastest_entries(self) -> dict[tuple[int, int], int]:
+        """(tail, head) -> the CSR entry of the fastest edge between them."""
+        if self._fastest is None:
+            fastest: dict[tuple[int, int], int] = {}
+            minutes = self.edge_min.tolist()
+            for tail, out in enumerate(self.adjacency()):
+                for entry, head, _, _ in out:
+                    key = (tail, head)
+                    if key not in fastest or minutes[entry] < minutes[fastest[key]]:
+                        fastest[key] = entry
+            self._fastest = fastest
+        return self._fastest
 
     def entry(self, tail: int, head: int) -> int:
         """The CSR entry of the edge ``tail -> head``."""

@@ -29,10 +29,12 @@ is a shortest covering walk (as far as step 2 is exact). ``sim.patrol.circuits``
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
+from scipy.sparse.csgraph import dijkstra
 
 if TYPE_CHECKING:
     from sim.network.routing import Router
@@ -52,12 +54,31 @@ def beat_segments(coverage: Coverage, in_beat: list[bool]) -> np.ndarray:
 def covering_multiset(coverage: Coverage, router: Router, in_beat: list[bool]) -> np.ndarray | None:
     """CSR entries (repeated as driven) of a short closed walk covering every beat street.
 
-    None when the beat has no street.
+    None when the beat has no street. It depends on the network and the beat alone, so it
+    is kept for each router (replications in one process build it once).
     """
+    known = _MULTISETS.setdefault(router, {})
+    key = np.packbits(np.asarray(in_beat, dtype=bool)).tobytes()
+    if key not in known:
+        entries = _covering_multiset(coverage, router, in_beat)
+        if entries is not None:
+            entries.setflags(write=False)  # shared by every model on this router
+        known[key] = entries
+    return known[key]
+
+
+_MULTISETS: weakref.WeakKeyDictionary[Router, dict[bytes, np.ndarray | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _covering_multiset(
+    coverage: Coverage, router: Router, in_beat: list[bool]
+) -> np.ndarray | None:
     segments = beat_segments(coverage, in_beat)
     if len(segments) == 0:
         return None
-    fastest = _fastest_entries(coverage)
+    fastest = coverage.fastest_entries()
     required = [_street(coverage, fastest, int(s)) for s in segments]
     paired = required + _parity_paths(coverage, router, required)
     walks = [
@@ -80,7 +101,7 @@ def lower_bound_min(coverage: Coverage, router: Router, in_beat: list[bool]) -> 
     segments = beat_segments(coverage, in_beat)
     if len(segments) == 0:
         return 0.0
-    fastest = _fastest_entries(coverage)
+    fastest = coverage.fastest_entries()
     required = [_street(coverage, fastest, int(s)) for s in segments]
     minutes = coverage.edge_min
     either_way = [minutes[fastest.get(_ends(coverage, e)[::-1], e)] for e in required]
@@ -88,18 +109,6 @@ def lower_bound_min(coverage: Coverage, router: Router, in_beat: list[bool]) -> 
     undirected = float(np.sum(np.minimum(minutes[required], either_way)) + np.sum(minutes[parity]))
     _, flow_min = _balance(coverage, router, fastest, required, per_unit=1)
     return max(undirected, float(np.sum(minutes[required])) + flow_min)
-
-
-def _fastest_entries(coverage: Coverage) -> dict[tuple[int, int], int]:
-    """(tail, head) -> the CSR entry of the fastest edge between them."""
-    fastest: dict[tuple[int, int], int] = {}
-    minutes = coverage.edge_min
-    for tail, out in enumerate(coverage.adjacency()):
-        for entry, head, _, _ in out:
-            key = (tail, head)
-            if key not in fastest or minutes[entry] < minutes[fastest[key]]:
-                fastest[key] = entry
-    return fastest
 
 
 def _street(coverage: Coverage, fastest: dict, segment: int) -> int:
@@ -131,7 +140,7 @@ def _parity_paths(
     odd = sorted(n for n, d in degree.items() if d % 2)
     if not odd:
         return []
-    rows = np.array([router.times_from(n)[odd] for n in odd])
+    rows = times_among(router, odd, odd)
     both = np.minimum(rows, rows.T)  # a pair is joined whichever way is faster
     pairs = nx.Graph()
     k = len(odd) if exact or len(odd) <= 4 * NEAREST_ODD else NEAREST_ODD
@@ -193,10 +202,10 @@ def _balance(
                 flows.add_edge(node, head, key="drive", weight=cost)
     senders = [n for n, e in excess.items() if e > 0]
     takers = [n for n, e in excess.items() if e < 0]
-    for a in senders:  # fastest paths out of the beat's streets, between unbalanced nodes
-        row = router.times_from(a)
-        for b in takers:
-            cost = per_unit * round(float(row[b]) * CENTI_S_PER_MIN)
+    times = times_among(router, senders, takers)
+    for a, row in zip(senders, times.tolist(), strict=True):  # fastest paths between them
+        for b, minutes_ab in zip(takers, row, strict=True):
+            cost = per_unit * round(minutes_ab * CENTI_S_PER_MIN)
             flows.add_edge(a, b, key="path", weight=cost)
     flow = nx.min_cost_flow(flows)
     cost = sum(units * flows[a][b][key]["weight"] for a, targets in flow.items()
@@ -234,3 +243,19 @@ def _connections(coverage: Coverage, router: Router, entries: list[int]) -> list
         added += _path_entries(coverage, router, first, other)
         added += _path_entries(coverage, router, other, first)
     return added
+
+
+def times_among(router: Router, sources: list[int], targets: list[int]) -> np.ndarray:
+    """Fastest-path minutes from each of ``sources`` to each of ``targets``.
+
+    The same numbers as ``router.times_from`` rows, but each search stops at a bound no
+    wanted time exceeds (through ``sources[0]``: at most the longest way to it plus the
+    longest way from it), so the searches stay near the nodes instead of covering the city.
+    """
+    if not sources or not targets:
+        return np.zeros((len(sources), len(targets)))
+    hub = sources[0]
+    to_hub, from_hub = router.times_to(hub)[sources], router.times_from(hub)[targets]
+    bound = float(np.max(to_hub) + np.max(from_hub))
+    limit = bound * (1 + 1e-9) + 1e-9 if np.isfinite(bound) else np.inf
+    return dijkstra(router.forward, indices=np.asarray(sources), limit=limit)[:, targets]

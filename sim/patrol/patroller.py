@@ -138,10 +138,17 @@ class Patroller:
         redraw = unit.group.patrol.redraw_each_lap
         key = (id(in_beat), redraw)
         if key not in self._tours:
-            self._tours[key] = build_tour(
-                self.coverage, self.router, in_beat, self.rng, unit.post.node, redraw
-            )
+            tour = build_tour(self.coverage, self.router, in_beat, self.rng, unit.post.node, redraw)
+            if tour is not None:
+                tour.live_from = lambda: self.first_live_position(tour)
+            self._tours[key] = tour
         return self._tours[key]
+
+    def first_live_position(self, tour: Tour) -> int:
+        """The first position of ``tour`` still in use: a leg's start on it, or its frontier."""
+        starts = [s.riding.start for s in self._states.values()
+                  if s.riding is not None and s.riding.tour is tour]  # fmt: skip
+        return min([tour.frontier, *starts])
 
     def riding_position(self, unit: Unit, tour: Tour) -> int:
         """Where on ``tour`` the unit goes on from (-1: it is not on it, it must join)."""

@@ -11,12 +11,13 @@ at the same node (the post, if it is on the beat).
 Every unit on a beat drives the same endless walk, lap 0, lap 1, ...: a position on the
 tour is a plain count of edges from its beginning, so units spread along it stay spread
 (``Patroller.join_position``). A patrol leg is a stretch of it of at most one lap, so
-planning one costs the same whatever its length.
+planning one costs the same whatever its length. Laps behind every position still in use
+(``live_from``, given by the patroller) are forgotten, so a year of laps is not kept.
 """
 
 from __future__ import annotations
 
-import bisect
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +28,9 @@ from sim.patrol.covering import covering_multiset
 if TYPE_CHECKING:
     from sim.network.routing import Router
     from sim.patrol.coverage import Coverage
+
+
+KEPT_LAPS = 4  # laps kept before those no position uses are looked for
 
 
 class Tour:
@@ -46,22 +50,47 @@ class Tour:
         self.start = start
         self.length = len(entries)  # L: edges in one lap
         self.lap_min = float(np.sum(coverage.edge_min[entries]))  # car free-flow minutes
-        self._laps: list[tuple[np.ndarray, np.ndarray]] = []  # (entries, cum_min from 0)
+        self._laps: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # k: (entries, cum_min)
+        self._drawn = 0  # laps drawn so far
+        self._last = -1  # the multiset index of the last lap's last edge
+        self._first: tuple[np.ndarray, np.ndarray] = (entries, np.zeros(1))  # lap 0, when drawn
         self.frontier = 0  # where the last unit to leave the tour left it
+        self.live_from: Callable[[], int] | None = None  # the first position still in use
 
     def lap(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Lap ``k``: its CSR entries in order, and their cumulative minutes from 0."""
-        while len(self._laps) <= k:
-            if self._laps and not self.redraw_each_lap:
-                self._laps.append(self._laps[0])
-                continue
-            after = int(self._laps[-1][0][-1]) if self._laps else -1
-            last = -1 if after < 0 else int(np.flatnonzero(self._multiset == after)[0])
-            order = self._circuits.draw(self._rng, last)
-            entries = self._multiset[order]
-            cum = np.concatenate([[0.0], np.cumsum(self._edge_min[entries])])
-            self._laps.append((entries, cum))
+        lap = self._laps.get(k)
+        if lap is not None:
+            return lap
+        if k < self._drawn:
+            raise RuntimeError(f"tour lap {k} was forgotten: a position behind live_from")
+        while self._drawn <= k:
+            if self._drawn and not self.redraw_each_lap:
+                self._laps[self._drawn] = self._first
+            else:
+                order = self._circuits.draw(self._rng, self._last)
+                self._last = int(order[-1])
+                entries = self._multiset[order]
+                cum = np.concatenate([[0.0], np.cumsum(self._edge_min[entries])])
+                self._laps[self._drawn] = (entries, cum)
+                if not self._drawn:
+                    self._first = (entries, cum)
+            self._drawn += 1
+            self._forget()
         return self._laps[k]
+
+    @property
+    def laps_kept(self) -> int:
+        """How many laps are held (the others are forgotten or not drawn yet)."""
+        return len(self._laps)
+
+    def _forget(self) -> None:
+        """Drop the laps behind every position still in use (checked every few laps)."""
+        if self.live_from is None or len(self._laps) <= KEPT_LAPS:
+            return
+        first = min(self.live_from() // self.length, self._drawn - 1)
+        for k in [k for k in self._laps if k < first]:
+            del self._laps[k]
 
     def stretch(self, position: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edges ``position`` to ``position + count`` (at most one lap further).
@@ -95,10 +124,10 @@ class Tour:
     def position_after(self, position: int, minutes: float) -> int:
         """The first position at least ``minutes`` of driving after ``position``."""
         k, i = divmod(position, self.length)
-        wanted = float(self.lap(k)[1][i]) + minutes
+        wanted = (float(self.lap(k)[1][i]) if i else 0.0) + minutes
         laps, rest = divmod(wanted, self.lap_min)
         k += int(laps)
-        return k * self.length + bisect.bisect_left(self.lap(k)[1], rest)
+        return k * self.length + int(np.searchsorted(self.lap(k)[1], rest, side="left"))
 
     def join_position(self, others_min: list[float], approach_min: np.ndarray | None) -> int:
         """Where a unit joins: the middle of the largest gap between the units on the tour.
