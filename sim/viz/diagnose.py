@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import collections
 import gc
+import inspect
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 WATCHED_TYPES = (  # the objects a session makes: none should outlive it
@@ -27,7 +29,7 @@ WATCHED_TYPES = (  # the objects a session makes: none should outlive it
 
 
 def rss_mb() -> float:
-    """This process's resident memory, MB (0 where /proc is absent)."""
+    """The process's resident memory, MB (0 where /proc is absent)."""
     status = Path("/proc/self/status")
     if not status.exists():
         return 0.0
@@ -46,7 +48,9 @@ def snapshot() -> dict:
     found["objects"] = {name: types.get(name, 0) for name in WATCHED_TYPES}
     widgets = sys.modules.get("ipywidgets")
     if widgets is not None:
-        found["ipywidgets_registry"] = len(getattr(widgets.Widget, "widgets", {}) or {})
+        with warnings.catch_warnings():  # ipywidgets 8 calls its registry deprecated
+            warnings.simplefilter("ignore", DeprecationWarning)
+            found["ipywidgets_registry"] = len(getattr(widgets.Widget, "widgets", {}) or {})
     kernels = sys.modules.get("solara.server.kernel_context")
     if kernels is not None:
         found["solara_contexts"] = len(kernels.contexts)
@@ -68,20 +72,21 @@ def holders(type_name: str, max_depth: int = 25) -> list[str]:
     start = next((o for o in gc.get_objects() if type(o).__name__ == type_name), None)
     if start is None:
         return []
-    ignore = {id(sys._getframe())}
-    parent: dict[int, object] = {id(start): None}
-    queue = collections.deque([(start, 0)])
-    seen_objects = [start]
-    while queue:
-        obj, depth = queue.popleft()
-        if _is_root(obj) or depth >= max_depth:
-            return _chain(obj, parent)
+    seen = [start]  # every object met; the walk's own containers are left out below
+    parent = [-1]  # index in ``seen`` of the object each one refers to
+    known = {id(start)}
+    ours = {id(seen), id(parent), id(known), id(inspect.currentframe())}
+    position = 0
+    while position < len(seen):
+        obj = seen[position]
+        if _is_root(obj) or _depth(parent, position) >= max_depth:
+            return _chain(seen, parent, position)
         for ref in gc.get_referrers(obj):
-            if id(ref) in parent or id(ref) in ignore or ref is seen_objects or ref is queue:
-                continue
-            parent[id(ref)] = obj
-            seen_objects.append(ref)
-            queue.append((ref, depth + 1))
+            if id(ref) not in known and id(ref) not in ours:
+                known.add(id(ref))
+                seen.append(ref)
+                parent.append(position)
+        position += 1
     return ["(no root found: only cycles hold it)"]
 
 
@@ -91,11 +96,19 @@ def _is_root(obj: object) -> bool:
     return isinstance(obj, types.ModuleType | types.FrameType | type)
 
 
-def _chain(obj: object, parent: dict[int, object]) -> list[str]:
+def _depth(parent: list[int], position: int) -> int:
+    depth = 0
+    while parent[position] >= 0:
+        position, depth = parent[position], depth + 1
+    return depth
+
+
+def _chain(seen: list, parent: list[int], position: int) -> list[str]:
     steps = []
-    while obj is not None:
+    while position >= 0:
+        obj = seen[position]
         steps.append(f"{type(obj).__name__}: {_short(obj)}")
-        obj = parent[id(obj)]
+        position = parent[position]
     return steps
 
 
