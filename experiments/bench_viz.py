@@ -14,7 +14,8 @@
 
 4. ``sessions`` (``--sessions 1,6,30``): that many pages at 1280x720, each its own browser
    session (the default page: embedded alone), all playing at once; for each count the
-   painted map frames per second per page (median and lowest) and the server's CPU per
+   pages told the server is busy (Play refused past ``--max-playing``), the painted map
+   frames per second of each page that plays (median and lowest) and the server's CPU per
    session (its CPU seconds over the window / seconds / sessions). ``--root DIR`` serves the
    app from another checkout's code (e.g. main's, exported with ``git archive``) with this
    interpreter, for a before/after.
@@ -57,6 +58,7 @@ CASES = (  # (label, controls)
     ),
 )
 CHROMIUM = "/usr/bin/chromium"
+BUSY_TEXT = "The server is busy"  # the page's notice when Play is refused (max playing)
 COUNT_FRAMES_JS = """
 () => {
   // delivered: every new src of the first map; painted: animation frames showing a new one
@@ -211,8 +213,8 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
     )
     command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port)]
     print(f"serving {root} (its code, this interpreter)")
-    head = ("sessions", "fps median", "fps lowest", "CPU/session", "server CPU")
-    print(f"{head[0]:>8} {head[1]:>11} {head[2]:>11} {head[3]:>12} {head[4]:>11}")
+    head = ("sessions", "told busy", "fps median", "fps lowest", "CPU/session", "server CPU")
+    print(f"{head[0]:>8} {head[1]:>9} {head[2]:>11} {head[3]:>11} {head[4]:>12} {head[5]:>11}")
     for count in counts:
         server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)  # fmt: skip
@@ -237,12 +239,15 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
                 cpu0 = _proc_cpu_s(server.pid)
                 time.sleep(seconds)
                 cpu = _proc_cpu_s(server.pid) - cpu0
-                fps = sorted(page.evaluate("window.__painted") / seconds for page in pages)
+                busy = [p for p in pages if p.get_by_text(BUSY_TEXT).count() > 0]
+                playing = [p for p in pages if p not in busy]
+                fps = sorted(p.evaluate("window.__painted") / seconds for p in playing)
+                fps = fps or [0.0]
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=30)
-        print(f"{count:8d} {statistics.median(fps):11.1f} {fps[0]:11.1f} "
+        print(f"{count:8d} {len(busy):9d} {statistics.median(fps):11.1f} {fps[0]:11.1f} "
               f"{cpu / seconds / count:11.0%} {cpu / seconds:11.0%}", flush=True)  # fmt: skip
 
 
