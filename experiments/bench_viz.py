@@ -14,11 +14,11 @@
 
 4. ``sessions`` (``--sessions 1,6,30``): that many pages at 1280x720, each its own browser
    session (the default page: embedded alone), all playing at once; for each count the
-   pages told the server is busy (Play refused past ``--max-playing``), the painted map
-   frames per second of each page that plays (median and lowest) and the server's CPU per
-   session (its CPU seconds over the window / seconds / sessions). ``--root DIR`` serves the
-   app from another checkout's code (e.g. main's, exported with ``git archive``) with this
-   interpreter, for a before/after.
+   pages told the server is busy (Play refused past ``--max-playing``), the frames per
+   second each page that plays paints (animation frames showing a new simulated time;
+   median and lowest) and the server's CPU per session (its CPU seconds over the window /
+   seconds / sessions). ``--root DIR`` serves the app from another checkout's code (e.g.
+   main's, exported with ``git archive``) with this interpreter, for a before/after.
 
 Run: ``.venv/bin/python experiments/bench_viz.py [--frames N] [--browser] [--collector]
 [--coverage] [--sessions 1,6,30 [--root DIR]]``.
@@ -58,6 +58,21 @@ CASES = (  # (label, controls)
     ),
 )
 CHROMIUM = "/usr/bin/chromium"
+COUNT_CLOCK_JS = """
+() => {
+  // painted frames of the server: animation frames showing a new simulated time (the
+  // clock changes with every frame the server sends, whatever draws the map)
+  window.__painted = 0;
+  let last = null;
+  const tick = () => {
+    const clock = document.querySelector('.patrol-clock');
+    const now = clock ? clock.textContent : null;
+    if (now !== last) { if (last !== null) window.__painted += 1; last = now; }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+"""
 BUSY_TEXT = "The server is busy"  # the page's notice when Play is refused (max playing)
 COUNT_FRAMES_JS = """
 () => {
@@ -231,7 +246,7 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
                     page.locator("img.patrol-map").first.wait_for(timeout=300_000)
                     pages.append(page)
                 for page in pages:
-                    page.evaluate(COUNT_FRAMES_JS)
+                    page.evaluate(COUNT_CLOCK_JS)
                     page.get_by_role("button", name="Play").click()
                 time.sleep(3.0)  # every loop under way
                 for page in pages:
