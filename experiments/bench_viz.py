@@ -63,7 +63,16 @@ COUNT_CLOCK_JS = """
   // painted frames of the server: animation frames showing a new simulated time (the
   // clock changes with every frame the server sends, whatever draws the map)
   window.__painted = 0;
-  let last = null;
+  window.__delivered = 0;  // new simulated times reaching the page, painted or not
+  let last = null, seen = null;
+  const clockText = () => {
+    const clock = document.querySelector('.patrol-clock');
+    return clock ? clock.textContent : null;
+  };
+  new MutationObserver(() => {
+    const now = clockText();
+    if (now !== seen) { if (seen !== null) window.__delivered += 1; seen = now; }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
   const tick = () => {
     const clock = document.querySelector('.patrol-clock');
     const now = clock ? clock.textContent : null;
@@ -228,8 +237,10 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
     )
     command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port)]
     print(f"serving {root} (its code, this interpreter)")
-    head = ("sessions", "told busy", "fps median", "fps lowest", "CPU/session", "server CPU")
-    print(f"{head[0]:>8} {head[1]:>9} {head[2]:>11} {head[3]:>11} {head[4]:>12} {head[5]:>11}")
+    head = ("sessions", "told busy", "fps median", "fps lowest", "delivered", "CPU/session",
+            "server CPU")  # fmt: skip
+    print(f"{head[0]:>8} {head[1]:>9} {head[2]:>11} {head[3]:>11} {head[4]:>10} {head[5]:>12} "
+          f"{head[6]:>11}")  # fmt: skip
     for count in counts:
         server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)  # fmt: skip
@@ -250,19 +261,21 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
                     page.get_by_role("button", name="Play").click()
                 time.sleep(3.0)  # every loop under way
                 for page in pages:
-                    page.evaluate("window.__painted = 0")
+                    page.evaluate("window.__painted = 0; window.__delivered = 0")
                 cpu0 = _proc_cpu_s(server.pid)
                 time.sleep(seconds)
                 cpu = _proc_cpu_s(server.pid) - cpu0
                 busy = [p for p in pages if p.get_by_text(BUSY_TEXT).count() > 0]
                 playing = [p for p in pages if p not in busy]
                 fps = sorted(p.evaluate("window.__painted") / seconds for p in playing)
+                got = sorted(p.evaluate("window.__delivered") / seconds for p in playing)
                 fps = fps or [0.0]
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=30)
         print(f"{count:8d} {len(busy):9d} {statistics.median(fps):11.1f} {fps[0]:11.1f} "
+              f"{statistics.median(got or [0.0]):10.1f} "
               f"{cpu / seconds / count:11.0%} {cpu / seconds:11.0%}", flush=True)  # fmt: skip
 
 
