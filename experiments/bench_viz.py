@@ -18,11 +18,12 @@
 
 4. ``sessions`` (``--sessions 1,6,30``): that many pages at 1280x720, each its own browser
    session (the default page: embedded alone), all playing at once; for each count the
-   painted map frames per second per page (median and lowest), the step per painted frame
-   (median of the moving ones, largest), and the server's CPU per
-   session (its CPU seconds over the window / seconds / sessions). ``--root DIR`` serves the
-   app from another checkout's code (e.g. main's, exported with ``git archive``) with this
-   interpreter, for a before/after.
+    pages told the server is busy (Play refused past ``--max-playing``), then for the pages
+    that play: painted map frames per second (median and lowest), frames received from the
+    server per second, the step per painted frame (median of the moving ones, largest), and
+    the server's CPU per session (its CPU seconds over the window / seconds / sessions).
+    ``--root DIR`` serves the app from another checkout's code (e.g. main's, exported with
+    ``git archive``) with this interpreter, for a before/after.
 
 Run: ``.venv/bin/python experiments/bench_viz.py [--frames N] [--browser] [--collector]
 [--coverage] [--sessions 1,6,30 [--root DIR]]``.
@@ -64,6 +65,7 @@ CASES = (  # (label, controls)
 )
 CHROMIUM = "/usr/bin/chromium"
 TARGET_STEP_M = 50.0
+BUSY_TEXT = "The server is busy"  # the page's notice when Play is refused (max playing)
 COUNT_FRAMES_JS = """
 () => {
   // painted: frames the first map's motion canvas painted (a new marker list each);
@@ -252,10 +254,11 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
     )
     command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port)]
     print(f"serving {root} (its code, this interpreter)")
-    head = ("sessions", "fps median", "fps lowest", "step median", "max", "CPU/session",
-            "server CPU")  # fmt: skip
-    print(f"{head[0]:>8} {head[1]:>11} {head[2]:>11} {head[3]:>11} {head[4]:>7} {head[5]:>12} "
-          f"{head[6]:>11}")  # fmt: skip
+    head = ("sessions", "told busy", "fps median", "fps lowest", "received", "step median",
+            "max", "CPU/session", "server CPU")  # fmt: skip
+    print(f"{head[0]:>8} {head[1]:>9} {head[2]:>11} {head[3]:>11} {head[4]:>9} {head[5]:>11} "
+          f"{head[6]:>7} {head[7]:>12} "
+          f"{head[8]:>11}")  # fmt: skip
     for count in counts:
         server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)  # fmt: skip
@@ -279,15 +282,17 @@ def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767
                 cpu0 = _proc_cpu_s(server.pid)
                 time.sleep(seconds)
                 cpu = _proc_cpu_s(server.pid) - cpu0
-                seen = [page.evaluate(READ_FRAMES_JS) for page in pages]
-                fps = sorted(s["painted"] / seconds for s in seen)
+                busy = [p for p in pages if p.get_by_text(BUSY_TEXT).count() > 0]
+                seen = [p.evaluate(READ_FRAMES_JS) for p in pages if p not in busy]
+                fps = sorted(s["painted"] / seconds for s in seen) or [0.0]
+                got = [s["received"] / seconds for s in seen] or [0.0]
                 median_m, largest_m = step_figures([x for s in seen for x in s["steps"]])
                 browser.close()
         finally:
             server.terminate()
             server.wait(timeout=30)
-        print(f"{count:8d} {statistics.median(fps):11.1f} {fps[0]:11.1f} {median_m:9.1f} m "
-              f"{largest_m:5.0f} m "
+        print(f"{count:8d} {len(busy):9d} {statistics.median(fps):11.1f} {fps[0]:11.1f} "
+              f"{statistics.median(got):9.1f} {median_m:9.1f} m {largest_m:5.0f} m "
               f"{cpu / seconds / count:11.0%} {cpu / seconds:11.0%}", flush=True)  # fmt: skip
 
 

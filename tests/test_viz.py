@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("solara", reason="the browser app needs the 'viz' extras")
 pytest.importorskip("mesa.visualization", reason="the browser app needs the 'viz' extras")
 
+import asyncio
 import json
 import re
 import string
@@ -738,3 +739,50 @@ def test_motion_paths_follow_the_streets_in_time_order():
                 assert gap.max() < 1.0, gap.max()  # every point on a street
                 moved += len(points) > 2
     assert moved >= 5  # some units drove during these frames
+
+
+# -- closed sessions give back their threads and memory (issue 26 item 6) ---------------------
+def test_give_back_memory_returns_freed_heap_to_the_system():
+    from sim.viz.diagnose import rss_mb
+    from sim.viz.janitor import give_back_memory
+
+    chunks = [bytearray(64 * 1024) for _ in range(1600)]  # 100 MB inside malloc's heap
+    top = chunks[-1]  # the heap's top stays in use: glibc does not shrink it by itself
+    del chunks
+    freed_mb = rss_mb()
+    assert give_back_memory()
+    assert freed_mb - rss_mb() > 60, f"{freed_mb:.0f} -> {rss_mb():.0f} MB"
+    assert len(top) == 64 * 1024
+
+
+def _anyio_workers() -> int:
+    return sum(t.name == "AnyIO worker thread" for t in threading.enumerate())
+
+
+def test_janitor_prunes_idle_worker_threads_and_gives_memory_back_when_sessions_close(
+    monkeypatch,
+):
+    import anyio.to_thread
+    from anyio._backends._asyncio import WorkerThread
+
+    from sim.viz import janitor
+
+    monkeypatch.setattr(WorkerThread, "MAX_IDLE_TIME", 0.3)  # anyio's 10 s, shortened
+    sessions = iter([3, 3, 1, 1, 1, 1, 1, 1, 1, 1])  # two pages close at the second look
+    monkeypatch.setattr(janitor, "open_sessions", lambda: next(sessions, 1))
+    gave_back: list[float] = []
+    monkeypatch.setattr(janitor, "give_back_memory", lambda: gave_back.append(time.monotonic()))
+
+    async def scenario() -> tuple[int, int]:
+        await asyncio.gather(*(anyio.to_thread.run_sync(time.sleep, 0.2) for _ in range(5)))
+        busy = _anyio_workers()
+        task = asyncio.create_task(janitor.janitor(tick_s=0.2))
+        await asyncio.sleep(1.5)
+        task.cancel()
+        return busy, _anyio_workers()
+
+    before = _anyio_workers()
+    busy, after = asyncio.run(scenario())
+    assert busy >= before + 5
+    assert after <= before + 1  # only the worker the janitor itself last used
+    assert len(gave_back) == 1  # once: when the session count fell

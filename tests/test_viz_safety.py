@@ -10,6 +10,7 @@ that counts connections: none may come), the diagnostic routes. The gate's flags
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import urllib.error
@@ -122,7 +123,9 @@ def test_the_page_loads_its_front_end_from_the_cache(server):
     assert status == 200
 
 
-@pytest.mark.parametrize("path", ["resourcez", "resourcez?verbose", "readyz"])
+@pytest.mark.parametrize(
+    "path", ["resourcez", "resourcez?verbose", "readyz", "debugz", "debugz?holders=AppModel"]
+)
 def test_diagnostic_routes_are_off(server, path):
     status, body = _get(server.url + path)
     assert status == 404
@@ -193,6 +196,18 @@ def test_gate_serves_diagnostics_only_with_debug(tmp_path):
     assert refused[0]["status"] == 404 and not app.scopes
     _run(Gate(app, tmp_path, debug=True), _scope("http", "/resourcez", {}))
     assert len(app.scopes) == 1
+    assert _run(Gate(app, tmp_path), _scope("http", "/debugz", {}))[0]["status"] == 404
+
+
+def test_gate_debugz_answers_what_the_process_holds_only_with_debug(tmp_path):
+    app = _Recorder()
+    scope = _scope("http", "/debugz", {}) | {"query_string": b"holders=Gate"}
+    sent = _run(Gate(app, tmp_path, debug=True), scope)
+    assert sent[0]["status"] == 200 and not app.scopes
+    found = json.loads(sent[1]["body"])
+    assert found["threads"]["MainThread"] == 1
+    assert found["rss_mb"] > 0
+    assert found["holders"][-1].startswith("Gate: ")  # the chain ends at the object asked for
 
 
 def test_gate_origin_rules():

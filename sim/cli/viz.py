@@ -57,6 +57,7 @@ def server_command(
 def server_env(scenario: str | None = None) -> dict[str, str]:
     """The server's environment: no telemetry, and the first scenario if one was chosen."""
     from sim.viz.controls import SCENARIO_ENV
+    from sim.viz.janitor import ARENA_ENV
 
     env = dict(
         os.environ,
@@ -64,6 +65,7 @@ def server_env(scenario: str | None = None) -> dict[str, str]:
         # solara warns on every plain-http page load about cookies for iframes: noise here
         PYTHONWARNINGS="ignore::UserWarning:solara.server.starlette",
     )
+    env |= ARENA_ENV  # few malloc arenas: a closed page's memory can be given back
     if scenario:
         env[SCENARIO_ENV] = scenario
     return env

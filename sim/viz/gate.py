@@ -9,16 +9,18 @@
   would otherwise take the first visitor's ``X-Script-Name`` as every later page's base URL;
 - answers a ``/_solara/cdn/`` request only from files already in the local cache, else 404
   (Solara would download the file from a public CDN, and deletes a folder asked for as a file);
-- answers 404 on the diagnostic routes (``/resourcez``, ``/readyz``) unless ``debug``.
+- answers 404 on the diagnostic routes (``/resourcez``, ``/readyz``, ``/debugz``) unless
+  ``debug``; ``/debugz`` is this app's own: what the process holds (``diagnose.snapshot``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,8 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 CDN_PREFIX = "/_solara/cdn/"
-DIAGNOSTIC_PATHS = frozenset({"/resourcez", "/readyz"})
+DEBUG_PATH = "/debugz"
+DIAGNOSTIC_PATHS = frozenset({"/resourcez", "/readyz", DEBUG_PATH})
 PROXY_HEADERS = frozenset({b"forwarded", b"script-name", b"x-script-name"})
 POLICY_VIOLATION = 1008  # websocket close code
 
@@ -56,6 +59,9 @@ class Gate:
                 return
         elif self._refused(scope["path"]):
             await _not_found(send)
+            return
+        elif scope["path"] == DEBUG_PATH:
+            await _debug_snapshot(scope, send)
             return
         await self.app(scope, receive, send)
 
@@ -101,6 +107,27 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
         if key.lower() == name:
             return value.decode("latin-1")
     return None
+
+
+async def _debug_snapshot(scope: Scope, send: Send) -> None:
+    from sim.viz.diagnose import holders, snapshot
+
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    found = snapshot()
+    if "holders" in query:
+        found["holders"] = holders(query["holders"][0])
+    body = json.dumps(found).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _not_found(send: Send) -> None:

@@ -3,13 +3,15 @@
 ``python -m sim.viz.serve --host H --port P [--behind-proxy] [--debug]`` (what
 ``run_sim.py viz`` runs). Solara reads its settings from the environment when first
 imported, so ``settings_env`` is set before any Solara import: production mode, no
-telemetry, a closed page's session freed after ``CULL_TIMEOUT``. Startup fails with one
+telemetry, a closed page's session freed after ``CULL_TIMEOUT``; the janitor task gives
+back idle threads and freed memory once pages close (``sim.viz.janitor``). Startup fails with one
 line when a front-end file is missing from the local cache (nothing is ever downloaded).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     except (AssetsMissing, RuntimeError) as exc:
         print(f"run_sim.py viz: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -77,7 +79,19 @@ def main(argv: list[str] | None = None) -> int:
         log_level="warning",
         ws_max_size=4 * 2**20,
     )
+    asyncio.run(serve(uvicorn.Server(config)))
     return 0
+
+
+async def serve(server) -> None:
+    """Run a uvicorn server with the janitor (idle threads and freed memory given back)."""
+    from sim.viz.janitor import janitor
+
+    task = asyncio.create_task(janitor())
+    try:
+        await server.serve()
+    finally:
+        task.cancel()
 
 
 if __name__ == "__main__":
