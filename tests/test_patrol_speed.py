@@ -83,3 +83,26 @@ def test_forgetting_old_laps_changes_no_record(grid, monkeypatch):
     assert all_tour.laps_kept >= 40 > tour.laps_kept * 2
     pd.testing.assert_frame_equal(records, all_records)
     assert summary == all_summary
+
+
+def test_a_long_run_folds_its_passes_into_the_same_figures(grid, monkeypatch):
+    """Past ``FOLD_PASSES`` the pass log is folded into per-segment sums: same figures."""
+    import sim.patrol.coverage as coverage
+
+    scenario = validate(_mixed(grid, days=3.0), "<speed>")
+    kept = sim.PatrolModel(scenario)
+    kept.run()
+    whole = kept.patroller.count_to_now()
+    segments, _ = whole.pass_times()
+    figures = (*whole.passes_and_shifts(), whole.last_pass_min(), kept.summary())
+    monkeypatch.setattr(coverage, "FOLD_PASSES", 300)  # folded many times over
+    folded = sim.PatrolModel(scenario)
+    folded.run()
+    parts = folded.patroller.count_to_now()
+    assert len(segments) > 20 * 300
+    for mine, theirs in zip((*parts.passes_and_shifts(), parts.last_pass_min()), figures[:3],
+                            strict=True):  # fmt: skip
+        np.testing.assert_array_equal(mine, theirs)
+    assert folded.summary() == figures[3]
+    with pytest.raises(RuntimeError, match="pass times are kept for runs of up to 300 passes"):
+        parts.pass_times()

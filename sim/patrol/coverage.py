@@ -50,8 +50,11 @@ class Coverage:
         self.last_visit: dict[int, float] = {}  # place node -> when a unit last got there
         self._adjacency: list[list[tuple[int, int, float, int]]] | None = None
         self._fastest: dict[tuple[int, int], int] | None = None
-        self._passes: list[tuple[np.ndarray, np.ndarray]] = []  # (segments, times) recorded
+        self._passes: list[tuple[np.ndarray, np.ndarray]] = []  # (segments, times) logged
         self._recorded = 0  # passes recorded so far (the key of the figures below)
+        self._logged = 0  # passes in the log (the others are folded into the sums below)
+        self._folded = _Sums(self.n_segments)
+        self._any_folded = False
         self._figures: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None
 
     # -- the street graph as plain Python (for walks) ----------------------------------
@@ -93,7 +96,10 @@ class Coverage:
     def record(self, entries: np.ndarray, times_min: np.ndarray) -> None:
         """Count a pass of each edge (CSR entries), finished at ``times_min``."""
         self._recorded += len(entries)
+        self._logged += len(entries)
         self._passes.append((self.segment_of[entries], times_min))
+        if self._logged > FOLD_PASSES:
+            self._fold()
 
     def stayed(self, node: int, start_min: float, end_min: float) -> None:
         """A unit stayed at a place from ``start_min`` to ``end_min`` (counted after warm-up)."""
@@ -102,7 +108,20 @@ class Coverage:
 
     # -- figures -----------------------------------------------------------------------
     def pass_times(self) -> tuple[np.ndarray, np.ndarray]:
-        """(segment, time) of every pass after the warm-up, in the order recorded."""
+        """(segment, time) of every pass after the warm-up, in the order recorded.
+
+        Kept for runs of up to ``FOLD_PASSES`` passes; a longer run keeps only the figures
+        (``passes_and_shifts``, ``last_pass_min``), and this raises.
+        """
+        if self._any_folded:
+            raise RuntimeError(
+                f"pass times are kept for runs of up to {FOLD_PASSES:,} passes; this run has "
+                f"{self._recorded:,}: use passes_and_shifts() and last_pass_min()"
+            )
+        return self._log()
+
+    def _log(self) -> tuple[np.ndarray, np.ndarray]:
+        """The logged passes after the warm-up (joined into one pair of arrays)."""
         if len(self._passes) != 1:
             segments = np.concatenate([s for s, _ in self._passes] or [np.zeros(0, np.int64)])
             times = np.concatenate([t for _, t in self._passes] or [np.zeros(0)])
@@ -111,26 +130,63 @@ class Coverage:
         after = times >= self.warmup_min
         return segments[after], times[after]
 
+    def _fold(self) -> None:
+        """Add the log to the folded figures and empty it (a long run's memory stays flat)."""
+        self._folded.add(*self._log(), self.warmup_min)
+        self._passes, self._logged, self._any_folded = [], 0, True
+
+    def _sums(self) -> _Sums:
+        """The figures of every pass so far: the folded ones plus the log's."""
+        sums = self._folded.copy()
+        sums.add(*self._log(), self.warmup_min)
+        return sums
+
     def passes_and_shifts(self) -> tuple[np.ndarray, np.ndarray]:
         """(passes, shifts with at least one pass) per segment, after warm-up."""
         if self._figures is None or self._figures[0] != self._recorded:
-            self._figures = (self._recorded, self._count())
+            sums = self._sums()
+            shifts = sum(sums.shifts.values(), np.zeros(self.n_segments, dtype=np.int64))
+            self._figures = (self._recorded, (sums.passes, shifts.astype(np.int64)))
         return self._figures[1]
-
-    def _count(self) -> tuple[np.ndarray, np.ndarray]:
-        segments, times = self.pass_times()
-        passes = np.bincount(segments, minlength=self.n_segments).astype(np.int64)
-        shift = ((times - self.warmup_min) // SHIFT_MIN).astype(np.int64)
-        pairs = np.unique(shift * self.n_segments + segments)
-        shifts = np.bincount(pairs % self.n_segments, minlength=self.n_segments)
-        return passes, shifts.astype(np.int64)
 
     def last_pass_min(self) -> np.ndarray:
         """When each segment was last passed after the warm-up (nan: never)."""
-        segments, times = self.pass_times()
-        last = np.full(self.n_segments, -np.inf)
-        np.maximum.at(last, segments, times)
+        last = self._sums().last_min
         return np.where(np.isfinite(last), last, np.nan)
+
+
+FOLD_PASSES = 2_000_000  # passes logged before they are folded into per-segment figures
+
+
+class _Sums:
+    """Per-segment figures of a set of passes: count, last time, shifts with a pass."""
+
+    def __init__(self, n_segments: int):
+        self.passes = np.zeros(n_segments, dtype=np.int64)
+        self.last_min = np.full(n_segments, -np.inf)
+        self.shifts: dict[int, np.ndarray] = {}  # shift -> which segments were passed in it
+
+    def copy(self) -> _Sums:
+        """An independent copy."""
+        other = _Sums(len(self.passes))
+        other.passes, other.last_min = self.passes.copy(), self.last_min.copy()
+        other.shifts = {k: row.copy() for k, row in self.shifts.items()}
+        return other
+
+    def add(self, segments: np.ndarray, times_min: np.ndarray, warmup_min: float) -> None:
+        """Count passes (all after the warm-up)."""
+        if not len(segments):
+            return
+        self.passes += np.bincount(segments, minlength=len(self.passes))
+        np.maximum.at(self.last_min, segments, times_min)
+        shift = ((times_min - warmup_min) // SHIFT_MIN).astype(np.int64)
+        first = int(shift.min())
+        block = np.zeros((int(shift.max()) - first + 1, len(self.passes)), dtype=bool)
+        block[shift - first, segments] = True
+        for k, row in enumerate(block):
+            if row.any():
+                known = self.shifts.get(first + k)
+                self.shifts[first + k] = row if known is None else known | row
 
 
 def coverage_figures(
