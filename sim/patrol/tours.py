@@ -53,7 +53,6 @@ class Tour:
         self._laps: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # k: (entries, cum_min)
         self._drawn = 0  # laps drawn so far
         self._last = -1  # the multiset index of the last lap's last edge
-        self._first: tuple[np.ndarray, np.ndarray] = (entries, np.zeros(1))  # lap 0, when drawn
         self.frontier = 0  # where the last unit to leave the tour left it
         self.live_from: Callable[[], int] | None = None  # the first position still in use
 
@@ -66,15 +65,13 @@ class Tour:
             raise RuntimeError(f"tour lap {k} was forgotten: a position behind live_from")
         while self._drawn <= k:
             if self._drawn and not self.redraw_each_lap:
-                self._laps[self._drawn] = self._first
+                self._laps[self._drawn] = self._laps[self._drawn - 1]  # (never forgotten)
             else:
                 order = self._circuits.draw(self._rng, self._last)
                 self._last = int(order[-1])
                 entries = self._multiset[order]
                 cum = np.concatenate([[0.0], np.cumsum(self._edge_min[entries])])
                 self._laps[self._drawn] = (entries, cum)
-                if not self._drawn:
-                    self._first = (entries, cum)
             self._drawn += 1
             self._forget()
         return self._laps[k]
