@@ -13,9 +13,10 @@ three steps, each with networkx:
    ``NEAREST_ODD`` nearest only (the matching is cubic in the nodes): near-exact, not exact.
 2. **Balance** (directed): every node must be left as often as it is entered. Two-way
    streets may be driven either way; one-way streets only their way. A minimum-cost flow
-   (``networkx.min_cost_flow``) chooses which two-way streets to drive the other way and,
-   where that cannot balance a node (one-way streets), which fastest paths to drive twice
-   more (in pairs, which keeps step 1's parity). The same flow is also solved without step
+   (networkx's network simplex, as ``networkx.min_cost_flow`` runs it, compiled in
+   ``sim.patrol.covering_kernel``: the same optimum) chooses which two-way streets to
+   drive the other way and, where that cannot balance a node (one-way streets), which
+   fastest paths to drive twice more (in pairs, which keeps step 1's parity). The same flow is also solved without step
    1, one pass per unit of flow (the directed Chinese postman, exact when every street is
    one-way), and the shorter walk kept. With both kinds of street this is a heuristic of
    the mixed Chinese-postman problem (NP-hard; after Frederickson 1979): the walk covers
@@ -25,6 +26,9 @@ three steps, each with networkx:
 
 The result is a balanced, connected multiset of directed edges: every Euler circuit of it
 is a shortest covering walk (as far as step 2 is exact). ``sim.patrol.circuits`` draws them.
+The fastest-path times the steps need come from compiled searches that stop once every
+node asked for is reached (``times_among``). ``experiments/patrol/bench_covering.py``
+times it all against the plain networkx and scipy calls it replaced, on the same result.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
+
+from sim.patrol.covering_kernel import network_simplex
+from sim.patrol.covering_kernel import times_among as kernel_times_among
 
 if TYPE_CHECKING:
     from sim.network.routing import Router
@@ -104,7 +110,8 @@ def lower_bound_min(coverage: Coverage, router: Router, in_beat: list[bool]) -> 
     fastest = coverage.fastest_entries()
     required = [_street(coverage, fastest, int(s)) for s in segments]
     minutes = coverage.edge_min
-    either_way = [minutes[fastest.get(_ends(coverage, e)[::-1], e)] for e in required]
+    ends = _ends(coverage, required)
+    either_way = [minutes[fastest.get((b, a), e)] for e, (a, b) in zip(required, ends, strict=True)]
     parity = _parity_paths(coverage, router, required, exact=True)
     undirected = float(np.sum(np.minimum(minutes[required], either_way)) + np.sum(minutes[parity]))
     _, flow_min = _balance(coverage, router, fastest, required, per_unit=1)
@@ -117,9 +124,11 @@ def _street(coverage: Coverage, fastest: dict, segment: int) -> int:
     return fastest[(a, b)] if (a, b) in fastest else fastest[(b, a)]
 
 
-def _ends(coverage: Coverage, entry: int) -> tuple[int, int]:
-    tail = int(np.searchsorted(coverage.indptr, entry, side="right") - 1)
-    return tail, int(coverage.heads[entry])
+def _ends(coverage: Coverage, entries: list[int]) -> list[tuple[int, int]]:
+    """(tail, head) of each CSR entry."""
+    tails = np.repeat(np.arange(len(coverage.indptr) - 1), np.diff(coverage.indptr))
+    picked = np.asarray(entries, dtype=np.int64)
+    return list(zip(tails[picked].tolist(), coverage.heads[picked].tolist(), strict=True))
 
 
 def _path_entries(coverage: Coverage, router: Router, source: int, target: int) -> list[int]:
@@ -133,31 +142,49 @@ def _parity_paths(
 
     Among each odd node's ``NEAREST_ODD`` nearest when there are many (``exact``: all).
     """
-    degree: dict[int, int] = {}
-    for entry in entries:
-        for node in _ends(coverage, entry):
-            degree[node] = degree.get(node, 0) + 1
-    odd = sorted(n for n, d in degree.items() if d % 2)
+    nodes, degrees = np.unique(np.array(_ends(coverage, entries)).ravel(), return_counts=True)
+    odd = nodes[degrees % 2 == 1].tolist()
     if not odd:
         return []
     rows = times_among(router, odd, odd)
     both = np.minimum(rows, rows.T)  # a pair is joined whichever way is faster
-    pairs = nx.Graph()
     k = len(odd) if exact or len(odd) <= 4 * NEAREST_ODD else NEAREST_ODD
-    for i in range(len(odd)):
-        for j in np.argsort(both[i], kind="stable")[: k + 1].tolist():
-            if j != i:
-                pairs.add_edge(i, j, weight=float(both[i, j]))
-    matching = nx.min_weight_matching(pairs)
+    nearest = np.argsort(both, axis=1, kind="stable")[:, : k + 1].tolist()
+    weights = both.tolist()
+    pairs = nx.Graph()
+    for i, row in enumerate(nearest):
+        pairs.add_weighted_edges_from((i, j, weights[i][j]) for j in row if j != i)
+    matching = _min_weight_matching(pairs)
     if 2 * len(matching) < len(odd):  # the nearest ones could not pair everyone: all pairs
         pairs = nx.complete_graph(len(odd))
-        nx.set_edge_attributes(pairs, {(i, j): float(both[i, j]) for i, j in pairs.edges}, "weight")
-        matching = nx.min_weight_matching(pairs)
+        nx.set_edge_attributes(pairs, {(i, j): weights[i][j] for i, j in pairs.edges}, "weight")
+        matching = _min_weight_matching(pairs)
     added: list[int] = []
     for i, j in sorted(tuple(sorted(p)) for p in matching):
         a, b = (odd[i], odd[j]) if rows[i, j] <= rows[j, i] else (odd[j], odd[i])
         added += _path_entries(coverage, router, a, b)
     return added
+
+
+class _PlainGraph(nx.Graph):
+    """A graph whose ``G[u]`` is its adjacency dict itself, not a read-only view of it.
+
+    The same data read faster: ``max_weight_matching`` reads ``G[v][w]`` millions of times.
+    """
+
+    def __getitem__(self, node):
+        return self._adj[node]
+
+
+def _min_weight_matching(pairs: nx.Graph) -> set:
+    """``networkx.min_weight_matching``, step for step, on a ``_PlainGraph``: the same pairs."""
+    if len(pairs.edges) == 0:
+        return nx.max_weight_matching(pairs, maxcardinality=True)
+    edges = pairs.edges(data="weight", default=1)
+    max_weight = 1 + max(w for _, _, w in edges)
+    inverse = _PlainGraph()
+    inverse.add_weighted_edges_from((u, v, max_weight - w) for u, v, w in edges)
+    return nx.max_weight_matching(inverse, maxcardinality=True)
 
 
 def _balance(
@@ -173,68 +200,90 @@ def _balance(
     street driven both ways); exact for one-way beats. The shorter walk of the two is kept.
     Also returns the flow's cost in minutes.
     """
-    entries = [fastest[_ends(coverage, e)] for e in entries]
+    entries = [fastest[ends] for ends in _ends(coverage, entries)]
+    ends = _ends(coverage, entries)
     excess: dict[int, int] = {}  # in - out: positive where more must leave
-    for entry in entries:
-        tail, head = _ends(coverage, entry)
+    for tail, head in ends:
         excess[tail] = excess.get(tail, 0) - 1
         excess[head] = excess.get(head, 0) + 1
     if not any(excess.values()):
         return entries, 0.0
-    minutes, flows = coverage.edge_min, nx.MultiDiGraph()
-    for node, e in excess.items():
-        flows.add_node(node, demand=-e // per_unit)  # a surplus of arrivals sends flow out
+    arcs = _arcs(coverage, router, fastest, entries, ends, excess, per_unit)
+    flow = _min_cost_flow(excess, per_unit, arcs)
+    cost_min = sum(units * arcs[a][b][key][0] for (a, b, key), units in flow) / CENTI_S_PER_MIN
+    balanced = list(entries)
+    for (a, b, key), units in flow:
+        if key == "turn":
+            entry, back = arcs[a][b][key][2]
+            turned, both_ways = divmod(units * per_unit, 2)
+            for _ in range(turned):
+                balanced.remove(entry)
+                balanced.append(back)
+            balanced += [back] * both_ways
+        elif key == "drive":
+            balanced += [fastest[(a, b)]] * (per_unit * units)
+        else:
+            balanced += _path_entries(coverage, router, a, b) * (per_unit * units)
+    return balanced, cost_min
+
+
+def _arcs(coverage, router, fastest, entries, ends, excess, per_unit) -> dict:
+    """The flow's arcs: ``arcs[a][b][key] = [cost, capacity, (entry, back)]``.
+
+    Kept in the order networkx's ``MultiDiGraph`` would hold them (by tail in ``excess``
+    order, then by head and key in the order first added), on which the optimum depends.
+    """
+    minutes = coverage.edge_min
+    arcs: dict[int, dict[int, dict[str, list]]] = {node: {} for node in excess}
     counts: dict[int, int] = {}
-    for entry in entries:
-        if _ends(coverage, entry)[::-1] in fastest:  # a two-way street
+    for entry, (tail, head) in zip(entries, ends, strict=True):
+        if (head, tail) in fastest:  # a two-way street
             counts[entry] = counts.get(entry, 0) + 1
-    turns = {}
+    end_of = dict(zip(entries, ends, strict=True))
     for entry, count in sorted(counts.items()):
-        tail, head = _ends(coverage, entry)
+        tail, head = end_of[entry]
         back = fastest[(head, tail)]
-        turns[(head, tail)] = (entry, back)
         cost = round((minutes[back] - minutes[entry]) * CENTI_S_PER_MIN * per_unit / 2)
-        flows.add_edge(head, tail, key="turn", weight=cost, capacity=count * 2 // per_unit)
+        arcs[head].setdefault(tail, {})["turn"] = [cost, count * 2 // per_unit, (entry, back)]
+    adjacency = coverage.adjacency()
     for node in excess:
-        for entry, head, _, _ in coverage.adjacency()[node]:
-            if head in excess and head != node:
-                cost = per_unit * round(minutes[entry] * CENTI_S_PER_MIN)
-                flows.add_edge(node, head, key="drive", weight=cost)
+        for _, head, edge_min, _ in adjacency[node]:
+            if head in excess and head != node:  # a parallel edge: the last one's cost
+                cost = per_unit * round(edge_min * CENTI_S_PER_MIN)
+                arcs[node].setdefault(head, {})["drive"] = [cost, np.inf, None]
     senders = [n for n, e in excess.items() if e > 0]
     takers = [n for n, e in excess.items() if e < 0]
-    times = times_among(router, senders, takers)
+    times = times_among(router, senders, takers) * CENTI_S_PER_MIN
     for a, row in zip(senders, times.tolist(), strict=True):  # fastest paths between them
-        for b, minutes_ab in zip(takers, row, strict=True):
-            cost = per_unit * round(minutes_ab * CENTI_S_PER_MIN)
-            flows.add_edge(a, b, key="path", weight=cost)
-    flow = nx.min_cost_flow(flows)
-    cost = sum(units * flows[a][b][key]["weight"] for a, targets in flow.items()
-               for b, by_key in targets.items() for key, units in by_key.items())  # fmt: skip
-    cost_min = cost / CENTI_S_PER_MIN
-    balanced = list(entries)
-    for a, targets in flow.items():
-        for b, by_key in targets.items():
-            for key, units in by_key.items():
-                if units == 0:
-                    continue
-                if key == "turn":
-                    entry, back = turns[(a, b)]
-                    turned, both_ways = divmod(units * per_unit, 2)
-                    for _ in range(turned):
-                        balanced.remove(entry)
-                        balanced.append(back)
-                    balanced += [back] * both_ways
-                elif key == "drive":
-                    balanced += [fastest[(a, b)]] * (per_unit * units)
-                else:
-                    balanced += _path_entries(coverage, router, a, b) * (per_unit * units)
-    return balanced, cost_min
+        for b, centi_s in zip(takers, row, strict=True):
+            arcs[a].setdefault(b, {})["path"] = [per_unit * round(centi_s), np.inf, None]
+    return arcs
+
+
+def _min_cost_flow(excess: dict, per_unit: int, arcs: dict) -> list[tuple[tuple, int]]:
+    """((tail, head, key), units) of each arc with flow, in the arcs' order.
+
+    networkx's ``min_cost_flow`` (network simplex) on the graph of ``arcs``, compiled
+    (``sim.patrol.covering_kernel``): the same optimum.
+    """
+    index = {node: i for i, node in enumerate(excess)}
+    keys = [(a, b, key) for a, heads in arcs.items() for b, by_key in heads.items()
+            for key in by_key]  # fmt: skip
+    values = np.array([arcs[a][b][key][:2] for a, b, key in keys], dtype=float).reshape(-1, 2)
+    demands = np.array([-e // per_unit for e in excess.values()], dtype=np.int64)
+    if demands.sum() != 0:
+        raise nx.NetworkXUnfeasible("total node demand is not zero")
+    ends = np.array([(index[a], index[b]) for a, b, _ in keys], dtype=np.int64).reshape(-1, 2)
+    flow = network_simplex(demands, ends[:, 0], ends[:, 1], values[:, 1], values[:, 0])
+    if flow is None:
+        raise nx.NetworkXUnfeasible("no flow satisfies all node demands")
+    return [(keys[i], int(flow[i])) for i in np.flatnonzero(flow).tolist()]
 
 
 def _connections(coverage: Coverage, router: Router, entries: list[int]) -> list[int]:
     """Step 3: the fastest path there and back between pieces no street joins."""
     pieces = nx.Graph()
-    pieces.add_edges_from(_ends(coverage, e) for e in entries)
+    pieces.add_edges_from(_ends(coverage, entries))
     components = sorted(sorted(c) for c in nx.connected_components(pieces))
     added: list[int] = []
     first = components[0][0]
@@ -248,14 +297,14 @@ def _connections(coverage: Coverage, router: Router, entries: list[int]) -> list
 def times_among(router: Router, sources: list[int], targets: list[int]) -> np.ndarray:
     """Fastest-path minutes from each of ``sources`` to each of ``targets``.
 
-    The same numbers as ``router.times_from`` rows, but each search stops at a bound no
-    wanted time exceeds (through ``sources[0]``: at most the longest way to it plus the
-    longest way from it), so the searches stay near the nodes instead of covering the city.
+    The same numbers as ``router.times_from`` rows, but each search stops once every target
+    is settled (compiled: ``sim.patrol.covering_kernel``), so the searches stay near the
+    nodes instead of covering the city.
     """
     if not sources or not targets:
         return np.zeros((len(sources), len(targets)))
-    hub = sources[0]
-    to_hub, from_hub = router.times_to(hub)[sources], router.times_from(hub)[targets]
-    bound = float(np.max(to_hub) + np.max(from_hub))
-    limit = bound * (1 + 1e-9) + 1e-9 if np.isfinite(bound) else np.inf
-    return dijkstra(router.forward, indices=np.asarray(sources), limit=limit)[:, targets]
+    graph = router.forward
+    return kernel_times_among(
+        graph.indptr, graph.indices, graph.data,
+        np.asarray(sources, dtype=np.int64), np.asarray(targets, dtype=np.int64),
+    )  # fmt: skip
