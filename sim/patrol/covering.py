@@ -16,11 +16,12 @@ three steps, each with networkx:
    (networkx's network simplex, as ``networkx.min_cost_flow`` runs it, compiled in
    ``sim.patrol.covering_kernel``: the same optimum) chooses which two-way streets to
    drive the other way and, where that cannot balance a node (one-way streets), which
-   fastest paths to drive twice more (in pairs, which keeps step 1's parity). The same flow is also solved without step
-   1, one pass per unit of flow (the directed Chinese postman, exact when every street is
-   one-way), and the shorter walk kept. With both kinds of street this is a heuristic of
-   the mixed Chinese-postman problem (NP-hard; after Frederickson 1979): the walk covers
-   everything and is balanced, not necessarily the shortest.
+   fastest paths to drive twice more (in pairs, which keeps step 1's parity). The same
+   flow is also solved without step 1, one pass per unit of flow (the directed Chinese
+   postman, exact when every street is one-way), and the shorter walk kept. With both
+   kinds of street this is a heuristic of the mixed Chinese-postman problem (NP-hard;
+   after Frederickson 1979): the walk covers everything and is balanced, not necessarily
+   the shortest.
 3. **Connection**: pieces of the beat that no street of it joins are linked by the fastest
    path there and back.
 
@@ -208,33 +209,37 @@ def _balance(
         excess[head] = excess.get(head, 0) + 1
     if not any(excess.values()):
         return entries, 0.0
-    arcs = _arcs(coverage, router, fastest, entries, ends, excess, per_unit)
-    flow = _min_cost_flow(excess, per_unit, arcs)
-    cost_min = sum(units * arcs[a][b][key][0] for (a, b, key), units in flow) / CENTI_S_PER_MIN
+    arcs, turns = _arcs(coverage, router, fastest, entries, ends, excess, per_unit)
+    flow, cost = _min_cost_flow(excess, per_unit, arcs)
     balanced = list(entries)
-    for (a, b, key), units in flow:
-        if key == "turn":
-            entry, back = arcs[a][b][key][2]
+    for a, b, kind, units in flow:
+        if kind == TURN:
+            entry, back = turns[(a, b)]
             turned, both_ways = divmod(units * per_unit, 2)
             for _ in range(turned):
                 balanced.remove(entry)
                 balanced.append(back)
             balanced += [back] * both_ways
-        elif key == "drive":
+        elif kind == DRIVE:
             balanced += [fastest[(a, b)]] * (per_unit * units)
         else:
             balanced += _path_entries(coverage, router, a, b) * (per_unit * units)
-    return balanced, cost_min
+    return balanced, cost / CENTI_S_PER_MIN
 
 
-def _arcs(coverage, router, fastest, entries, ends, excess, per_unit) -> dict:
-    """The flow's arcs: ``arcs[a][b][key] = [cost, capacity, (entry, back)]``.
+TURN, DRIVE, PATH = 0, 1, 2  # the kinds of arc, in the order a pair of nodes gets them
 
-    Kept in the order networkx's ``MultiDiGraph`` would hold them (by tail in ``excess``
-    order, then by head and key in the order first added), on which the optimum depends.
+
+def _arcs(coverage, router, fastest, entries, ends, excess, per_unit) -> tuple[dict, dict]:
+    """The flow's arcs as columns (tail, head, kind, cost, capacity), and each turn's entries.
+
+    In the order networkx's ``MultiDiGraph`` of them would hold them (by tail in ``excess``
+    order, then by head in the order first added, then by kind), on which the optimum depends.
     """
-    minutes = coverage.edge_min
-    arcs: dict[int, dict[int, dict[str, list]]] = {node: {} for node in excess}
+    minutes, adjacency = coverage.edge_min, coverage.adjacency()
+    first: dict[tuple[int, int], int] = {}  # (tail, head) -> when an arc first joined them
+    few: dict[tuple[int, int, int], tuple[int, float]] = {}  # turns and drives: (cost, cap)
+    turns: dict[tuple[int, int], tuple[int, int]] = {}  # (tail, head) -> (entry, back)
     counts: dict[int, int] = {}
     for entry, (tail, head) in zip(entries, ends, strict=True):
         if (head, tail) in fastest:  # a two-way street
@@ -244,40 +249,60 @@ def _arcs(coverage, router, fastest, entries, ends, excess, per_unit) -> dict:
         tail, head = end_of[entry]
         back = fastest[(head, tail)]
         cost = round((minutes[back] - minutes[entry]) * CENTI_S_PER_MIN * per_unit / 2)
-        arcs[head].setdefault(tail, {})["turn"] = [cost, count * 2 // per_unit, (entry, back)]
-    adjacency = coverage.adjacency()
+        first.setdefault((head, tail), len(first))
+        few[(head, tail, TURN)], turns[(head, tail)] = (cost, count * 2 // per_unit), (entry, back)
     for node in excess:
         for _, head, edge_min, _ in adjacency[node]:
             if head in excess and head != node:  # a parallel edge: the last one's cost
-                cost = per_unit * round(edge_min * CENTI_S_PER_MIN)
-                arcs[node].setdefault(head, {})["drive"] = [cost, np.inf, None]
+                first.setdefault((node, head), len(first))
+                few[(node, head, DRIVE)] = (per_unit * round(edge_min * CENTI_S_PER_MIN), np.inf)
     senders = [n for n, e in excess.items() if e > 0]
     takers = [n for n, e in excess.items() if e < 0]
-    times = times_among(router, senders, takers) * CENTI_S_PER_MIN
-    for a, row in zip(senders, times.tolist(), strict=True):  # fastest paths between them
-        for b, centi_s in zip(takers, row, strict=True):
-            arcs[a].setdefault(b, {})["path"] = [per_unit * round(centi_s), np.inf, None]
-    return arcs
+    centi_s = times_among(router, senders, takers) * CENTI_S_PER_MIN  # fastest paths
+    if not np.all(np.isfinite(centi_s)):
+        raise ValueError("a node of the beat cannot reach another one: no covering walk")
+    when = len(first) + np.arange(centi_s.size).reshape(centi_s.shape)
+    row, column = {n: i for i, n in enumerate(senders)}, {n: j for j, n in enumerate(takers)}
+    for (a, b), t in first.items():  # a path between nodes already joined: after their arcs
+        if a in row and b in column:
+            when[row[a], column[b]] = t
+    index = {node: i for i, node in enumerate(excess)}
+    path_costs = per_unit * np.rint(centi_s).astype(np.int64)  # Python's round, half to even
+    paths = centi_s.size
+    arcs = {
+        "tail": [index[a] for a, _, _ in few] + [index[n] for n in senders for _ in takers],
+        "head": [index[b] for _, b, _ in few] + [index[n] for n in takers] * len(senders),
+        "kind": [k for _, _, k in few] + [PATH] * paths,
+        "when": [first[(a, b)] for a, b, _ in few] + when.ravel().tolist(),
+        "cost": [c for c, _ in few.values()] + path_costs.ravel().tolist(),
+        "capacity": [c for _, c in few.values()] + [np.inf] * paths,
+    }
+    arcs = {name: np.array(values) for name, values in arcs.items()}
+    order = np.lexsort((arcs["kind"], arcs["when"], arcs["tail"]))
+    return {name: values[order] for name, values in arcs.items()}, turns
 
 
-def _min_cost_flow(excess: dict, per_unit: int, arcs: dict) -> list[tuple[tuple, int]]:
-    """((tail, head, key), units) of each arc with flow, in the arcs' order.
+def _min_cost_flow(excess: dict, per_unit: int, arcs: dict) -> tuple[list[tuple], int]:
+    """(tail, head, kind, units) of each arc with flow, in the arcs' order; the flow's cost.
 
     networkx's ``min_cost_flow`` (network simplex) on the graph of ``arcs``, compiled
     (``sim.patrol.covering_kernel``): the same optimum.
     """
-    index = {node: i for i, node in enumerate(excess)}
-    keys = [(a, b, key) for a, heads in arcs.items() for b, by_key in heads.items()
-            for key in by_key]  # fmt: skip
-    values = np.array([arcs[a][b][key][:2] for a, b, key in keys], dtype=float).reshape(-1, 2)
     demands = np.array([-e // per_unit for e in excess.values()], dtype=np.int64)
     if demands.sum() != 0:
         raise nx.NetworkXUnfeasible("total node demand is not zero")
-    ends = np.array([(index[a], index[b]) for a, b, _ in keys], dtype=np.int64).reshape(-1, 2)
-    flow = network_simplex(demands, ends[:, 0], ends[:, 1], values[:, 1], values[:, 0])
+    flow = network_simplex(
+        demands, arcs["tail"], arcs["head"], arcs["capacity"].astype(float), arcs["cost"]
+    )
     if flow is None:
         raise nx.NetworkXUnfeasible("no flow satisfies all node demands")
-    return [(keys[i], int(flow[i])) for i in np.flatnonzero(flow).tolist()]
+    units = flow.astype(np.int64)
+    nodes = list(excess)
+    used = np.flatnonzero(units).tolist()
+    return [
+        (nodes[arcs["tail"][i]], nodes[arcs["head"][i]], int(arcs["kind"][i]), int(units[i]))
+        for i in used
+    ], int(np.dot(units, arcs["cost"]))
 
 
 def _connections(coverage: Coverage, router: Router, entries: list[int]) -> list[int]:

@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 
+import networkx as nx
 import numpy as np
 from numba import njit
 
@@ -32,27 +32,27 @@ def times_among(indptr, indices, data, sources, targets):
     dist = np.full(n, np.inf)
     done = np.zeros(n, dtype=np.bool_)
     touched = np.empty(n, dtype=np.int64)
+    keys, nodes = np.empty(len(indices) + 1), np.empty(len(indices) + 1, dtype=np.int64)
     for k in range(len(sources)):
-        count, left = 0, len(targets)
-        dist[sources[k]] = 0.0
-        touched[count] = sources[k]
-        count += 1
-        heap = [(0.0, np.int64(sources[k]))]
-        while heap and left > 0:
-            d, u = heapq.heappop(heap)
+        count, left, size = 1, len(targets), 1
+        dist[sources[k]], touched[0] = 0.0, sources[k]
+        keys[0], nodes[0] = 0.0, sources[k]
+        while size > 0 and left > 0:
+            d, u = keys[0], nodes[0]
+            size = _pop(keys, nodes, size)
             if done[u]:
                 continue
             done[u] = True
             left -= wanted[u]
             for e in range(indptr[u], indptr[u + 1]):
-                v = np.int64(indices[e])
+                v = indices[e]
                 nd = d + data[e]
                 if not done[v] and nd < dist[v]:
                     if dist[v] == np.inf:
                         touched[count] = v
                         count += 1
                     dist[v] = nd
-                    heapq.heappush(heap, (nd, v))
+                    size = _push(keys, nodes, size, nd, v)
         for j in range(len(targets)):
             if done[targets[j]]:
                 out[k, j] = dist[targets[j]]
@@ -62,11 +62,43 @@ def times_among(indptr, indices, data, sources, targets):
     return out
 
 
+@njit(cache=True, inline="always")
+def _push(keys, nodes, size, key, node):
+    """Add (key, node) to the binary heap of ``size`` items; return the new size."""
+    i = size
+    while i > 0 and keys[(i - 1) >> 1] > key:
+        keys[i], nodes[i] = keys[(i - 1) >> 1], nodes[(i - 1) >> 1]
+        i = (i - 1) >> 1
+    keys[i], nodes[i] = key, node
+    return size + 1
+
+
+@njit(cache=True, inline="always")
+def _pop(keys, nodes, size):
+    """Remove the smallest item (read it first at index 0); return the new size."""
+    size -= 1
+    key, node = keys[size], nodes[size]
+    i = 0
+    while 2 * i + 1 < size:
+        child = 2 * i + 1
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= key:
+            break
+        keys[i], nodes[i] = keys[child], nodes[child]
+        i = child
+    keys[i], nodes[i] = key, node
+    return size
+
+
 def network_simplex(
     demands: np.ndarray, sources: np.ndarray, targets: np.ndarray,
     capacities: np.ndarray, weights: np.ndarray,
 ) -> np.ndarray | None:  # fmt: skip
     """The flow on each edge of networkx's optimum (None: no flow meets the demands).
+
+    Raises ``networkx.NetworkXUnbounded`` as networkx does (a negative cycle of infinite
+    capacity).
 
     Nodes are 0..n-1 in the graph's node order, edges in its ``edges(keys=True)`` order,
     without self-loops and edges of capacity 0 (networkx leaves those out too). Demands,
@@ -89,6 +121,8 @@ def network_simplex(
     _simplex(n, count, block, src, tgt, weight, capacity, flow, potential)
     if np.any(flow[count:] != 0):
         return None
+    if np.any(flow[:count] * 2 >= faux_inf):
+        raise nx.NetworkXUnbounded("negative cycle with infinite capacity found")
     return flow[:count]
 
 
