@@ -153,8 +153,9 @@ def _parity_paths(
     nearest = np.argsort(both, axis=1, kind="stable")[:, : k + 1].tolist()
     weights = both.tolist()
     pairs = nx.Graph()
-    for i, row in enumerate(nearest):
-        pairs.add_weighted_edges_from((i, j, weights[i][j]) for j in row if j != i)
+    pairs.add_weighted_edges_from(
+        (i, j, weights[i][j]) for i, row in enumerate(nearest) for j in row if j != i
+    )
     matching = _min_weight_matching(pairs)
     if 2 * len(matching) < len(odd):  # the nearest ones could not pair everyone: all pairs
         pairs = nx.complete_graph(len(odd))
