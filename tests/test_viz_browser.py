@@ -433,6 +433,17 @@ VISIBLE_TEXT_JS = """
 """
 
 
+RESTYLED_JS = """() => [...document.querySelectorAll('.v-btn')]
+  .filter((b) => b.offsetWidth && b.innerText.trim() !== b.textContent.replace(/\\s+/g, ' ').trim())
+  .map((b) => b.innerText)"""  # innerText shows CSS text-transform; textContent the catalogue's
+CLIPPED_JS = """() => [...document.querySelectorAll('.patrol-headline-values')].flatMap((v) => {
+  const card = v.closest('.patrol-headline-card').getBoundingClientRect();
+  const cut = v.scrollWidth > v.clientWidth + 1 ||
+    [...v.children].some((s) => s.getBoundingClientRect().right > card.right + 0.5);
+  return cut ? [v.innerText] : [];
+})"""
+
+
 def _inside(box: dict, width: int, height: int) -> bool:
     return (
         box["x"] >= -0.5
@@ -591,15 +602,20 @@ def test_every_visible_string_comes_from_the_catalogue_in_both_languages(browser
     assert len(shown) > 60
     left = _unexplained(shown, "en", names)
     assert not left, "\n".join(left)
+    assert not page.page.evaluate(RESTYLED_JS), "a button's text is not shown as written"
+    assert not page.page.evaluate(CLIPPED_JS), "a headline figure is cut"
     page.button("中文")
     expect(page.page.locator(".patrol-info")).to_contain_text("你看到的是什么")
     expect(page.clock).to_have_text(re.compile(r"^第 1 天 17:00"))
     page.page.wait_for_timeout(500)
     page.shot("21-chinese-1280x720")
+    assert not page.page.evaluate(RESTYLED_JS), "a button's text is not shown as written"
+    expect(page.page.locator(".patrol-step")).to_have_text(re.compile(r"\+10 min$"))
+    assert not page.page.evaluate(CLIPPED_JS), "a headline figure is cut (中文, settings open)"
     chinese = page.page.evaluate(VISIBLE_TEXT_JS)
     left = _unexplained(chinese, "zh", names)
     assert not left, "\n".join(left)
-    units = {"min", "h", "m", "km", "pts", "MIN"}
+    units = {"min", "h", "m", "km", "pts"}
     english = []
     for text in chinese:
         rest = text
@@ -637,7 +653,7 @@ def _session_round(browser, server: Server, pages: int, play_s: float) -> float:
 
 
 def _sessions_server() -> Server:
-    from sim.viz.player import MAX_PLAYING_ENV
+    from sim.viz.admission import MAX_PLAYING_ENV
 
     return start_server("server-sessions.log", env={MAX_PLAYING_ENV: "6"})
 
@@ -789,5 +805,62 @@ def test_count_labels_never_cover_a_place_name(browser, server):
     assert found["counts"], "no count label drawn"
     covering = [c for c in found["counts"] for n in found["names"] if _overlapping(c, n)]
     assert not covering, covering
+    page.check_clean()
+    context.close()
+
+
+NAMES_READABLE_JS = """(ms) => new Promise((done) => {
+  // every 4th painted frame: the map as seen (streets under motion); per name with a marker
+  // over its box, the share of its glyphs' pixels (the name drawn alone) still dark
+  const s = document.querySelector('canvas.patrol-streets');
+  const m = document.querySelector('canvas.patrol-motion');
+  const dpr = devicePixelRatio, W = m.width, H = m.height;
+  const seen = document.createElement('canvas'); seen.width = W; seen.height = H;
+  const alone = document.createElement('canvas'); alone.width = W; alone.height = H;
+  const a = alone.getContext('2d');
+  let shares = [], frames = 0, mask = null;
+  const end = performance.now() + ms;
+  const tick = (now) => {
+    if (m.patrolLabels && ++frames % 4 === 0) {
+      if (!mask) {
+        a.setTransform(dpr, 0, 0, dpr, 0, 0);
+        a.font = m.patrolFont; a.textAlign = 'left'; a.textBaseline = 'top'; a.fillStyle = '#111';
+        for (const [text, x, y] of m.patrolLabels) a.fillText(text, x, y);
+        mask = a.getImageData(0, 0, W, H).data;
+      }
+      const c = seen.getContext('2d');
+      c.clearRect(0, 0, W, H); c.drawImage(s, 0, 0); c.drawImage(m, 0, 0);
+      const px = c.getImageData(0, 0, W, H).data;
+      const dots = m.patrolMarkers.map(([x, y]) => m.patrolToPx(x, y));
+      for (const [l, t, r, b] of s.patrolNames) {
+        if (!dots.some(([x, y]) => x > l - 6 && x < r + 6 && y > t - 6 && y < b + 6)) continue;
+        let glyph = 0, dark = 0;
+        for (let y = Math.floor(t * dpr); y < Math.ceil(b * dpr); y++) {
+          for (let x = Math.max(0, Math.floor(l * dpr)); x < Math.min(W, Math.ceil(r * dpr)); x++) {
+            const i = 4 * (y * W + x);
+            if (y < 0 || y >= H || mask[i + 3] < 200) continue;
+            glyph += 1;
+            if (px[i] < 90 && px[i + 1] < 90 && px[i + 2] < 90) dark += 1;
+          }
+        }
+        if (glyph) shares.push(dark / glyph);
+      }
+    }
+    if (now < end) requestAnimationFrame(tick); else done(shares);
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
+def test_place_names_stay_readable_where_units_pass_over_them(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = Watched(context, server.url)
+    _busy_evening(page)  # two small maps, long names, many units driving
+    page.button("Play")
+    shares = page.page.evaluate(NAMES_READABLE_JS, 6_000)
+    page.button("Pause")
+    page.shot("31-names-over-markers")
+    assert len(shares) >= 3, "no unit passed over a place name: nothing was tested"
+    assert min(shares) >= 0.9, sorted(shares)[:5]  # the glyphs stay dark over any marker
     page.check_clean()
     context.close()
