@@ -810,42 +810,50 @@ def test_count_labels_never_cover_a_place_name(browser, server):
 
 
 NAMES_READABLE_JS = """(ms) => new Promise((done) => {
-  // every 4th painted frame: the map as seen (streets under motion); per name with a marker
-  // over its box, the share of its glyphs' pixels (the name drawn alone) still dark
-  const s = document.querySelector('canvas.patrol-streets');
-  const m = document.querySelector('canvas.patrol-motion');
-  const dpr = devicePixelRatio, W = m.width, H = m.height;
-  const seen = document.createElement('canvas'); seen.width = W; seen.height = H;
-  const alone = document.createElement('canvas'); alone.width = W; alone.height = H;
-  const a = alone.getContext('2d');
-  let shares = [], frames = 0, mask = null;
+  // every 4th animation frame, each map as seen (streets under motion): of the pixels of its
+  // names' glyphs (the names drawn alone) under a marker's disc, the share still dark
+  const statics = [...document.querySelectorAll('canvas.patrol-streets')];
+  const maps = [...document.querySelectorAll('canvas.patrol-motion')].map((m, k) => {
+    const W = m.width, H = m.height, seen = document.createElement('canvas');
+    seen.width = W; seen.height = H;
+    return {m, s: statics[k], W, H, seen, mask: null};
+  });
+  const dpr = devicePixelRatio, R = 5 * dpr, shares = [];
+  const glyphs = (map) => {
+    const alone = document.createElement('canvas'), m = map.m;
+    alone.width = map.W; alone.height = map.H;
+    const a = alone.getContext('2d');
+    a.setTransform(dpr, 0, 0, dpr, 0, 0);
+    a.font = m.patrolFont; a.textAlign = 'left'; a.textBaseline = 'top'; a.fillStyle = '#111';
+    for (const [text, x, y] of m.patrolLabels) a.fillText(text, x, y);
+    return a.getImageData(0, 0, map.W, map.H).data;
+  };
+  const look = (map) => {
+    const {m, s, W, H} = map;
+    if (!m.patrolLabels || !m.patrolMarkers) return;
+    map.mask = map.mask || glyphs(map);
+    const c = map.seen.getContext('2d');
+    c.clearRect(0, 0, W, H); c.drawImage(s, 0, 0); c.drawImage(m, 0, 0);
+    const px = c.getImageData(0, 0, W, H).data;
+    for (const [x, y] of m.patrolMarkers.map(([x, y]) => m.patrolToPx(x, y))) {
+      let glyph = 0, dark = 0;
+      for (let j = Math.floor(y * dpr - R); j <= y * dpr + R; j++) {
+        for (let i = Math.floor(x * dpr - R); i <= x * dpr + R; i++) {
+          if (i < 0 || j < 0 || i >= W || j >= H) continue;
+          if (Math.hypot(i - x * dpr, j - y * dpr) > R) continue;
+          const k = 4 * (j * W + i);
+          if (map.mask[k + 3] < 220) continue;  // the glyphs' cores, not their soft edges
+          glyph += 1;
+          if (px[k] < 100 && px[k + 1] < 100 && px[k + 2] < 100) dark += 1;
+        }
+      }
+      if (glyph >= 2) shares.push(dark / glyph);
+    }
+  };
+  let frames = 0;
   const end = performance.now() + ms;
   const tick = (now) => {
-    if (m.patrolLabels && ++frames % 4 === 0) {
-      if (!mask) {
-        a.setTransform(dpr, 0, 0, dpr, 0, 0);
-        a.font = m.patrolFont; a.textAlign = 'left'; a.textBaseline = 'top'; a.fillStyle = '#111';
-        for (const [text, x, y] of m.patrolLabels) a.fillText(text, x, y);
-        mask = a.getImageData(0, 0, W, H).data;
-      }
-      const c = seen.getContext('2d');
-      c.clearRect(0, 0, W, H); c.drawImage(s, 0, 0); c.drawImage(m, 0, 0);
-      const px = c.getImageData(0, 0, W, H).data;
-      const dots = m.patrolMarkers.map(([x, y]) => m.patrolToPx(x, y));
-      for (const [l, t, r, b] of s.patrolNames) {
-        if (!dots.some(([x, y]) => x > l - 6 && x < r + 6 && y > t - 6 && y < b + 6)) continue;
-        let glyph = 0, dark = 0;
-        for (let y = Math.floor(t * dpr); y < Math.ceil(b * dpr); y++) {
-          for (let x = Math.max(0, Math.floor(l * dpr)); x < Math.min(W, Math.ceil(r * dpr)); x++) {
-            const i = 4 * (y * W + x);
-            if (y < 0 || y >= H || mask[i + 3] < 200) continue;
-            glyph += 1;
-            if (px[i] < 90 && px[i + 1] < 90 && px[i + 2] < 90) dark += 1;
-          }
-        }
-        if (glyph) shares.push(dark / glyph);
-      }
-    }
+    if (++frames % 4 === 0) maps.forEach(look);
     if (now < end) requestAnimationFrame(tick); else done(shares);
   };
   requestAnimationFrame(tick);
@@ -855,12 +863,13 @@ NAMES_READABLE_JS = """(ms) => new Promise((done) => {
 def test_place_names_stay_readable_where_units_pass_over_them(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = Watched(context, server.url)
-    _busy_evening(page)  # two small maps, long names, many units driving
+    _busy_evening(page)
+    page.open_settings()  # the maps at their smallest: long names, many units driving
     page.button("Play")
-    shares = page.page.evaluate(NAMES_READABLE_JS, 6_000)
+    shares = page.page.evaluate(NAMES_READABLE_JS, 8_000)
     page.button("Pause")
     page.shot("31-names-over-markers")
     assert len(shares) >= 3, "no unit passed over a place name: nothing was tested"
-    assert min(shares) >= 0.9, sorted(shares)[:5]  # the glyphs stay dark over any marker
+    assert min(shares) >= 0.8, sorted(shares)[:5]  # a name's glyphs stay dark over a marker
     page.check_clean()
     context.close()

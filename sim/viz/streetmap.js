@@ -5,6 +5,7 @@
 // `coverage`: a colour per `cover` segment, or [] (sent only when it changes).
 // `overlay` (each frame): {clock, calls: [[x, y, colour, waited_min]], followed, route}.
 // `motion` (each frame): {seq, t0, t1, units: [{c: colour, p: [[x, y, t], ...]}]}.
+// A painted frame is drawn only when something changed: a page at rest costs no CPU.
 // Replay: a frame is played over the time frames have been arriving apart (smoothed), but a
 // marker never moves more than STEP_MAX_M between two painted frames: the replay falls behind
 // instead, and catches up only when more than CATCH_UP_FRAMES frames wait.
@@ -247,10 +248,14 @@ module.exports = {
       const canvas = this.$refs.canvas;
       if (!canvas || !this.streets || !this.streets.limits || !canvas.clientWidth) return;
       if (!this.advance(now)) return;
+      const o = this.overlay || {};
+      const shown = [this.tSim, this.current.frame, o, this.nameLabels, canvas.clientWidth,
+        canvas.clientHeight, window.devicePixelRatio];
+      if (this.shown && shown.every((x, i) => x === this.shown[i])) return;  // nothing moved
+      this.shown = shown;
       const {ctx} = this.sized(canvas);
       const v = this.view(canvas);
       ctx.clearRect(0, 0, v.w, v.h);
-      const o = this.overlay || {};
       this.calls(ctx, v, o.calls || []);
       const markers = this.positions();
       this.route(ctx, v, markers[o.followed], o);
