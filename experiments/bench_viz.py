@@ -39,6 +39,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -333,11 +334,13 @@ def sessions_fps(
           f"{'recv/s med':>10} {'lowest':>6} {'painted':>7} {'step':>7} {'largest':>7} | "
           f"{'server CPU':>10}")  # fmt: skip
     for count in counts:
-        server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL,
-                                  preexec_fn=(lambda: _pin(0)) if pin else None)  # fmt: skip
+        log = Path(tempfile.gettempdir()) / f"bench_viz_server_{count}.log"
+        with log.open("w") as out:  # the server's log: why a play loop stopped
+            server = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=out,
+                                      preexec_fn=(lambda: _pin(0)) if pin else None)  # fmt: skip
         try:
             _wait_up(f"http://127.0.0.1:{port}/")
+            print(f"  ({count} pages: server log {log})", file=sys.stderr)
             if pin:
                 _pin(1)  # the browsers this bench starts from now on: the other CPU
             with sync_playwright() as playwright:

@@ -69,6 +69,8 @@ def test_the_cpu_meter_gives_cpu_seconds_per_second_over_its_window(monkeypatch)
 
 def test_a_page_that_confirms_no_frame_gets_few_ahead_then_is_stopped_and_told(monkeypatch):
     monkeypatch.setattr("sim.viz.player.BEHIND_WINDOW_S", 0.6)
+    monkeypatch.setattr("sim.viz.player.BEHIND_GRACE_S", 0.6)
+    monkeypatch.setattr("sim.viz.player._last_shed_s", [-1e9])
     model = Counting()
     player, stops, frames = _play(model, confirmed=lambda: 0)
     player.thread.join(5)
@@ -80,8 +82,8 @@ def test_a_page_that_confirms_late_is_sent_frames_as_fast_as_it_confirms(monkeyp
     monkeypatch.setattr("sim.viz.player.BEHIND_WINDOW_S", 60.0)
     model, confirmed = Counting(), [0]
     player, stops, frames = _play(model, confirmed=lambda: confirmed[0])
-    for _ in range(3):
-        time.sleep(0.3)
+    for wait_s in (1.5, 0.5, 0.5):  # 80 ms a frame at most
+        time.sleep(wait_s)
         assert len(frames) == confirmed[0] + MAX_UNCONFIRMED  # never further ahead
         confirmed[0] += 2
     player.stop()
@@ -91,6 +93,7 @@ def test_a_page_that_confirms_late_is_sent_frames_as_fast_as_it_confirms(monkeyp
 
 def test_a_page_that_keeps_up_plays_on_at_its_rate(monkeypatch):
     monkeypatch.setattr("sim.viz.player.BEHIND_WINDOW_S", 0.5)
+    monkeypatch.setattr("sim.viz.player.BEHIND_GRACE_S", 0.5)
     model = Counting()
     player, stops, frames = _play(model, confirmed=model.frame_seq, interval_ms=100)
     time.sleep(1.5)
@@ -99,3 +102,18 @@ def test_a_page_that_keeps_up_plays_on_at_its_rate(monkeypatch):
     player.thread.join(5)
     assert stops == ["paused"] and len(frames) >= 5
     assert player.target_fps() == MIN_FPS < 1000 / MIN_INTERVAL_MS
+
+
+def test_of_pages_behind_the_newest_is_stopped_first_one_a_window(monkeypatch):
+    monkeypatch.setattr("sim.viz.player.BEHIND_WINDOW_S", 0.6)
+    monkeypatch.setattr("sim.viz.player.BEHIND_GRACE_S", 0.6)
+    # none judged before 2.1 s: by then both are behind (10 frames sent, none for 0.6 s)
+    monkeypatch.setattr("sim.viz.player._last_shed_s", [time.monotonic() + 1.5])
+    monkeypatch.setenv("PATROL_VIZ_MAX_PLAYING", "9")
+    old, stops_old, _ = _play(Counting(), confirmed=lambda: 0)
+    time.sleep(0.05)
+    new, stops_new, _ = _play(Counting(), confirmed=lambda: 0)
+    new.thread.join(5)
+    assert stops_new == [BEHIND] and old.running  # the newest went first; the other waits
+    old.thread.join(5)
+    assert stops_old == [BEHIND]  # a window later, still behind: stopped too

@@ -2,8 +2,9 @@
 
 Each frame advances the app model by ``minutes_per_frame`` simulated minutes, then calls
 ``on_frame`` (the page re-renders in this thread, so a frame is drawn before the next step:
-no pile-up of renders), then sleeps what is left of the frame interval, never less than
-``MIN_GAP_S``. The interval has a floor (``MIN_INTERVAL_MS``). The loop ends on pause, at the
+no pile-up of renders), then sleeps until the next frame is due, never less than
+``MIN_GAP_S``: frames are due on a steady clock, so a late frame is made up (one at most).
+The interval has a floor (``MIN_INTERVAL_MS``). The loop ends on pause, at the
 end of the run, on any error (kept in ``error`` for the page), and when the page is gone:
 its Solara kernel closed, or no page connected to it for ``GONE_AFTER_S`` seconds.
 
@@ -11,7 +12,8 @@ A page that confirms the frames its map took (``confirmed``: the last frame's ``
 never sent more than ``MAX_UNCONFIRMED`` frames ahead: the loop waits for it instead of
 filling the websocket. A page sent fewer than ``MIN_FPS`` frames per second (or fewer than
 it asked for, if less) over ``BEHIND_WINDOW_S`` is stopped (``BEHIND``) and told: a slow
-server and a slow browser both show so, instead of a page silently starved. Play is let
+server and a slow browser both show so, instead of a page silently starved. When several are
+behind, the newest is stopped first, one a window, until the others keep up. Play is let
 through by ``sim.viz.admission``.
 """
 
@@ -42,12 +44,14 @@ STEP_MIN = 10  # a press of Step advances at least this many simulated minutes
 MIN_FPS = 2.0  # every page playing gets this many frames per second, or is told
 BEHIND_RATIO = 0.9  # under this share of its target over the window: behind
 BEHIND_WINDOW_S = 5.0  # frames counted over this many seconds (after as many of play)
-MAX_UNCONFIRMED = 4  # frames sent ahead of the last one the page's map confirmed
+MAX_UNCONFIRMED = 10  # frames sent ahead of the page's last confirmed one (5 s at 2 a second)
+BEHIND_GRACE_S = 10.0  # a page is judged only after this long of play (the start is slow)
 BEHIND = "behind"  # the reason a loop stopped when its page fell behind
 _playing: set[Player] = set()
 _numbers = itertools.count(1)
 _playing_lock = threading.Lock()
 _cpu = CpuMeter()
+_last_shed_s = [-1e9]  # when a page was last stopped for falling behind
 
 
 def playing_now() -> int:
@@ -144,7 +148,7 @@ class Player:
     def behind(self) -> bool:
         """True when, over the last ``BEHIND_WINDOW_S`` of play, it got too few frames."""
         now = time.monotonic()
-        if now - self.started_s < BEHIND_WINDOW_S:
+        if now - self.started_s < max(BEHIND_GRACE_S, BEHIND_WINDOW_S):
             return False
         recent = sum(t > now - BEHIND_WINDOW_S for t in list(self.frame_times))
         return recent / BEHIND_WINDOW_S < BEHIND_RATIO * self.target_fps()
@@ -179,9 +183,8 @@ class Player:
             log.debug("on_stop failed", exc_info=True)
 
     def _loop(self) -> str:
-        self.started_s = time.monotonic()
+        self.started_s = due = time.monotonic()
         while not self._stop.is_set():
-            started = time.monotonic()
             waited = self._wait_for_page()
             if waited:
                 return waited
@@ -195,10 +198,28 @@ class Player:
             _cpu.sample()
             if finished:
                 return "end of run"
-            spent = time.monotonic() - started
             interval_s = max(self.interval_ms(), MIN_INTERVAL_MS) / 1000
-            self._stop.wait(max(interval_s - spent, MIN_GAP_S))
+            now = time.monotonic()
+            due = max(due + interval_s, now - interval_s)  # on a steady clock, a frame owed
+            self._stop.wait(max(due - now, MIN_GAP_S))
         return self._why
+
+    def _shed(self) -> bool:
+        """True when this page is behind, the newest of those behind, and none was shed lately.
+
+        Pages are stopped one a window, until the others keep up.
+        """
+        if not self.behind():
+            return False
+        with _playing_lock:
+            now = time.monotonic()
+            if now - _last_shed_s[0] < BEHIND_WINDOW_S:
+                return False
+            newest = max((p for p in _playing if p.behind()), key=lambda p: p.started_s)
+            if newest is not self and self in _playing:
+                return False
+            _last_shed_s[0] = now
+        return True
 
     def _wait_for_page(self) -> str | None:
         """Wait while the page is too many frames behind; why to stop, if the loop must."""
@@ -207,7 +228,7 @@ class Player:
                 return self._why
             if not self.page_alive():
                 return "page gone"
-            if self.behind():
+            if self._shed():
                 return BEHIND
             if self.unconfirmed() < MAX_UNCONFIRMED:
                 return None
