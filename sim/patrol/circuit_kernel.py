@@ -99,11 +99,14 @@ def _join(tails, heads, segments, arr_ptr, arr_edges, following):
 
 @njit(cache=True)
 def draw_circuit(
-    tails, heads, segments, arr_ptr, arr_edges, lv_ptr, lv_edges, start, after, rng,
+    tails, heads, segments, arr_ptr, arr_edges, lv_ptr, lv_edges, start, after, held,
 ):  # fmt: skip
-    """A random Euler circuit from node index ``start``, not turning back on ``after`` (-1: no)."""
+    """A random Euler circuit from node index ``start``, not turning back on ``after`` (-1: no).
+
+    ``held``: the generator to draw from, as a ``sim.patrol.held_generator.HeldGenerator``.
+    """
     following = np.full(len(tails), -1, dtype=np.int64)
-    _pair(tails, heads, segments, arr_ptr, arr_edges, lv_ptr, lv_edges, rng, following)
+    _pair(tails, heads, segments, arr_ptr, arr_edges, lv_ptr, lv_edges, held.rng, following)
     _join(tails, heads, segments, arr_ptr, arr_edges, following)
     first = lv_edges[lv_ptr[start]]
     if after >= 0:

@@ -182,7 +182,7 @@ class _Sums:
         shift = ((times_min - warmup_min) // SHIFT_MIN).astype(np.int64)
         first = int(shift.min())
         block = np.zeros((int(shift.max()) - first + 1, len(self.passes)), dtype=bool)
-        block[shift - first, segments] = True
+        block.ravel()[(shift - first) * len(self.passes) + segments] = True  # (flat: quicker)
         for k, row in enumerate(block):
             if row.any():
                 known = self.shifts.get(first + k)

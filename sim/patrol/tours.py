@@ -50,14 +50,18 @@ class Tour:
         self.start = start
         self.length = len(entries)  # L: edges in one lap
         self.lap_min = float(np.sum(coverage.edge_min[entries]))  # car free-flow minutes
-        self._laps: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # k: (entries, cum_min)
+        self._laps: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # k: see lap
         self._drawn = 0  # laps drawn so far
         self._last = -1  # the multiset index of the last lap's last edge
         self.frontier = 0  # where the last unit to leave the tour left it
         self.live_from: Callable[[], int] | None = None  # the first position still in use
 
-    def lap(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Lap ``k``: its CSR entries in order, and their cumulative minutes from 0."""
+    def lap(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lap ``k``: its CSR entries in order, their cumulative minutes from 0, its nodes.
+
+        Read-only arrays (legs hold slices of them): ``L`` entries, ``L + 1`` minutes and
+        nodes, the first node the lap's start.
+        """
         lap = self._laps.get(k)
         if lap is not None:
             return lap
@@ -69,12 +73,21 @@ class Tour:
             else:
                 order = self._circuits.draw(self._rng, self._last)
                 self._last = int(order[-1])
-                entries = self._multiset[order]
-                cum = np.concatenate([[0.0], np.cumsum(self._edge_min[entries])])
-                self._laps[self._drawn] = (entries, cum)
+                self._laps[self._drawn] = self._lap_arrays(self._multiset[order])
             self._drawn += 1
             self._forget()
         return self._laps[k]
+
+    def _lap_arrays(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A lap's entries, cumulative minutes and nodes (read-only)."""
+        cum = np.zeros(len(entries) + 1)
+        np.cumsum(self._edge_min[entries], out=cum[1:])
+        nodes = np.empty(len(entries) + 1, dtype=np.int64)
+        nodes[0] = self.start
+        np.take(self._heads, entries, out=nodes[1:])
+        for array in (entries, cum, nodes):
+            array.setflags(write=False)
+        return entries, cum, nodes
 
     @property
     def laps_kept(self) -> int:
@@ -92,26 +105,28 @@ class Tour:
     def stretch(self, position: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edges ``position`` to ``position + count`` (at most one lap further).
 
-        As (nodes: count + 1, CSR entries: count, free-flow minutes from the first node).
+        As (nodes: count + 1, CSR entries: count, free-flow minutes from the first node);
+        within one lap, read-only views of it.
         """
         k, i = divmod(position, self.length)
-        entries, cum = self.lap(k)
-        if i + count <= self.length:
-            entries, cum = entries[i : i + count], cum[i : i + count + 1] - cum[i]
-        else:
-            following, cum_next = self.lap(k + 1)
-            rest = i + count - self.length
-            entries = np.concatenate([entries[i:], following[:rest]])
-            cum = np.concatenate([cum[i:] - cum[i], cum[-1] - cum[i] + cum_next[1 : rest + 1]])
-        nodes = np.concatenate([[self.node_at(position)], self._heads[entries]])
-        return nodes, entries, cum
+        entries, cum, nodes = self.lap(k)
+        end = i + count
+        if end <= self.length:
+            return nodes[i : end + 1], entries[i:end], cum[i : end + 1] - cum[i]
+        following, cum_next, nodes_next = self.lap(k + 1)
+        rest = end - self.length
+        return (
+            np.concatenate((nodes[i:], nodes_next[1 : rest + 1])),
+            np.concatenate((entries[i:], following[:rest])),
+            np.concatenate((cum[i:] - cum[i], cum_next[1 : rest + 1] + (cum[-1] - cum[i]))),
+        )
 
     def node_at(self, position: int) -> int:
         """The node at a position."""
         k, i = divmod(position, self.length)
-        if i == 0:
+        if i == 0:  # (a lap's start: known without drawing the lap)
             return self.start
-        return int(self._heads[self.lap(k)[0][i - 1]])
+        return int(self.lap(k)[2][i])
 
     def minutes_at(self, position: int) -> float:
         """Free-flow minutes along the walk from its beginning to a position."""
