@@ -106,3 +106,28 @@ def test_a_long_run_folds_its_passes_into_the_same_figures(grid, monkeypatch):
     assert folded.summary() == figures[3]
     with pytest.raises(RuntimeError, match="pass times are kept for runs of up to 300 passes"):
         parts.pass_times()
+
+
+@pytest.mark.parametrize("warmup_min", [0.0, 1440.0, 333.3])
+def test_compiled_pass_sums_equal_the_plain_reference(warmup_min):
+    """Passes folded by the compiled loop: the same counts, last times and shifts as numpy.
+
+    Times include each shift's boundary and the doubles just either side of it.
+    """
+    from sim.patrol.pass_sums import SHIFT_MIN, PassSums
+
+    rng = np.random.default_rng(7)
+    edges = warmup_min + SHIFT_MIN * np.arange(0, 12)
+    near = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)])
+    times = np.concatenate([rng.uniform(warmup_min, warmup_min + 11 * SHIFT_MIN, 5000), near])
+    times = rng.permutation(times)  # in no particular order
+    segments = rng.integers(0, 50, len(times))
+    compiled, plain = PassSums(50), PassSums(50)
+    for part in np.array_split(np.arange(len(times)), 3):  # folded in three goes
+        compiled.add(segments[part], times[part], warmup_min)
+        plain.add_plain(segments[part], times[part], warmup_min)
+    np.testing.assert_array_equal(compiled.passes, plain.passes)
+    np.testing.assert_array_equal(compiled.last_min, plain.last_min)
+    assert compiled.shifts.keys() == plain.shifts.keys()
+    for k in plain.shifts:
+        np.testing.assert_array_equal(compiled.shifts[k], plain.shifts[k])

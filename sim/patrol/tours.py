@@ -80,11 +80,11 @@ class Tour:
 
     def _lap_arrays(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A lap's entries, cumulative minutes and nodes (read-only)."""
-        cum = np.zeros(len(entries) + 1)
-        np.cumsum(self._edge_min[entries], out=cum[1:])
+        cum = np.empty(len(entries) + 1)
+        cum[0], cum[1:] = 0.0, self._edge_min[entries]
+        cum.cumsum(out=cum)
         nodes = np.empty(len(entries) + 1, dtype=np.int64)
-        nodes[0] = self.start
-        np.take(self._heads, entries, out=nodes[1:])
+        nodes[0], nodes[1:] = self.start, self._heads[entries]
         for array in (entries, cum, nodes):
             array.setflags(write=False)
         return entries, cum, nodes
