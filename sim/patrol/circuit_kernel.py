@@ -121,3 +121,22 @@ def draw_circuit(
         circuit[k] = edge
         edge, k = following[edge], k + 1
     return circuit
+
+
+@njit(cache=True)
+def lap_arrays(order, multiset, edge_min, heads, start):
+    """A lap's CSR entries, cumulative minutes from 0 and nodes (from ``start``), in one pass.
+
+    The compiled copy of ``Tour.arrays_of_plain``: the same sums in the same order.
+    """
+    count = len(order)
+    entries = np.empty(count, dtype=np.int64)
+    cum = np.empty(count + 1)
+    nodes = np.empty(count + 1, dtype=np.int64)
+    cum[0], nodes[0] = 0.0, start
+    for i in range(count):
+        entry = multiset[order[i]]
+        entries[i] = entry
+        cum[i + 1] = cum[i] + edge_min[entry]
+        nodes[i + 1] = heads[entry]
+    return entries, cum, nodes

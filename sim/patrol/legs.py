@@ -63,7 +63,7 @@ class Leg:
     def edges_done(self, t_min: float) -> int:
         """How many of its edges are finished at ``t_min``."""
         ends = self.route.t_depart_min + self.route.cum_min
-        return int(np.searchsorted(ends, t_min, side="right")) - 1 if len(ends) else 0
+        return int(ends.searchsorted(t_min, side="right")) - 1 if len(ends) else 0
 
 
 def tour_leg(

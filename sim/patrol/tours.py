@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.patrol.circuit_kernel import lap_arrays
 from sim.patrol.circuits import Circuits
 from sim.patrol.covering import covering_multiset
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from sim.patrol.coverage import Coverage
 
 
-KEPT_LAPS = 4  # laps kept before those no position uses are looked for
+KEPT_LAPS = 12  # laps kept before those no position uses are looked for
 
 
 class Tour:
@@ -73,21 +74,23 @@ class Tour:
             else:
                 order = self._circuits.draw(self._rng, self._last)
                 self._last = int(order[-1])
-                self._laps[self._drawn] = self._lap_arrays(self._multiset[order])
+                self._laps[self._drawn] = self.arrays_of(order)
             self._drawn += 1
             self._forget()
         return self._laps[k]
 
-    def _lap_arrays(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A lap's entries, cumulative minutes and nodes (read-only)."""
-        cum = np.empty(len(entries) + 1)
-        cum[0], cum[1:] = 0.0, self._edge_min[entries]
-        cum.cumsum(out=cum)
-        nodes = np.empty(len(entries) + 1, dtype=np.int64)
-        nodes[0], nodes[1:] = self.start, self._heads[entries]
-        for array in (entries, cum, nodes):
+    def arrays_of(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The lap of the multiset's edges in ``order``, as ``lap`` gives it (read-only)."""
+        arrays = lap_arrays(order, self._multiset, self._edge_min, self._heads, self.start)
+        for array in arrays:
             array.setflags(write=False)
-        return entries, cum, nodes
+        return arrays
+
+    def arrays_of_plain(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``arrays_of`` in plain numpy (the reference of the compiled ``lap_arrays``)."""
+        entries = self._multiset[order]
+        cum = np.concatenate([[0.0], np.cumsum(self._edge_min[entries])])
+        return entries, cum, np.concatenate([[self.start], self._heads[entries]])
 
     @property
     def laps_kept(self) -> int:
@@ -139,7 +142,7 @@ class Tour:
         wanted = (float(self.lap(k)[1][i]) if i else 0.0) + minutes
         laps, rest = divmod(wanted, self.lap_min)
         k += int(laps)
-        return k * self.length + int(np.searchsorted(self.lap(k)[1], rest, side="left"))
+        return k * self.length + int(self.lap(k)[1].searchsorted(rest, side="left"))
 
     def join_position(self, others_min: list[float], approach_min: np.ndarray | None) -> int:
         """Where a unit joins: the middle of the largest gap between the units on the tour.
