@@ -145,3 +145,17 @@ def test_compiled_lap_arrays_equal_the_plain_reference(grid):
         for mine, theirs in zip(compiled, plain, strict=True):
             np.testing.assert_array_equal(mine, theirs)
             assert mine.dtype == theirs.dtype
+
+
+def test_compiled_stretches_equal_the_plain_reference(grid):
+    """Stretches within a lap and across two: the compiled join gives numpy's very numbers."""
+    scenario = validate(_mixed(grid, days=1.0), "<speed>")
+    model = sim.PatrolModel(scenario)
+    tour = model.patroller.tour_of(model.units[0])
+    n = tour.length
+    cases = [(0, 1), (3, n - 3), (3, n - 2), (n - 1, 1), (n - 1, 2), (n + 5, n), (2 * n - 1, n)]
+    for position, count in cases:
+        compiled, plain = tour.stretch(position, count), tour.stretch_plain(position, count)
+        for mine, theirs in zip(compiled, plain, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+            assert mine.dtype == theirs.dtype

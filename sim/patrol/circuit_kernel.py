@@ -140,3 +140,27 @@ def lap_arrays(order, multiset, edge_min, heads, start):
         cum[i + 1] = cum[i] + edge_min[entry]
         nodes[i + 1] = heads[entry]
     return entries, cum, nodes
+
+
+@njit(cache=True)
+def across_laps(nodes, entries, cum, nodes_next, entries_next, cum_next, i, rest):
+    """Edges ``i`` to the end of one lap, then the next lap's first ``rest``, in one pass.
+
+    The compiled copy of ``Tour.stretch_plain`` across two laps: (nodes, CSR entries,
+    minutes from the first node), the same sums in the same order.
+    """
+    head = len(entries) - i
+    out_entries = np.empty(head + rest, dtype=np.int64)
+    out_nodes = np.empty(head + rest + 1, dtype=np.int64)
+    out_cum = np.empty(head + rest + 1)
+    start, base = cum[i], cum[len(entries)] - cum[i]
+    for j in range(head):
+        out_entries[j] = entries[i + j]
+        out_nodes[j] = nodes[i + j]
+        out_cum[j] = cum[i + j] - start
+    out_nodes[head], out_cum[head] = nodes[len(entries)], base
+    for m in range(rest):
+        out_entries[head + m] = entries_next[m]
+        out_nodes[head + 1 + m] = nodes_next[1 + m]
+        out_cum[head + 1 + m] = cum_next[1 + m] + base
+    return out_nodes, out_entries, out_cum

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.patrol.circuit_kernel import lap_arrays
+from sim.patrol.circuit_kernel import across_laps, lap_arrays
 from sim.patrol.circuits import Circuits
 from sim.patrol.covering import covering_multiset
 
@@ -109,8 +109,19 @@ class Tour:
         """Edges ``position`` to ``position + count`` (at most one lap further).
 
         As (nodes: count + 1, CSR entries: count, free-flow minutes from the first node);
-        within one lap, read-only views of it.
+        within one lap, read-only views of it; across two, joined by a compiled loop.
         """
+        k, i = divmod(position, self.length)
+        entries, cum, nodes = self.lap(k)
+        end = i + count
+        if end <= self.length:
+            return nodes[i : end + 1], entries[i:end], cum[i : end + 1] - cum[i]
+        following, cum_next, nodes_next = self.lap(k + 1)
+        return across_laps(nodes, entries, cum, nodes_next, following, cum_next, i,
+                           end - self.length)  # fmt: skip
+
+    def stretch_plain(self, position: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``stretch`` in plain numpy (the reference of the compiled ``across_laps``)."""
         k, i = divmod(position, self.length)
         entries, cum, nodes = self.lap(k)
         end = i + count
