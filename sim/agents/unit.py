@@ -66,7 +66,7 @@ class Availability(Protocol):
         """Note whether ``unit`` is free now."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Trip:
     """A journey: leave ``source`` at ``t_start_min`` along ``route`` (computed on demand).
 
