@@ -17,16 +17,19 @@
 ``--coverage`` ticks the page's patrol coverage layer first (server table and browser).
 
 4. ``sessions`` (``--sessions 1,6,30``): that many pages at 1280x720, each its own browser
-   session (the default page: embedded alone), all playing at once; for each count the
-    pages told the server is busy (Play refused past ``--max-playing``), then for the pages
-    that play: painted map frames per second (median and lowest), frames received from the
-    server per second, the step per painted frame (median of the moving ones, largest), and
-    the server's CPU per session (its CPU seconds over the window / seconds / sessions).
-    ``--root DIR`` serves the app from another checkout's code (e.g. main's, exported with
-    ``git archive``) with this interpreter, for a before/after.
+   session. All pages are opened first and waited for together (pages whose map never came
+   are reported); then Play is pressed on each and each page's answer awaited: playing, told
+   the server is busy, or no answer. Over ``--seconds`` for the pages playing: frames per
+   second the server SENT each (``/debugz?players``: its re-render handed to the websocket),
+   frames each page RECEIVED and PAINTED (its map's canvas), the step per painted frame, the
+   server's CPU, and pages told during the window that they fell behind. Sent against
+   received tells a starved browser from a starved server. The browsers run on the server's
+   machine; ``--pin`` puts the server on CPU 0 and the browsers on CPU 1, as close as one
+   machine comes to a class whose browsers run on the students' machines. ``--root DIR``
+   serves another checkout's code (e.g. main's, from ``git archive``) with this interpreter.
 
 Run: ``.venv/bin/python experiments/bench_viz.py [--frames N] [--browser] [--collector]
-[--coverage] [--sessions 1,6,30 [--root DIR]]``.
+[--coverage] [--sessions 1,6,30 [--root DIR] [--pin]]``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -245,55 +249,140 @@ def _proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def sessions_fps(root: Path, counts: list[int], seconds: float, port: int = 8767) -> None:
-    """Print painted frames per second per page and server CPU per session, per count."""
+def _players(port: int) -> list[dict] | None:
+    """Frames sent so far to each page playing (``/debugz?players``), None if not served."""
+    url = f"http://127.0.0.1:{port}/debugz?players"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return json.loads(answer.read()).get("players")
+
+
+def _sent_fps(before: list[dict], after: list[dict], seconds: float) -> list[float]:
+    """Frames per second the server sent each page playing at the window's start.
+
+    A page stopped during the window (told it fell behind) counts none.
+    """
+    now = {p["id"]: p["frames"] for p in after}
+    return [(now.get(p["id"], p["frames"]) - p["frames"]) / seconds for p in before]
+
+
+def _pin(cpu: int) -> None:
+    """Run this process (and what it starts from now on) on one CPU only."""
+    import os
+
+    os.sched_setaffinity(0, {cpu})
+
+
+def _load_pages(browser, port: int, count: int, timeout_s: float) -> tuple[list, float]:
+    """Open ``count`` pages, each its own browser session; those whose map came, and seconds."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    started = time.monotonic()
+    pages = []
+    for _ in range(count):
+        page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="commit", timeout=timeout_s * 1000)
+        pages.append(page)
+    loaded = []
+    for page in pages:  # one deadline for all: every page loads at the same time
+        left_ms = max(1.0, timeout_s - (time.monotonic() - started)) * 1000
+        try:
+            page.locator("canvas.patrol-motion").first.wait_for(timeout=left_ms)
+            page.get_by_role("button", name="Play").wait_for(timeout=left_ms)
+            loaded.append(page)
+        except PlaywrightTimeout:  # a page that never loads is counted, not fatal
+            pass
+    return loaded, time.monotonic() - started
+
+
+def _answer(page) -> str:
+    """What a page shows after Play: ``playing``, ``busy`` (told so) or ``none`` yet."""
+    if page.get_by_text(BUSY_TEXT).count():
+        return "busy"
+    if page.get_by_role("button", name="Pause").count():
+        return "playing"
+    return "none"
+
+
+def _press_play(pages: list, timeout_s: float) -> dict:
+    """Press Play on every page, then wait until each shows it plays or is told busy."""
+    for page in pages:
+        page.get_by_role("button", name="Play").click(timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    answers = {}
+    while time.monotonic() < deadline:
+        answers = {id(p): _answer(p) for p in pages}
+        if "none" not in answers.values():
+            break
+        time.sleep(0.5)
+    return answers
+
+
+def sessions_fps(
+    root: Path, counts: list[int], seconds: float, port: int = 8767, pin: bool = False
+) -> None:
+    """Print, per count of pages: loaded, answers to Play, frames sent, received, painted, CPU."""
     from playwright.sync_api import sync_playwright
 
     env = dict(
         __import__("os").environ, PYTHONPATH=str(root), SOLARA_ASSETS_CDN="http://127.0.0.1:9/"
     )
-    command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port)]
-    print(f"serving {root} (its code, this interpreter)")
-    head = ("sessions", "told busy", "fps median", "fps lowest", "received", "step median",
-            "max", "CPU/session", "server CPU")  # fmt: skip
-    print(f"{head[0]:>8} {head[1]:>9} {head[2]:>11} {head[3]:>11} {head[4]:>9} {head[5]:>11} "
-          f"{head[6]:>7} {head[7]:>12} "
-          f"{head[8]:>11}")  # fmt: skip
+    command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port), "--debug"]
+    where = "server on CPU 0, browsers on CPU 1" if pin else "server and browsers on all CPUs"
+    print(f"serving {root} (its code, this interpreter); {where}")
+    print(f"{'pages':>5} {'loaded':>6} {'load s':>6} {'busy':>4} {'playing':>7} "
+          f"{'no answer':>9} {'stopped':>7} | {'sent/s med':>10} {'lowest':>6} | "
+          f"{'recv/s med':>10} {'lowest':>6} {'painted':>7} {'step':>7} {'largest':>7} | "
+          f"{'server CPU':>10}")  # fmt: skip
     for count in counts:
-        server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)  # fmt: skip
+        log = Path(tempfile.gettempdir()) / f"bench_viz_server_{count}.log"
+        with log.open("w") as out:  # the server's log: why a play loop stopped
+            server = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=out,
+                                      preexec_fn=(lambda: _pin(0)) if pin else None)  # fmt: skip
         try:
             _wait_up(f"http://127.0.0.1:{port}/")
+            print(f"  ({count} pages: server log {log})", file=sys.stderr)
+            if pin:
+                _pin(1)  # the browsers this bench starts from now on: the other CPU
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-                )
-                pages = []
-                for _ in range(count):
-                    page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-                    page.goto(f"http://127.0.0.1:{port}/", timeout=300_000)
-                    page.locator("canvas.patrol-motion").first.wait_for(timeout=300_000)
-                    pages.append(page)
-                for page in pages:
-                    page.get_by_role("button", name="Play").click()
-                time.sleep(3.0)  # every loop under way
-                for page in pages:
-                    page.evaluate(COUNT_FRAMES_JS)
-                cpu0 = _proc_cpu_s(server.pid)
-                time.sleep(seconds)
-                cpu = _proc_cpu_s(server.pid) - cpu0
-                busy = [p for p in pages if p.get_by_text(BUSY_TEXT).count() > 0]
-                seen = [p.evaluate(READ_FRAMES_JS) for p in pages if p not in busy]
-                fps = sorted(s["painted"] / seconds for s in seen) or [0.0]
-                got = [s["received"] / seconds for s in seen] or [0.0]
-                median_m, largest_m = step_figures([x for s in seen for x in s["steps"]])
-                browser.close()
+                row = _one_class(playwright, server.pid, port, count, seconds)
         finally:
             server.terminate()
             server.wait(timeout=30)
-        print(f"{count:8d} {len(busy):9d} {statistics.median(fps):11.1f} {fps[0]:11.1f} "
-              f"{statistics.median(got):9.1f} {median_m:9.1f} m {largest_m:5.0f} m "
-              f"{cpu / seconds / count:11.0%} {cpu / seconds:11.0%}", flush=True)  # fmt: skip
+        print(row, flush=True)
+
+
+def _one_class(playwright, server_pid: int, port: int, count: int, seconds: float) -> str:
+    """One line of the sessions table: ``count`` pages loaded, played and measured."""
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+    )
+    try:
+        pages, load_s = _load_pages(browser, port, count, timeout_s=180)
+        answers = _press_play(pages, timeout_s=60)
+        playing = [p for p in pages if answers[id(p)] == "playing"]
+        time.sleep(3.0)  # every loop under way
+        for page in playing:
+            page.evaluate(COUNT_FRAMES_JS)
+        before = _players(port)
+        cpu0 = _proc_cpu_s(server_pid)
+        time.sleep(seconds)
+        cpu = _proc_cpu_s(server_pid) - cpu0
+        after = _players(port) if before is not None else None
+        seen = [p.evaluate(READ_FRAMES_JS) for p in playing]
+        stopped = sum(_answer(p) != "playing" for p in playing)  # told during the window
+    finally:
+        browser.close()
+    sent = sorted(_sent_fps(before, after, seconds)) if before is not None else []
+    got = sorted(s["received"] / seconds for s in seen) or [0.0]
+    fps = [s["painted"] / seconds for s in seen] or [0.0]
+    median_m, largest_m = step_figures([x for s in seen for x in s["steps"]])
+    told = list(answers.values())
+    sent_text = (f"{statistics.median(sent):10.1f} {sent[0]:6.1f}" if sent
+                 else f"{'n/a':>10} {'n/a':>6}")  # fmt: skip
+    return (f"{count:5d} {len(pages):6d} {load_s:6.0f} {told.count('busy'):4d} "
+            f"{told.count('playing'):7d} {told.count('none'):9d} {stopped:7d} | {sent_text} | "
+            f"{statistics.median(got):10.1f} {got[0]:6.1f} {statistics.median(fps):7.1f} "
+            f"{median_m:5.1f} m {largest_m:5.0f} m | {cpu / seconds:10.0%}")  # fmt: skip
 
 
 # -- 3. DataCollector against plain lists --------------------------------------------------
@@ -341,11 +430,14 @@ def main() -> None:
     parser.add_argument("--coverage", action="store_true", help="patrol coverage layer on")
     parser.add_argument("--sessions", help="pages at once, e.g. 1,6,30 (each count in turn)")
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app is served")
+    parser.add_argument(
+        "--pin", action="store_true", help="sessions: server on CPU 0, browsers on CPU 1"
+    )
     parser.add_argument("--port", type=int, help="loopback port (8766 browser, 8767 sessions)")
     args = parser.parse_args()
     if args.sessions:
         counts = [int(n) for n in args.sessions.split(",")]
-        sessions_fps(args.root.resolve(), counts, args.seconds, args.port or 8767)
+        sessions_fps(args.root.resolve(), counts, args.seconds, args.port or 8767, args.pin)
         return
     if not args.no_server:
         run_server_cases(args.frames, args.coverage)

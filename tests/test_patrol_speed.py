@@ -106,3 +106,56 @@ def test_a_long_run_folds_its_passes_into_the_same_figures(grid, monkeypatch):
     assert folded.summary() == figures[3]
     with pytest.raises(RuntimeError, match="pass times are kept for runs of up to 300 passes"):
         parts.pass_times()
+
+
+@pytest.mark.parametrize("warmup_min", [0.0, 1440.0, 333.3])
+def test_compiled_pass_sums_equal_the_plain_reference(warmup_min):
+    """Passes folded by the compiled loop: the same counts, last times and shifts as numpy.
+
+    Times include each shift's boundary and the doubles just either side of it.
+    """
+    from sim.patrol.pass_sums import SHIFT_MIN, PassSums
+
+    rng = np.random.default_rng(7)
+    edges = warmup_min + SHIFT_MIN * np.arange(0, 12)
+    near = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)])
+    times = np.concatenate([rng.uniform(warmup_min, warmup_min + 11 * SHIFT_MIN, 5000), near])
+    times = rng.permutation(times)  # in no particular order
+    segments = rng.integers(0, 50, len(times))
+    compiled, plain = PassSums(50), PassSums(50)
+    for part in np.array_split(np.arange(len(times)), 3):  # folded in three goes
+        compiled.add(segments[part], times[part], warmup_min)
+        plain.add_plain(segments[part], times[part], warmup_min)
+    np.testing.assert_array_equal(compiled.passes, plain.passes)
+    np.testing.assert_array_equal(compiled.last_min, plain.last_min)
+    assert compiled.shifts.keys() == plain.shifts.keys()
+    for k in plain.shifts:
+        np.testing.assert_array_equal(compiled.shifts[k], plain.shifts[k])
+
+
+def test_compiled_lap_arrays_equal_the_plain_reference(grid):
+    """A lap's entries, minutes and nodes: the compiled loop gives numpy's very numbers."""
+    scenario = validate(_mixed(grid, days=1.0), "<speed>")
+    model = sim.PatrolModel(scenario)
+    tour = model.patroller.tour_of(model.units[0])
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        order = rng.permutation(tour.length)
+        compiled, plain = tour.arrays_of(order), tour.arrays_of_plain(order)
+        for mine, theirs in zip(compiled, plain, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+            assert mine.dtype == theirs.dtype
+
+
+def test_compiled_stretches_equal_the_plain_reference(grid):
+    """Stretches within a lap and across two: the compiled join gives numpy's very numbers."""
+    scenario = validate(_mixed(grid, days=1.0), "<speed>")
+    model = sim.PatrolModel(scenario)
+    tour = model.patroller.tour_of(model.units[0])
+    n = tour.length
+    cases = [(0, 1), (3, n - 3), (3, n - 2), (n - 1, 1), (n - 1, 2), (n + 5, n), (2 * n - 1, n)]
+    for position, count in cases:
+        compiled, plain = tour.stretch(position, count), tour.stretch_plain(position, count)
+        for mine, theirs in zip(compiled, plain, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+            assert mine.dtype == theirs.dtype

@@ -717,7 +717,10 @@ def test_play_is_refused_with_a_message_when_the_server_is_busy(monkeypatch):
     second.stop()
     second.thread.join(10)
     with speaking("zh"):
-        assert "服务器繁忙" in catalogue("zh")["server_busy"]
+        assert all(
+            "服务器繁忙" in catalogue("zh")[f"server_busy_{why}"]
+            for why in ("cap", "cpu", "behind")
+        )
 
 
 def test_motion_paths_follow_the_streets_in_time_order():

@@ -433,6 +433,17 @@ VISIBLE_TEXT_JS = """
 """
 
 
+RESTYLED_JS = """() => [...document.querySelectorAll('.v-btn')]
+  .filter((b) => b.offsetWidth && b.innerText.trim() !== b.textContent.replace(/\\s+/g, ' ').trim())
+  .map((b) => b.innerText)"""  # innerText shows CSS text-transform; textContent the catalogue's
+CLIPPED_JS = """() => [...document.querySelectorAll('.patrol-headline-values')].flatMap((v) => {
+  const card = v.closest('.patrol-headline-card').getBoundingClientRect();
+  const cut = v.scrollWidth > v.clientWidth + 1 ||
+    [...v.children].some((s) => s.getBoundingClientRect().right > card.right + 0.5);
+  return cut ? [v.innerText] : [];
+})"""
+
+
 def _inside(box: dict, width: int, height: int) -> bool:
     return (
         box["x"] >= -0.5
@@ -591,15 +602,20 @@ def test_every_visible_string_comes_from_the_catalogue_in_both_languages(browser
     assert len(shown) > 60
     left = _unexplained(shown, "en", names)
     assert not left, "\n".join(left)
+    assert not page.page.evaluate(RESTYLED_JS), "a button's text is not shown as written"
+    assert not page.page.evaluate(CLIPPED_JS), "a headline figure is cut"
     page.button("中文")
     expect(page.page.locator(".patrol-info")).to_contain_text("你看到的是什么")
     expect(page.clock).to_have_text(re.compile(r"^第 1 天 17:00"))
     page.page.wait_for_timeout(500)
     page.shot("21-chinese-1280x720")
+    assert not page.page.evaluate(RESTYLED_JS), "a button's text is not shown as written"
+    expect(page.page.locator(".patrol-step")).to_have_text(re.compile(r"\+10 min$"))
+    assert not page.page.evaluate(CLIPPED_JS), "a headline figure is cut (中文, settings open)"
     chinese = page.page.evaluate(VISIBLE_TEXT_JS)
     left = _unexplained(chinese, "zh", names)
     assert not left, "\n".join(left)
-    units = {"min", "h", "m", "km", "pts", "MIN"}
+    units = {"min", "h", "m", "km", "pts"}
     english = []
     for text in chinese:
         rest = text
@@ -637,7 +653,7 @@ def _session_round(browser, server: Server, pages: int, play_s: float) -> float:
 
 
 def _sessions_server() -> Server:
-    from sim.viz.player import MAX_PLAYING_ENV
+    from sim.viz.admission import MAX_PLAYING_ENV
 
     return start_server("server-sessions.log", env={MAX_PLAYING_ENV: "6"})
 
@@ -789,5 +805,71 @@ def test_count_labels_never_cover_a_place_name(browser, server):
     assert found["counts"], "no count label drawn"
     covering = [c for c in found["counts"] for n in found["names"] if _overlapping(c, n)]
     assert not covering, covering
+    page.check_clean()
+    context.close()
+
+
+NAMES_READABLE_JS = """(ms) => new Promise((done) => {
+  // every 4th animation frame, each map as seen (streets under motion): of the pixels of its
+  // names' glyphs (the names drawn alone) under a marker's disc, the share still dark
+  const statics = [...document.querySelectorAll('canvas.patrol-streets')];
+  const maps = [...document.querySelectorAll('canvas.patrol-motion')].map((m, k) => {
+    const W = m.width, H = m.height, seen = document.createElement('canvas');
+    seen.width = W; seen.height = H;
+    return {m, s: statics[k], W, H, seen, mask: null};
+  });
+  const dpr = devicePixelRatio, R = 5 * dpr, shares = [];
+  const glyphs = (map) => {
+    const alone = document.createElement('canvas'), m = map.m;
+    alone.width = map.W; alone.height = map.H;
+    const a = alone.getContext('2d');
+    a.setTransform(dpr, 0, 0, dpr, 0, 0);
+    a.font = m.patrolFont; a.textAlign = 'left'; a.textBaseline = 'top'; a.fillStyle = '#111';
+    for (const [text, x, y] of m.patrolLabels) a.fillText(text, x, y);
+    return a.getImageData(0, 0, map.W, map.H).data;
+  };
+  const look = (map) => {
+    const {m, s, W, H} = map;
+    if (!m.patrolLabels || !m.patrolMarkers) return;
+    map.mask = map.mask || glyphs(map);
+    const c = map.seen.getContext('2d');
+    c.clearRect(0, 0, W, H); c.drawImage(s, 0, 0); c.drawImage(m, 0, 0);
+    const px = c.getImageData(0, 0, W, H).data;
+    for (const [x, y] of m.patrolMarkers.map(([x, y]) => m.patrolToPx(x, y))) {
+      let glyph = 0, dark = 0;
+      for (let j = Math.floor(y * dpr - R); j <= y * dpr + R; j++) {
+        for (let i = Math.floor(x * dpr - R); i <= x * dpr + R; i++) {
+          if (i < 0 || j < 0 || i >= W || j >= H) continue;
+          if (Math.hypot(i - x * dpr, j - y * dpr) > R) continue;
+          const k = 4 * (j * W + i);
+          if (map.mask[k + 3] < 220) continue;  // the glyphs' cores, not their soft edges
+          glyph += 1;
+          if (px[k] < 100 && px[k + 1] < 100 && px[k + 2] < 100) dark += 1;
+        }
+      }
+      if (glyph >= 2) shares.push(dark / glyph);
+    }
+  };
+  let frames = 0;
+  const end = performance.now() + ms;
+  const tick = (now) => {
+    if (++frames % 4 === 0) maps.forEach(look);
+    if (now < end) requestAnimationFrame(tick); else done(shares);
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
+def test_place_names_stay_readable_where_units_pass_over_them(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = Watched(context, server.url)
+    _busy_evening(page)
+    page.open_settings()  # the maps at their smallest: long names, many units driving
+    page.button("Play")
+    shares = page.page.evaluate(NAMES_READABLE_JS, 8_000)
+    page.button("Pause")
+    page.shot("31-names-over-markers")
+    assert len(shares) >= 3, "no unit passed over a place name: nothing was tested"
+    assert min(shares) >= 0.8, sorted(shares)[:5]  # a name's glyphs stay dark over a marker
     page.check_clean()
     context.close()

@@ -41,7 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     viz.add_argument(
         "--max-playing",
         type=int,
-        help="pages that may play at once (default 2 per core); more are told the server is busy",
+        help="pages that may play at once at most (default 8 per core; fewer while the server's "
+        "CPU is short); more are told the server is busy",
     )
     viz.set_defaults(func=cmd_viz)
 
@@ -96,7 +97,7 @@ def cmd_viz(args: argparse.Namespace) -> int:
     command = server_command(args.host, args.port, args.behind_proxy, args.debug)
     env = server_env(scenario)
     if args.max_playing is not None:
-        from sim.viz.player import MAX_PLAYING_ENV
+        from sim.viz.admission import MAX_PLAYING_ENV
 
         env[MAX_PLAYING_ENV] = str(args.max_playing)
     if hasattr(os, "execve"):  # become the server: signals reach it, no orphan is left

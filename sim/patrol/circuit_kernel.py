@@ -99,11 +99,14 @@ def _join(tails, heads, segments, arr_ptr, arr_edges, following):
 
 @njit(cache=True)
 def draw_circuit(
-    tails, heads, segments, arr_ptr, arr_edges, lv_ptr, lv_edges, start, after, rng,
+    tails, heads, segments, arr_ptr, arr_edges, lv_ptr, lv_edges, start, after, held,
 ):  # fmt: skip
-    """A random Euler circuit from node index ``start``, not turning back on ``after`` (-1: no)."""
+    """A random Euler circuit from node index ``start``, not turning back on ``after`` (-1: no).
+
+    ``held``: the generator to draw from, as a ``sim.patrol.held_generator.HeldGenerator``.
+    """
     following = np.full(len(tails), -1, dtype=np.int64)
-    _pair(tails, heads, segments, arr_ptr, arr_edges, lv_ptr, lv_edges, rng, following)
+    _pair(tails, heads, segments, arr_ptr, arr_edges, lv_ptr, lv_edges, held.rng, following)
     _join(tails, heads, segments, arr_ptr, arr_edges, following)
     first = lv_edges[lv_ptr[start]]
     if after >= 0:
@@ -118,3 +121,46 @@ def draw_circuit(
         circuit[k] = edge
         edge, k = following[edge], k + 1
     return circuit
+
+
+@njit(cache=True)
+def lap_arrays(order, multiset, edge_min, heads, start):
+    """A lap's CSR entries, cumulative minutes from 0 and nodes (from ``start``), in one pass.
+
+    The compiled copy of ``Tour.arrays_of_plain``: the same sums in the same order.
+    """
+    count = len(order)
+    entries = np.empty(count, dtype=np.int64)
+    cum = np.empty(count + 1)
+    nodes = np.empty(count + 1, dtype=np.int64)
+    cum[0], nodes[0] = 0.0, start
+    for i in range(count):
+        entry = multiset[order[i]]
+        entries[i] = entry
+        cum[i + 1] = cum[i] + edge_min[entry]
+        nodes[i + 1] = heads[entry]
+    return entries, cum, nodes
+
+
+@njit(cache=True)
+def across_laps(nodes, entries, cum, nodes_next, entries_next, cum_next, i, rest):
+    """Edges ``i`` to the end of one lap, then the next lap's first ``rest``, in one pass.
+
+    The compiled copy of ``Tour.stretch_plain`` across two laps: (nodes, CSR entries,
+    minutes from the first node), the same sums in the same order.
+    """
+    head = len(entries) - i
+    out_entries = np.empty(head + rest, dtype=np.int64)
+    out_nodes = np.empty(head + rest + 1, dtype=np.int64)
+    out_cum = np.empty(head + rest + 1)
+    start, base = cum[i], cum[len(entries)] - cum[i]
+    for j in range(head):
+        out_entries[j] = entries[i + j]
+        out_nodes[j] = nodes[i + j]
+        out_cum[j] = cum[i + j] - start
+    out_nodes[head], out_cum[head] = nodes[len(entries)], base
+    for m in range(rest):
+        out_entries[head + m] = entries_next[m]
+        out_nodes[head + 1 + m] = nodes_next[1 + m]
+        out_cum[head + 1 + m] = cum_next[1 + m] + base
+    return out_nodes, out_entries, out_cum

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.patrol.circuit_kernel import draw_circuit
+from sim.patrol.held_generator import HeldGenerator
 
 KERNELS = ("numba", "python")
 
@@ -49,6 +50,7 @@ class Circuits:
             np.asarray(tails, dtype=np.int64), np.asarray(heads, dtype=np.int64),
             np.asarray(segments, dtype=np.int64), *_csr(self.arriving), *_csr(self.leaving),
         )  # fmt: skip
+        self._held: tuple[np.random.Generator, HeldGenerator] | None = None
 
     def u_turn(self, arrive: int, leave: int) -> bool:
         """Whether leaving by ``leave`` after ``arrive`` goes straight back along the street."""
@@ -65,7 +67,9 @@ class Circuits:
         """
         if self.kernel == "python":
             return np.array(self._draw_python(rng, after), dtype=np.int64)
-        return draw_circuit(*self._arrays, self._start_at, after, rng)
+        if self._held is None or self._held[0] is not rng:  # held once, not unboxed per draw
+            self._held = (rng, HeldGenerator(rng))
+        return draw_circuit(*self._arrays, self._start_at, after, self._held[1])
 
     def _draw_python(self, rng: np.random.Generator, after: int) -> list[int]:
         """The plain reference of ``draw``."""

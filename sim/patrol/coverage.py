@@ -19,11 +19,10 @@ import networkx as nx
 import numpy as np
 
 from sim.clock import MIN_PER_HOUR
+from sim.patrol.pass_sums import SHIFT_MIN, PassSums
 
 if TYPE_CHECKING:
     from sim.network.routing import Router
-
-SHIFT_MIN = 480.0  # "passed at least once per shift": 8-hour windows
 
 
 class Coverage:
@@ -53,7 +52,7 @@ class Coverage:
         self._passes: list[tuple[np.ndarray, np.ndarray]] = []  # (segments, times) logged
         self._recorded = 0  # passes recorded so far (the key of the figures below)
         self._logged = 0  # passes in the log (the others are folded into the sums below)
-        self._folded = _Sums(self.n_segments)
+        self._folded = PassSums(self.n_segments)
         self._any_folded = False
         self._figures: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None
 
@@ -135,7 +134,7 @@ class Coverage:
         self._folded.add(*self._log(), self.warmup_min)
         self._passes, self._logged, self._any_folded = [], 0, True
 
-    def _sums(self) -> _Sums:
+    def _sums(self) -> PassSums:
         """The figures of every pass so far: the folded ones plus the log's."""
         sums = self._folded.copy()
         sums.add(*self._log(), self.warmup_min)
@@ -156,37 +155,6 @@ class Coverage:
 
 
 FOLD_PASSES = 2_000_000  # passes logged before they are folded into per-segment figures
-
-
-class _Sums:
-    """Per-segment figures of a set of passes: count, last time, shifts with a pass."""
-
-    def __init__(self, n_segments: int):
-        self.passes = np.zeros(n_segments, dtype=np.int64)
-        self.last_min = np.full(n_segments, -np.inf)
-        self.shifts: dict[int, np.ndarray] = {}  # shift -> which segments were passed in it
-
-    def copy(self) -> _Sums:
-        """An independent copy."""
-        other = _Sums(len(self.passes))
-        other.passes, other.last_min = self.passes.copy(), self.last_min.copy()
-        other.shifts = {k: row.copy() for k, row in self.shifts.items()}
-        return other
-
-    def add(self, segments: np.ndarray, times_min: np.ndarray, warmup_min: float) -> None:
-        """Count passes (all after the warm-up)."""
-        if not len(segments):
-            return
-        self.passes += np.bincount(segments, minlength=len(self.passes))
-        np.maximum.at(self.last_min, segments, times_min)
-        shift = ((times_min - warmup_min) // SHIFT_MIN).astype(np.int64)
-        first = int(shift.min())
-        block = np.zeros((int(shift.max()) - first + 1, len(self.passes)), dtype=bool)
-        block[shift - first, segments] = True
-        for k, row in enumerate(block):
-            if row.any():
-                known = self.shifts.get(first + k)
-                self.shifts[first + k] = row if known is None else known | row
 
 
 def coverage_figures(

@@ -63,7 +63,7 @@ class Leg:
     def edges_done(self, t_min: float) -> int:
         """How many of its edges are finished at ``t_min``."""
         ends = self.route.t_depart_min + self.route.cum_min
-        return int(np.searchsorted(ends, t_min, side="right")) - 1 if len(ends) else 0
+        return int(ends.searchsorted(t_min, side="right")) - 1 if len(ends) else 0
 
 
 def tour_leg(
@@ -77,7 +77,7 @@ def tour_leg(
     end = tour.position_after(position, min(duration_min / slowdown, tour.lap_min))
     count = max(1, min(end - position, tour.length))
     nodes, entries, cum_min = tour.stretch(position, count)
-    route = Route(nodes, cum_min * slowdown, t_depart_min)
+    route = Route(nodes, cum_min * slowdown if slowdown != 1.0 else cum_min, t_depart_min)
     return Leg(route, entries, tour=tour, start=position, slowdown=slowdown)
 
 

@@ -145,10 +145,14 @@ class Patroller:
         return self._tours[key]
 
     def first_live_position(self, tour: Tour) -> int:
-        """The first position of ``tour`` still in use: a leg's start on it, or its frontier."""
+        """The first position of ``tour`` still in use: a leg's start on it, or its frontier.
+
+        The frontier only while no unit rides it: the last to leave sets it where it leaves
+        (at or after its leg's start), and only a unit joining an empty tour goes there.
+        """
         starts = [s.riding.start for s in self._states.values()
                   if s.riding is not None and s.riding.tour is tour]  # fmt: skip
-        return min([tour.frontier, *starts])
+        return min(starts) if starts else tour.frontier
 
     def riding_position(self, unit: Unit, tour: Tour) -> int:
         """Where on ``tour`` the unit goes on from (-1: it is not on it, it must join)."""

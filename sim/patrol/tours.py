@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.patrol.circuit_kernel import across_laps, lap_arrays
 from sim.patrol.circuits import Circuits
 from sim.patrol.covering import covering_multiset
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from sim.patrol.coverage import Coverage
 
 
-KEPT_LAPS = 4  # laps kept before those no position uses are looked for
+KEPT_LAPS = 12  # laps kept before those no position uses are looked for
 
 
 class Tour:
@@ -50,14 +51,18 @@ class Tour:
         self.start = start
         self.length = len(entries)  # L: edges in one lap
         self.lap_min = float(np.sum(coverage.edge_min[entries]))  # car free-flow minutes
-        self._laps: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # k: (entries, cum_min)
+        self._laps: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # k: see lap
         self._drawn = 0  # laps drawn so far
         self._last = -1  # the multiset index of the last lap's last edge
         self.frontier = 0  # where the last unit to leave the tour left it
         self.live_from: Callable[[], int] | None = None  # the first position still in use
 
-    def lap(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Lap ``k``: its CSR entries in order, and their cumulative minutes from 0."""
+    def lap(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lap ``k``: its CSR entries in order, their cumulative minutes from 0, its nodes.
+
+        Read-only arrays (legs hold slices of them): ``L`` entries, ``L + 1`` minutes and
+        nodes, the first node the lap's start.
+        """
         lap = self._laps.get(k)
         if lap is not None:
             return lap
@@ -69,12 +74,23 @@ class Tour:
             else:
                 order = self._circuits.draw(self._rng, self._last)
                 self._last = int(order[-1])
-                entries = self._multiset[order]
-                cum = np.concatenate([[0.0], np.cumsum(self._edge_min[entries])])
-                self._laps[self._drawn] = (entries, cum)
+                self._laps[self._drawn] = self.arrays_of(order)
             self._drawn += 1
             self._forget()
         return self._laps[k]
+
+    def arrays_of(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The lap of the multiset's edges in ``order``, as ``lap`` gives it (read-only)."""
+        arrays = lap_arrays(order, self._multiset, self._edge_min, self._heads, self.start)
+        for array in arrays:
+            array.setflags(write=False)
+        return arrays
+
+    def arrays_of_plain(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``arrays_of`` in plain numpy (the reference of the compiled ``lap_arrays``)."""
+        entries = self._multiset[order]
+        cum = np.concatenate([[0.0], np.cumsum(self._edge_min[entries])])
+        return entries, cum, np.concatenate([[self.start], self._heads[entries]])
 
     @property
     def laps_kept(self) -> int:
@@ -92,26 +108,39 @@ class Tour:
     def stretch(self, position: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edges ``position`` to ``position + count`` (at most one lap further).
 
-        As (nodes: count + 1, CSR entries: count, free-flow minutes from the first node).
+        As (nodes: count + 1, CSR entries: count, free-flow minutes from the first node);
+        within one lap, read-only views of it; across two, joined by a compiled loop.
         """
         k, i = divmod(position, self.length)
-        entries, cum = self.lap(k)
-        if i + count <= self.length:
-            entries, cum = entries[i : i + count], cum[i : i + count + 1] - cum[i]
-        else:
-            following, cum_next = self.lap(k + 1)
-            rest = i + count - self.length
-            entries = np.concatenate([entries[i:], following[:rest]])
-            cum = np.concatenate([cum[i:] - cum[i], cum[-1] - cum[i] + cum_next[1 : rest + 1]])
-        nodes = np.concatenate([[self.node_at(position)], self._heads[entries]])
-        return nodes, entries, cum
+        entries, cum, nodes = self.lap(k)
+        end = i + count
+        if end <= self.length:
+            return nodes[i : end + 1], entries[i:end], cum[i : end + 1] - cum[i]
+        following, cum_next, nodes_next = self.lap(k + 1)
+        return across_laps(nodes, entries, cum, nodes_next, following, cum_next, i,
+                           end - self.length)  # fmt: skip
+
+    def stretch_plain(self, position: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``stretch`` in plain numpy (the reference of the compiled ``across_laps``)."""
+        k, i = divmod(position, self.length)
+        entries, cum, nodes = self.lap(k)
+        end = i + count
+        if end <= self.length:
+            return nodes[i : end + 1], entries[i:end], cum[i : end + 1] - cum[i]
+        following, cum_next, nodes_next = self.lap(k + 1)
+        rest = end - self.length
+        return (
+            np.concatenate((nodes[i:], nodes_next[1 : rest + 1])),
+            np.concatenate((entries[i:], following[:rest])),
+            np.concatenate((cum[i:] - cum[i], cum_next[1 : rest + 1] + (cum[-1] - cum[i]))),
+        )
 
     def node_at(self, position: int) -> int:
         """The node at a position."""
         k, i = divmod(position, self.length)
-        if i == 0:
+        if i == 0:  # (a lap's start: known without drawing the lap)
             return self.start
-        return int(self._heads[self.lap(k)[0][i - 1]])
+        return int(self.lap(k)[2][i])
 
     def minutes_at(self, position: int) -> float:
         """Free-flow minutes along the walk from its beginning to a position."""
@@ -124,7 +153,7 @@ class Tour:
         wanted = (float(self.lap(k)[1][i]) if i else 0.0) + minutes
         laps, rest = divmod(wanted, self.lap_min)
         k += int(laps)
-        return k * self.length + int(np.searchsorted(self.lap(k)[1], rest, side="left"))
+        return k * self.length + int(self.lap(k)[1].searchsorted(rest, side="left"))
 
     def join_position(self, others_min: list[float], approach_min: np.ndarray | None) -> int:
         """Where a unit joins: the middle of the largest gap between the units on the tour.

@@ -34,6 +34,7 @@ from sim.viz.headline import Headline
 from sim.viz.info import what_you_see
 from sim.viz.messages import LANGUAGES, catalogue, language, t
 from sim.viz.player import (
+    BEHIND,
     DEFAULT_SPEED,
     MIN_INTERVAL_MS,
     SPEEDS_MIN_PER_S,
@@ -75,11 +76,16 @@ CSS = """
 .patrol-main { min-width: 0; }
 .patrol-headline-cards { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr));
   gap: 8px; }
-.patrol-headline-card { border: 1px solid #ccc; border-radius: 6px; padding: 2px 10px; }
+.patrol-headline-card { border: 1px solid #ccc; border-radius: 6px; padding: 2px 10px;
+  container-type: inline-size; }
 .patrol-headline-label { font-size: 0.95em; color: #444; }
-.patrol-headline-values { font-size: 1.75em; font-weight: bold; line-height: 1.2;
-  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+/* large type that shrinks with its card (the side bar open, long units), never clipped: a
+   difference that still does not fit goes under the values */
+.patrol-headline-values { font-size: clamp(1.05rem, 7cqi, 1.75rem); font-weight: bold;
+  line-height: 1.2; }
+.patrol-headline-pair, .patrol-diff { white-space: nowrap; display: inline-block; }
 .patrol-diff { font-size: 0.8em; margin-left: 6px; }
+.v-application .v-btn { text-transform: none; }  /* catalogue strings as written: "+10 min" */
 .patrol-queue { font-size: 1.05em; font-weight: bold; margin: 2px 0; }
 .patrol-clock-row { display: flex; flex-wrap: wrap; align-items: center; gap: 0 16px; }
 .patrol-clock-row .v-input { margin-top: 0; padding-top: 0; }
@@ -194,6 +200,9 @@ def Page():
         current = player.current
         if current is not None and current.error:
             notice.set(current.error)
+        elif current is not None and reason == BEHIND:
+            fps = f"{current.frames_per_s():.1f}"
+            notice.set(t("fell_behind", fps=fps, target=f"{current.target_fps():g}"))
         playing.set(False)
         frame.set(frame.value + 1)
 
@@ -213,9 +222,10 @@ def Page():
             interval_ms=lambda: playback.value.interval_ms,
             page_alive=kernel_alive_check(context),
             context=context,
+            confirmed=lambda: model.value.seen_seq,
         )
         if not current.start():
-            notice.set(t("server_busy", playing=playing_now()))
+            notice.set(t(f"server_busy_{current.refused}", playing=playing_now()))
             return
         player.current = current
         notice.set(None)

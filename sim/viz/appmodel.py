@@ -38,6 +38,7 @@ class AppModel:
         self.trackers: list[Tracker] = []
         self._readouts: list[LiveReadout] = []
         self.motions: list[MotionRecorder] = []  # each model's street paths of the last advance
+        self.seen_seq = -1  # the last frame (``frame_seq``) the page's map confirmed
         try:
             self._build(self.controls)
         except SimInputError as exc:
@@ -105,6 +106,14 @@ class AppModel:
         for sim, tracker in zip(self.sims, self.trackers, strict=True):
             sim.run_until(t_min)
             tracker.sample()
+
+    def frame_seq(self) -> int:
+        """The number of the last advance's frame (the first map's ``motion["seq"]``)."""
+        return self.motions[0].seq if self.motions else -1
+
+    def confirm_frame(self, seq: int) -> None:
+        """The page's map took the frame ``seq`` (it tells the play loop how far it is)."""
+        self.seen_seq = max(self.seen_seq, int(seq))
 
     def readouts(self) -> list[Readout]:
         """Each simulation's summary figures now."""

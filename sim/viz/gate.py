@@ -10,7 +10,8 @@
 - answers a ``/_solara/cdn/`` request only from files already in the local cache, else 404
   (Solara would download the file from a public CDN, and deletes a folder asked for as a file);
 - answers 404 on the diagnostic routes (``/resourcez``, ``/readyz``, ``/debugz``) unless
-  ``debug``; ``/debugz`` is this app's own: what the process holds (``diagnose.snapshot``).
+  ``debug``; ``/debugz`` is this app's own: what the process holds (``diagnose.snapshot``),
+  or with ``?players`` the frames sent to each page playing now.
 """
 
 from __future__ import annotations
@@ -111,11 +112,19 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
 
 async def _debug_snapshot(scope: Scope, send: Send) -> None:
     from sim.viz.diagnose import holders, snapshot
+    from sim.viz.player import playing_figures
 
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    if "players" in query:  # cheap (no garbage collection): polled by the sessions bench
+        found: dict = {"players": playing_figures()}
+        return await _send_json(found, send)
     found = snapshot()
     if "holders" in query:
         found["holders"] = holders(query["holders"][0])
+    await _send_json(found, send)
+
+
+async def _send_json(found: dict, send: Send) -> None:
     body = json.dumps(found).encode()
     await send(
         {

@@ -95,7 +95,8 @@ def _card(comparison: Comparison) -> str:
     return (
         f'<div class="patrol-headline-card"><div class="patrol-headline-label">'
         f"{html.escape(t(comparison.key))}</div>"
-        f'<div class="patrol-headline-values">{values} {diff_html}</div></div>'
+        f'<div class="patrol-headline-values"><span class="patrol-headline-pair">{values}</span>'
+        f" {diff_html}</div></div>"
     )
 
 

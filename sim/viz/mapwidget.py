@@ -2,7 +2,8 @@
 
 The street map is a trait set once per scenario panel; the overlay and the units' paths are
 traits set each frame (ipywidgets sends a trait only when its value changes). A click near a
-unit comes back as the unit's index, which ``on_pick`` gets.
+unit comes back as the unit's index, which ``on_pick`` gets; the ``seq`` of each motion frame
+the script took comes back to ``on_seen`` (the play loop paces itself on it).
 """
 
 from __future__ import annotations
@@ -44,12 +45,18 @@ class StreetMapWidget(v.VuetifyTemplate):
     motion = traitlets.Dict().tag(sync=True)  # MotionRecorder.frame: each frame
     ratio = traitlets.Float(1.0).tag(sync=True)  # the map's width / height
     on_pick = traitlets.Any(None)  # a callable, kept on the server only
+    on_seen = traitlets.Any(None)  # a callable: gets the seq of each motion frame taken
 
     def vue_clicked(self, data: dict) -> None:
         """Called from the script with ``{unit: index}``."""
         unit = picked_unit(data, len(self.motion.get("units", [])))
         if unit is not None and callable(self.on_pick):
             self.on_pick(unit)
+
+    def vue_seen(self, seq) -> None:
+        """Called from the script with the ``seq`` of each motion frame it took."""
+        if isinstance(seq, int | float) and callable(self.on_seen):
+            self.on_seen(int(seq))
 
 
 @solara.component
@@ -60,9 +67,10 @@ def StreetMap(
     coverage: list[str],
     ratio: float,
     on_pick: Callable[[int], None],
+    on_seen: Callable[[int], None] | None = None,
 ) -> None:
     """The map of one scenario, drawn and animated by the browser."""
     StreetMapWidget.element(
         streets=streets, overlay=overlay, motion=motion, coverage=coverage, ratio=ratio,
-        on_pick=on_pick,
+        on_pick=on_pick, on_seen=on_seen,
     )  # fmt: skip

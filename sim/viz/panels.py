@@ -152,8 +152,9 @@ def MapImage(
 
     ratio = map_ratio(streets["limits"])
     limit = f"calc((100vh - {PANEL_CHROME_PX}px) * {ratio:.4f})"  # fits the height
+    seen = model.confirm_frame if index == 0 else None  # the first map paces the play loop
     with solara.Div(classes=["patrol-map-box"], style={"max-width": limit}):
-        StreetMap(streets, overlay, motion, cover, ratio, picked)
+        StreetMap(streets, overlay, motion, cover, ratio, picked, seen)
 
 
 def _unit_label(followed: str, name: str) -> str | None:

@@ -5,13 +5,16 @@
 // `coverage`: a colour per `cover` segment, or [] (sent only when it changes).
 // `overlay` (each frame): {clock, calls: [[x, y, colour, waited_min]], followed, route}.
 // `motion` (each frame): {seq, t0, t1, units: [{c: colour, p: [[x, y, t], ...]}]}.
+// A painted frame is drawn only when something changed: a page at rest costs no CPU.
 // Replay: a frame is played over the time frames have been arriving apart (smoothed), but a
 // marker never moves more than STEP_MAX_M between two painted frames: the replay falls behind
 // instead, and catches up only when more than CATCH_UP_FRAMES frames wait.
 // Test hooks: on canvas.patrol-streets `patrolSegments` (street segments drawn) and
 // `patrolNames` (name boxes, CSS px); on canvas.patrol-motion `patrolMarkers` (metres),
-// `patrolPainted`, `patrolFrames` (frames received), `patrolCounts` (count label boxes) and
-// `patrolToPx(x, y)` (metres -> CSS pixels).
+// `patrolPainted`, `patrolFrames` (frames received), `patrolCounts` (count label boxes),
+// `patrolLabels` ([text, left, top] of each name, drawn over the markers in `patrolFont`) and
+// `patrolToPx(x, y)` (metres -> CSS pixels). Each motion frame taken is confirmed to the
+// server (`seen(seq)`): its play loop never runs more than a few frames ahead of the page.
 const STEP_MAX_M = 45;
 const CATCH_UP_FRAMES = 8;
 const PICK_PX = 8;
@@ -41,6 +44,7 @@ module.exports = {
     this.lastSeq = -1;
     this.tSim = 0;
     this.nameBoxes = [];
+    this.nameLabels = [];
     this.staticKey = '';
     this.running = true;
     const tick = (now) => {
@@ -99,7 +103,8 @@ module.exports = {
       if (cover.length && m.cover.length) lines(m.cover, (k) => cover[k], 3);
       const taken = m.posts.map(([x, y, kind]) => this.post(ctx, v.px(x), v.py(y), kind));
       taken.push(...this.scaleAndCredit(ctx, v));
-      this.nameBoxes = this.names(ctx, v, taken);
+      this.nameLabels = this.names(ctx, v, taken);  // drawn over the markers (labels)
+      this.nameBoxes = this.nameLabels.map((n) => n.box);
       canvas.patrolNames = this.nameBoxes;
     },
     post(ctx, x, y, kind) {  // a station (square) or an office (triangle); its box
@@ -143,8 +148,6 @@ module.exports = {
     },
     names(ctx, v, taken) {  // each name at the nearest offset clear of posts and other names
       ctx.font = FONT;
-      ctx.textAlign = 'left';
-      ctx.textBaseline = 'top';
       const placed = [];
       for (const [text, x, y] of this.streets.names) {
         const w = ctx.measureText(text).width + 4, h = 16, ax = v.px(x), ay = v.py(y);
@@ -161,15 +164,24 @@ module.exports = {
           }
           if (best.cost === 0) break;
         }
-        const [left, top] = best.box;
-        ctx.fillStyle = 'rgba(255,255,255,0.7)';
-        ctx.fillRect(left, top, w, h);
-        ctx.fillStyle = '#111';
-        ctx.fillText(text, left + 2, top + 2);
         taken.push(best.box);
-        placed.push(best.box);
+        placed.push({text, box: best.box});
       }
       return placed;
+    },
+    labels(ctx) {  // the names, over the markers, each glyph ringed white: always readable
+      ctx.font = FONT;
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'top';
+      ctx.lineJoin = 'round';
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = 'rgba(255,255,255,0.9)';
+      ctx.fillStyle = '#111';
+      for (const {text, box} of this.nameLabels) {
+        ctx.strokeText(text, box[0] + 2, box[1] + 2);
+        ctx.fillText(text, box[0] + 2, box[1] + 2);
+      }
+      return this.nameLabels.map(({text, box}) => [text, box[0] + 2, box[1] + 2]);
     },
     take(frame) {
       if (!frame || frame.seq === undefined || frame.seq === this.lastSeq) return;
@@ -188,6 +200,7 @@ module.exports = {
         this.trails = [];
       }
       this.queue.push(frame);
+      this.seen(frame.seq);  // the server's play loop waits for pages that fall behind
       const canvas = this.$refs.canvas;
       if (canvas) canvas.patrolFrames = (canvas.patrolFrames || 0) + 1;
     },
@@ -235,10 +248,14 @@ module.exports = {
       const canvas = this.$refs.canvas;
       if (!canvas || !this.streets || !this.streets.limits || !canvas.clientWidth) return;
       if (!this.advance(now)) return;
+      const o = this.overlay || {};
+      const shown = [this.tSim, this.current.frame, o, this.nameLabels, canvas.clientWidth,
+        canvas.clientHeight, window.devicePixelRatio];
+      if (this.shown && shown.every((x, i) => x === this.shown[i])) return;  // nothing moved
+      this.shown = shown;
       const {ctx} = this.sized(canvas);
       const v = this.view(canvas);
       ctx.clearRect(0, 0, v.w, v.h);
-      const o = this.overlay || {};
       this.calls(ctx, v, o.calls || []);
       const markers = this.positions();
       this.route(ctx, v, markers[o.followed], o);
@@ -252,6 +269,8 @@ module.exports = {
         ctx.stroke();
       }
       canvas.patrolCounts = this.counts(ctx, v, markers);
+      canvas.patrolLabels = this.labels(ctx);
+      canvas.patrolFont = FONT;
       if (o.clock) this.clock(ctx, o.clock);
       canvas.patrolMarkers = markers;
       canvas.patrolToPx = (x, y) => [v.px(x), v.py(y)];
