@@ -120,6 +120,16 @@ class Travel:
         mobilise = call.mobilise_min
         at_post = mobilise / slowdown  # the offset of an idle unit (it leaves its post)
         idle = UnitState.IDLE
+        if _idle_at_one_node(units):  # all tie: the first listed, from one look-up
+            node = units[0].node
+            if node == call.node:  # at the call's node: no path to look up
+                minutes = at_post
+            else:
+                k, minutes = self.router.nearest([node], call.node, [at_post])
+                if k < 0:
+                    return None
+            self._ranked = (call.id, now_min, units[0], minutes * slowdown)
+            return units[0]
         nodes, offsets = [], []
         for unit in units:
             if unit.state == idle:
@@ -192,6 +202,19 @@ class Travel:
     def home_min(self, unit: Unit) -> float:
         """Free-flow car minutes from where ``unit`` is (its last node) back to its post."""
         return self.router.time(unit.node, unit.post.node)
+
+
+def _idle_at_one_node(units: Sequence[Unit]) -> bool:
+    """Whether every unit is idle at the same node (as the units of one post are).
+
+    They are then all the same distance from any call, with the same offset (the call's
+    mobilisation): the ranking's tie goes to the first listed, which needs no ranking.
+    """
+    node, idle = units[0].node, UnitState.IDLE
+    for unit in units:
+        if unit.state != idle or unit.node != node:
+            return False
+    return True
 
 
 # -- travel realism (optional) -------------------------------------------------------

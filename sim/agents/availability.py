@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit
+
+
+_INDEX = attrgetter("index")  # units are kept in the model's order
 
 
 class FreeUnits:
@@ -22,7 +26,8 @@ class FreeUnits:
     def __init__(self, units: Sequence[Unit]):
         self.units = units
         self.flags = [False] * len(units)
-        self.by_community: dict[int, list[int]] = {}  # community -> indices of its free units
+        self.free: list[Unit] = []  # the free units, in the model's order
+        self.by_community: dict[int, list[Unit]] = {}  # community -> its free units, in order
         for unit in units:
             self.update(unit)
 
@@ -34,9 +39,11 @@ class FreeUnits:
         self.flags[unit.index] = free
         mine = self.by_community.setdefault(unit.post.community, [])
         if free:
-            bisect.insort(mine, unit.index)
+            bisect.insort(self.free, unit, key=_INDEX)
+            bisect.insort(mine, unit, key=_INDEX)
         else:
-            mine.remove(unit.index)
+            self.free.remove(unit)
+            mine.remove(unit)
 
     def view(self) -> FreeView:
         """The units free now, as a sequence that builds its list only if read whole."""
@@ -54,14 +61,12 @@ class FreeView(Sequence):
     def units(self) -> list[Unit]:
         """Every free unit, in the model's order."""
         if self._list is None:
-            flags = self.free.flags
-            self._list = [u for u, f in zip(self.free.units, flags, strict=True) if f]
+            self._list = self.free.free.copy()
         return self._list
 
     def of_community(self, community: int) -> list[Unit]:
         """The free units based in ``community``, in the model's order."""
-        units = self.free.units
-        return [units[i] for i in self.free.by_community.get(community, ())]
+        return self.free.by_community.get(community, []).copy()
 
     def holds(self, unit: object) -> bool:
         """Whether ``unit`` is one of these free units (the very object), at once."""

@@ -66,7 +66,7 @@ class Availability(Protocol):
         """Note whether ``unit`` is free now."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Trip:
     """A journey: leave ``source`` at ``t_start_min`` along ``route`` (computed on demand).
 
@@ -210,9 +210,9 @@ class Unit(mesa.Agent):
         self.trip_id += 1
         t_start = now_min + lead_min + delay_min
         t_arrive = t_start + travel_min * slowdown
-        self.trip = Trip(source, target, t_start, t_arrive, lead, slowdown=slowdown)
+        self.trip = Trip(source, target, t_start, t_arrive, lead, None, slowdown)
         self.node = target
-        return self.trip.t_arrive_min
+        return t_arrive
 
     def start_leg(self, route: Route) -> float:
         """Set off (from the node it is at) along a planned patrol leg; return its end time."""

@@ -72,8 +72,12 @@ class CallLife:
         self.model = model
         self.units = units
         units.on_arrive = self.on_arrive  # a unit sent to a call arrives here
-        self.call_types = model.scenario.calls.types
-        dispatch = model.scenario.dispatch  # (a model's scenario is frozen: read once)
+        self.call_types = types = model.scenario.calls.types
+        # what every call reads of its type, as plain values (a model's scenario is frozen)
+        self._needs = [(t.priority, t.units_needed, t.officers_needed) for t in types]
+        self._p_phone = [t.p_command_room for t in types]
+        self._service_min = [t.service_min.quantile for t in types]
+        dispatch = model.scenario.dispatch
         self._mobilise_min = dispatch.mobilisation_min.quantile
         self._delay_min = dispatch.delay_min.quantile
         self._preempt = dispatch.preempt_priority is not None
@@ -207,22 +211,16 @@ class CallLife:
         """A resident's call reaches the command room now (``PatrolModel.receive_call``)."""
         model = self.model
         now = model.time
-        call_type = self.call_types[type_index]
-        call = Call(
-            id=model.calls_made,
-            type_index=type_index,
-            priority=call_type.priority,
-            community=resident.community,
-            node=resident.node,
-            resident=resident,
-            t_call=now,
-            draws=draws,
+        priority, units_needed, officers_needed = self._needs[type_index]
+        call = Call(  # the leading fields by position: a call is made per call
+            model.calls_made, type_index, priority, resident.community, resident.node,
+            resident, now, draws,
             first_type=type_index,
             problem=problem,
-            units_needed=call_type.units_needed,
+            units_needed=units_needed,
             found_by=found_by,
-            officers_needed=call_type.officers_needed,
-        )
+            officers_needed=officers_needed,
+        )  # fmt: skip
         if repeat_of is not None:
             first_id = repeat_of.id if repeat_of.repeat_of < 0 else repeat_of.repeat_of
             call.repeat_of, call.chain = first_id, repeat_of.chain + 1
@@ -251,7 +249,7 @@ class CallLife:
             return
         model = self.model
         call.t_ready = model.time
-        if self.call_types[call.type_index].p_command_room > 0 and self._by_phone(call):
+        if self._p_phone[call.type_index] > 0 and self._by_phone(call):
             return
         model.dispatcher.ready(call, model.free_units())
         if self._preempt and call.missing_units > 0:
@@ -330,7 +328,7 @@ class CallLife:
             service = call.recorded_service_min
             if math.isnan(service):
                 draw = call.draws[_SERVICE]
-                service = self.call_types[call.type_index].service_min.quantile(draw)
+                service = self._service_min[call.type_index](draw)
             call.clear_due = now + service
         elif not math.isnan(call.remaining_min):  # a pre-empted scene resumes
             call.clear_due, call.remaining_min = now + call.remaining_min, math.nan

@@ -78,16 +78,18 @@ class UnitLife:
             return
         unit.trip = None  # free: serve the queue from here, else patrol on, else go home
         unit.set_state(UnitState.IDLE if at_post else UnitState.RETURNING, now)
-        if self.model.dispatcher.serve_queue(unit) or self.model.patroller.resume(unit):
+        patroller = self.model.patroller  # (asked only when some unit patrols)
+        if self.model.dispatcher.serve_queue(unit) or (patroller.active and patroller.resume(unit)):
             return
         if at_post:
-            self.model.patroller.on_idle(unit)
+            if patroller.active:
+                patroller.on_idle(unit)
         else:
             self.go_home(unit)
 
     def now_idle(self, unit: Unit) -> None:
         """The unit is free at its post: the queue first, else (a break, then) patrol."""
-        if not self.model.dispatcher.serve_queue(unit):
+        if not self.model.dispatcher.serve_queue(unit) and self.model.patroller.active:
             self.model.patroller.on_idle(unit)
 
     def recall(self, unit: Unit) -> None:

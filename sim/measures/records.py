@@ -8,13 +8,16 @@ holds its records once, as columns, rather than as objects and then again as col
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain, compress
 from operator import attrgetter
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 if TYPE_CHECKING:
+    from sim.agents.unit import Unit
     from sim.calls.call import Call
     from sim.network.routing import Router
     from sim.scenarios.schema import CallType, Scenario
@@ -24,6 +27,7 @@ class RecordsSource(Protocol):
     """What the records are made from (the model)."""
 
     calls: Sequence[Call]
+    units: Sequence[Unit]  # in their order (``Unit.index``)
     call_types: Sequence[CallType]
     scenario: Scenario
     router: Router
@@ -95,10 +99,15 @@ class RecordSpool:
 
     def take_finished(self, model: RecordsSource) -> list[Call]:
         """Records of the model's finished calls; returns the calls still to keep."""
-        finished: list[Call] = []
-        kept: list[Call] = []
-        for call in model.calls:
-            (finished if is_finished(call) else kept).append(call)
+        calls, n = model.calls, len(model.calls)
+
+        def column(name: str, dtype) -> np.ndarray:
+            return np.fromiter(map(attrgetter(name), calls), dtype, n)
+
+        done = ~np.isnan(column("t_clear", float)) | column("abandoned", bool)
+        done |= column("by_phone", bool)  # as ``is_finished``, for every call at once
+        finished = list(compress(calls, done))
+        kept = list(compress(calls, ~done))
         if finished:
             self.frames.append(records_of(finished, model))
         self.due_at = len(kept) + self.chunk_calls
@@ -109,39 +118,41 @@ def records_of(calls: Sequence[Call], model: RecordsSource) -> pd.DataFrame:
     """These calls of ``model`` as a typed DataFrame, in the order given."""
     if not calls:
         return empty_records(model.scenario)
-    names = np.array([t.name for t in model.call_types], dtype=object)
+    n = len(calls)
+    type_names = [t.name for t in model.call_types]
     criminal = np.array([t.criminal for t in model.call_types])
-    communities = np.array([c.name for c in model.scenario.communities], dtype=object)
-    node_ids = np.array([str(n) for n in model.router.node_ids], dtype=object)
 
     def table(attributes: tuple[str, ...], dtype) -> dict[str, np.ndarray]:
-        n = len(calls)
-        return {a: np.fromiter(map(attrgetter(a), calls), dtype, count=n) for a in attributes}
+        """These attributes of every call as columns, read in one pass (a row per call)."""
+        rows = chain.from_iterable(map(attrgetter(*attributes), calls))
+        values = np.fromiter(rows, dtype, count=n * len(attributes))
+        return dict(zip(attributes, values.reshape(n, len(attributes)).T.copy(), strict=True))
 
     ints = table(INT_FIELDS, np.int64)
     times = table(TIME_FIELDS, float)
     flags = table(("queued", "resolved", "escalated"), bool)
     type_index, repeat_of, problem = ints["type_index"], ints["repeat_of"], ints["problem"]
     units = [c.unit for c in calls]
+    lead = np.fromiter((-1 if u is None else u.index for u in units), np.int64, n)
     frame = pd.DataFrame(
         {
             "id": ints["id"],
-            "type": names[type_index],
+            "type": _strings(type_names, type_index),
             "priority": ints["priority"],
             "criminal": criminal[type_index],
-            "community": communities[ints["community"]],
-            "node": node_ids[ints["node"]],
+            "community": _strings([c.name for c in model.scenario.communities], ints["community"]),
+            "node": _strings([str(n) for n in model.router.node_ids], ints["node"]),
             **{t: times[t] for t in TIME_FIELDS[:5]},
-            "unit": [u.label if u is not None else None for u in units],
-            "unit_post": [u.post.name if u is not None else None for u in units],
-            "units": np.fromiter((len(c.units) for c in calls), np.int64, len(calls)),
+            "unit": _strings([u.label for u in model.units], lead),
+            "unit_post": _strings([u.post.name for u in model.units], lead),
+            "units": np.fromiter(map(len, map(attrgetter("units"), calls)), np.int64, n),
             "queued": flags["queued"],
             "travel_min": times["t_arrive"] - times["t_assigned"],
             "response_min": times["t_arrive"] - times["t_call"],
             "resolved": flags["resolved"],
             "repeat_of": pd.arrays.IntegerArray(repeat_of, repeat_of < 0),
             "escalated": flags["escalated"],
-            "first_type": names[ints["first_type"]],
+            "first_type": _strings(type_names, ints["first_type"]),
             "familiarity": times["familiarity"],
             "problem": pd.arrays.IntegerArray(problem, problem < 0),
             "in_warmup": times["t_call"] < model.warmup_min,
@@ -150,8 +161,14 @@ def records_of(calls: Sequence[Call], model: RecordsSource) -> pd.DataFrame:
     )
     frame = _typed(frame)
     for column in optional_columns(model.scenario):  # only where the feature is on
-        frame[column] = np.fromiter(map(attrgetter(column), calls), bool, len(calls))
+        frame[column] = np.fromiter(map(attrgetter(column), calls), bool, n)
     return frame
+
+
+def _strings(names: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``names[code]`` for every code (-1: missing) as a string column, gathered by Arrow."""
+    taken = pa.array(names, pa.large_string()).take(pa.array(codes, mask=codes < 0))
+    return pd.array(taken, dtype=COLUMNS["type"])
 
 
 def optional_columns(scenario) -> list[str]:
