@@ -1,16 +1,16 @@
 """Per-segment figures of a set of patrol passes: how many, the last, the shifts with one.
 
-``PassSums.add`` folds passes in with a compiled loop (``_fold``); ``add_plain`` is its plain
-numpy reference, kept and compared in ``tests/test_patrol_speed.py``. A pass at time ``t``
-falls in shift ``(t - warmup) // SHIFT_MIN`` (numpy's floor division); the loop finds it by
-comparing ``t`` with the first time of each shift (``shift_starts``), which gives the very
-same shift for every time, at a fraction of the cost of dividing.
+``PassSums.add`` folds passes in with a compiled loop (``sim.patrol.pass_kernel.fold``);
+``add_plain`` is its plain numpy reference, kept and compared in
+``tests/test_patrol_speed.py``. A pass at time ``t`` falls in shift
+``(t - warmup) // SHIFT_MIN`` (numpy's floor division); the loop finds it by comparing ``t``
+with the first time of each shift (``shift_starts``), which gives the very same shift for
+every time, at a fraction of the cost of dividing.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 SHIFT_MIN = 480.0  # "passed at least once per shift": 8-hour windows
 
@@ -38,7 +38,9 @@ class PassSums:
                                                 warmup_min))  # fmt: skip
         block = np.zeros((last - first + 1, len(self.passes)), dtype=bool)
         starts = shift_starts(first, last + 1, warmup_min)
-        _fold(segments, times_min, starts, self.passes, self.last_min, block)
+        from sim.patrol.pass_kernel import fold  # (numba loads only when a patrol is counted)
+
+        fold(segments, times_min, starts, self.passes, self.last_min, block)
         self._merge(first, block)
 
     def add_plain(self, segments: np.ndarray, times_min: np.ndarray, warmup_min: float) -> None:
@@ -76,19 +78,3 @@ def shift_starts(first: int, stop: int, warmup_min: float) -> np.ndarray:
             t = np.nextafter(t, np.inf)
         starts[i] = t
     return starts
-
-
-@njit(cache=True)
-def _fold(segments, times, starts, passes, last_min, block):
-    """Count each pass; ``block[k]``: the segments passed in shift ``first + k``."""
-    k = 0
-    for p in range(len(segments)):
-        s, t = segments[p], times[p]
-        passes[s] += 1
-        if t > last_min[s]:
-            last_min[s] = t
-        while t >= starts[k + 1]:
-            k += 1
-        while t < starts[k]:
-            k -= 1
-        block[k, s] = True

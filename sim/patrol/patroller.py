@@ -24,12 +24,12 @@ from sim.patrol.coverage import Coverage, coverage_figures
 from sim.patrol.legs import Leg, path_leg
 from sim.patrol.on_view import OnViewIncidents
 from sim.patrol.policies import PATROL_POLICIES, PatrolState
-from sim.patrol.tours import Tour, build_tour
 from sim.scenarios.patrol import MODE_SPEED_FACTOR
 
 if TYPE_CHECKING:
     from sim.agents.resident import Resident
     from sim.network.world import World
+    from sim.patrol.tours import Tour
     from sim.scenarios.schema import Scenario
     from sim.streams import Streams
     from sim.travel import Travel
@@ -138,6 +138,8 @@ class Patroller:
         redraw = unit.group.patrol.redraw_each_lap
         key = (id(in_beat), redraw)
         if key not in self._tours:
+            from sim.patrol.tours import build_tour  # (numba loads only when a unit patrols)
+
             tour = build_tour(self.coverage, self.router, in_beat, self.rng, unit.post.node, redraw)
             if tour is not None:
                 tour.live_from = lambda: self.first_live_position(tour)
