@@ -146,7 +146,7 @@ def lap_arrays(order, multiset, edge_min, heads, start):
 def across_laps(nodes, entries, cum, nodes_next, entries_next, cum_next, i, rest):
     """Edges ``i`` to the end of one lap, then the next lap's first ``rest``, in one pass.
 
-    The compiled copy of ``Tour.stretch_plain`` across two laps: (nodes, CSR entries,
+    The compiled copy of ``sim.patrol.tours.across_laps_plain``: (nodes, CSR entries,
     minutes from the first node), the same sums in the same order.
     """
     head = len(entries) - i

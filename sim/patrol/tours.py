@@ -105,11 +105,14 @@ class Tour:
         for k in [k for k in self._laps if k < first]:
             del self._laps[k]
 
-    def stretch(self, position: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def stretch(
+        self, position: int, count: int, plain: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edges ``position`` to ``position + count`` (at most one lap further).
 
         As (nodes: count + 1, CSR entries: count, free-flow minutes from the first node);
-        within one lap, read-only views of it; across two, joined by a compiled loop.
+        within one lap, read-only views of it; across two, joined by a compiled loop
+        (``plain``: by its numpy reference, ``across_laps_plain``).
         """
         k, i = divmod(position, self.length)
         entries, cum, nodes = self.lap(k)
@@ -117,23 +120,8 @@ class Tour:
         if end <= self.length:
             return nodes[i : end + 1], entries[i:end], cum[i : end + 1] - cum[i]
         following, cum_next, nodes_next = self.lap(k + 1)
-        return across_laps(nodes, entries, cum, nodes_next, following, cum_next, i,
-                           end - self.length)  # fmt: skip
-
-    def stretch_plain(self, position: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``stretch`` in plain numpy (the reference of the compiled ``across_laps``)."""
-        k, i = divmod(position, self.length)
-        entries, cum, nodes = self.lap(k)
-        end = i + count
-        if end <= self.length:
-            return nodes[i : end + 1], entries[i:end], cum[i : end + 1] - cum[i]
-        following, cum_next, nodes_next = self.lap(k + 1)
-        rest = end - self.length
-        return (
-            np.concatenate((nodes[i:], nodes_next[1 : rest + 1])),
-            np.concatenate((entries[i:], following[:rest])),
-            np.concatenate((cum[i:] - cum[i], cum_next[1 : rest + 1] + (cum[-1] - cum[i]))),
-        )
+        join = across_laps_plain if plain else across_laps
+        return join(nodes, entries, cum, nodes_next, following, cum_next, i, end - self.length)
 
     def node_at(self, position: int) -> int:
         """The node at a position."""
@@ -175,6 +163,18 @@ class Tour:
         nodes, _, cum = self.stretch(first, min(count, self.length))
         late = np.abs(self.minutes_at(first) + cum - approach_min[nodes] - middle)
         return first + int(np.argmin(late))
+
+
+def across_laps_plain(
+    nodes: np.ndarray, entries: np.ndarray, cum: np.ndarray, nodes_next: np.ndarray,
+    entries_next: np.ndarray, cum_next: np.ndarray, i: int, rest: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """``circuit_kernel.across_laps`` in plain numpy (its reference)."""
+    return (
+        np.concatenate((nodes[i:], nodes_next[1 : rest + 1])),
+        np.concatenate((entries[i:], entries_next[:rest])),
+        np.concatenate((cum[i:] - cum[i], cum_next[1 : rest + 1] + (cum[-1] - cum[i]))),
+    )
 
 
 def build_tour(
