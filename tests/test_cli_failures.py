@@ -367,3 +367,34 @@ def test_a_results_folder_of_this_program_is_replaced(workdir, capsys):
     assert not (workdir / "r" / "old.txt").exists()
     assert (workdir / "r" / "summary.json").is_file()
     assert sorted(p.name for p in workdir.iterdir() if p.name.startswith(".")) == []
+
+
+def test_ctrl_c_during_an_import_is_one_line_and_130(monkeypatch, capsys):
+    """Ctrl-C inside a compiled module's import can come out as an ImportError (numpy does
+    this): the command still ends with one line and 130, not a traceback."""
+    import signal
+
+    import sim.cli
+
+    def interrupted_import(command=None):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives mid-import ...
+            raise AssertionError("SIGINT did not interrupt")
+        except KeyboardInterrupt:  # ... and the extension turns it into an ImportError
+            raise ImportError('PyCapsule_Import could not import module "datetime"') from None
+
+    monkeypatch.setattr(sim.cli, "build_parser", interrupted_import)
+    assert main(["scenarios"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_an_import_error_without_ctrl_c_is_not_hidden(monkeypatch):
+    import sim.cli
+
+    def broken(command=None):
+        raise ImportError("a real missing module")
+
+    monkeypatch.setattr(sim.cli, "build_parser", broken)
+    with pytest.raises(ImportError, match="a real missing module"):
+        main(["scenarios"])

@@ -7,7 +7,9 @@ parser; this module only wires them and turns bad input into one clear line and 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -65,12 +67,43 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (Ctrl-C: 130, at any moment)."""
+    """Run the command line; return the exit code (Ctrl-C: 130, at any moment).
+
+    Ctrl-C while a compiled module is being imported (numpy, pandas) can surface as an
+    ``ImportError`` instead of ``KeyboardInterrupt``: the interrupt is noted as it comes, so
+    it still ends the command with one line and 130.
+    """
+    interrupted: list[bool] = []
+    previous = _note_interrupts(interrupted)
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except ImportError:
+        if not interrupted:
+            raise
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _note_interrupts(interrupted: list[bool]):
+    """Make Ctrl-C also append to ``interrupted``; return the handler it replaces (or None)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None  # (only the main thread may set handlers; it alone gets the signal)
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:
+        return None  # ignored, or someone else's: left alone
+
+    def on_interrupt(signum, frame):
+        interrupted.append(True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    return previous
 
 
 def _main(argv: list[str]) -> int:
