@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -89,8 +90,12 @@ def test_a_second_death_ends_the_run_naming_the_task(tmp_path, mode):
         stop(tasks)
     assert time.monotonic() - started < 60
     assert len(told) == 1
-    expected = "task 3: lost with" if mode == "always" else "a worker process died while"
-    assert str(caught.value).startswith(expected)
+    # task 3 kills its worker each time; a task in flight on the pool's other worker is lost
+    # with it (and named after it) when the pool breaks: that depends on timing
+    expected = (
+        r"task 3(, task \d+)*: lost with" if mode == "always" else "a worker process died while"
+    )
+    assert re.match(expected, str(caught.value)), str(caught.value)
     assert "died" in str(caught.value) and "--workers 1" in str(caught.value)
     if mode == "always":  # what finished is kept
         assert [tasks.outcomes[i] for i in (0, 1, 2)] == [0, 1, 4]
