@@ -38,6 +38,7 @@ from scipy.sparse.csgraph import connected_components
 
 from sim.errors import SimInputError
 from sim.network.boundary import Joined, join_pieces
+from sim.network.cache import cached_network
 from sim.network.synthetic import SYNTHETIC_CRS, GridParams, synthetic_graph
 from sim.scenarios.files import find_file
 from sim.scenarios.network_spec import (
@@ -141,19 +142,27 @@ def load_network(spec: NetworkSpec, base_dir: Path | None = None) -> Network:
         return _finish(graph, spec, "point", is_osm=False)
     if isinstance(spec, OsmNetworkSpec):
         path = resolve_path(spec.path, base_dir, "OSM file")
-        graph = _filter_drivable(_read_osm_xml(path), path)
-        graph = _canonical_lists(_quiet(_ox().simplify_graph, graph))
-        return _finish(graph, spec, str(path), is_osm=True)
+        return cached_network(path, spec, lambda: _load_osm(path, spec))
     if isinstance(spec, GraphmlNetworkSpec):
         path = resolve_path(spec.path, base_dir, "GraphML file")
-        graph = _read_graphml(path)
-        synthetic = str(graph.graph.get("synthetic", "")).lower() == "true"
-        return _finish(graph, spec, str(path), is_osm=not synthetic)
+        return cached_network(path, spec, lambda: _load_graphml(path, spec))
     if isinstance(spec, PlaceNetworkSpec):
         graph, source = _place_graph(spec)
         graph = _canonical_lists(_filter_drivable(graph, Path(source)))
         return _finish(graph, spec, source, is_osm=True)
     raise SimInputError(f"unknown network kind: {getattr(spec, 'kind', spec)!r}")
+
+
+def _load_osm(path: Path, spec: OsmNetworkSpec) -> Network:
+    graph = _filter_drivable(_read_osm_xml(path), path)
+    graph = _canonical_lists(_quiet(_ox().simplify_graph, graph))
+    return _finish(graph, spec, str(path), is_osm=True)
+
+
+def _load_graphml(path: Path, spec: GraphmlNetworkSpec) -> Network:
+    graph = _read_graphml(path)
+    synthetic = str(graph.graph.get("synthetic", "")).lower() == "true"
+    return _finish(graph, spec, str(path), is_osm=not synthetic)
 
 
 def resolve_path(path: Path, base_dir: Path | None, what: str) -> Path:
