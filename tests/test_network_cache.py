@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pickle
 import shutil
+import time
 
 import numpy as np
 import osmnx as ox
 import pytest
 from shapely.geometry import Point
 
+import sim.network.cache as cache_module
 import sim.network.sources as sources
 from sim.errors import SimInputError
 from sim.network.cache import CACHE_ENV, cache_folder
@@ -89,6 +91,20 @@ def test_an_unwritable_cache_or_off_changes_nothing(tmp_path, extract, monkeypat
     assert cache_folder() is None
     assert load_network(OsmNetworkSpec(kind="osm", path=extract)).digest == digest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked", "map"]
+
+
+def test_the_folder_keeps_the_most_recently_used_entries(cache, extract, monkeypatch):
+    monkeypatch.setattr(cache_module, "KEEP", 2)
+    specs = [OsmNetworkSpec(kind="osm", path=extract, speed_factor=f) for f in (1.0, 0.9, 0.8)]
+    load_network(specs[0])
+    load_network(specs[1])
+    time.sleep(0.05)
+    load_network(specs[0])  # used again: the newest
+    time.sleep(0.05)
+    load_network(specs[2])  # a third entry: the least recently used (specs[1]) goes
+    kept = {p.name for p in cache.glob("*.pickle")}
+    names = {f"{extract.name}.{cache_module.cache_key(extract, s)}.pickle" for s in specs}
+    assert kept == names - {f"{extract.name}.{cache_module.cache_key(extract, specs[1])}.pickle"}
 
 
 def test_bad_files_still_fail_with_their_message(cache, tmp_path):

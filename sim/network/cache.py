@@ -7,7 +7,8 @@ user's cache folder (``$XDG_CACHE_HOME/community-patrol-sim/networks``, or the f
 by ``PATROL_SIM_NETWORK_CACHE``; ``off`` turns the cache off), under a key of everything the
 result depends on: the file's bytes and path, the network spec, the source of
 ``sim.network`` and the versions of osmnx and networkx. An unreadable or stale entry is
-rebuilt; a cache that cannot be written is skipped silently (the network is the same).
+rebuilt; a cache that cannot be written is skipped silently (the network is the same); the
+folder keeps the ``KEEP`` most recently used entries.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sim.scenarios.network_spec import NetworkSpecBase
 CACHE_ENV = "PATROL_SIM_NETWORK_CACHE"
 CODE_DIR = Path(__file__).resolve().parent  # sim/network: what shapes a loaded network
 LIBRARIES = ("osmnx", "networkx", "pyproj", "shapely")
+KEEP = 16  # entries kept in the folder, the most recently used
 
 
 def cache_folder() -> Path | None:
@@ -69,11 +71,14 @@ def cached_network[Net](path: Path, spec: NetworkSpecBase, load: Callable[[], Ne
     except OSError:  # the file cannot be read: load() says so
         return load()
     try:
-        return pickle.loads(entry.read_bytes())
+        network = pickle.loads(entry.read_bytes())
+        os.utime(entry)  # recently used: kept when the folder is pruned
+        return network
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
         pass  # absent, or written by other code: load again
     network = load()
     _store(network, entry)
+    _prune(folder, KEEP)
     return network
 
 
@@ -88,5 +93,15 @@ def _store(network: object, entry: Path) -> None:
             os.replace(tmp, entry)
         finally:
             Path(tmp).unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently used entries (stale code, other files)."""
+    try:
+        entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[keep:]:
+            old.unlink(missing_ok=True)
     except OSError:
         pass
