@@ -6,7 +6,7 @@ and each pool worker. The loaded :class:`~sim.network.sources.Network` is pickle
 user's cache folder (``$XDG_CACHE_HOME/community-patrol-sim/networks``, or the folder named
 by ``PATROL_SIM_NETWORK_CACHE``; ``off`` turns the cache off), under a key of everything the
 result depends on: the file's bytes and path, the network spec, the source of
-``sim.network`` and the versions of osmnx and networkx. An unreadable or stale entry is
+``sim.network`` and the versions of the libraries in ``LIBRARIES``. An unreadable entry is
 rebuilt; a cache that cannot be written is skipped silently (the network is the same); the
 folder keeps the ``KEEP`` most recently used entries.
 """
