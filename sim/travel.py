@@ -121,13 +121,9 @@ class Travel:
         at_post = mobilise / slowdown  # the offset of an idle unit (it leaves its post)
         idle = UnitState.IDLE
         if _idle_at_one_node(units):  # all tie: the first listed, from one look-up
-            node = units[0].node
-            if node == call.node:  # at the call's node: no path to look up
-                minutes = at_post
-            else:
-                k, minutes = self.router.nearest([node], call.node, [at_post])
-                if k < 0:
-                    return None
+            k, minutes = self.router.nearest([units[0].node], call.node, [at_post])
+            if k < 0:
+                return None
             self._ranked = (call.id, now_min, units[0], minutes * slowdown)
             return units[0]
         nodes, offsets = [], []
