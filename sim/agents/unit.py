@@ -53,6 +53,7 @@ STATE_NAMES = tuple(s.name.lower() for s in UnitState)
 FREE_STATES = (UnitState.IDLE, UnitState.RETURNING, UnitState.PATROL)
 MOVING_STATES = (UnitState.EN_ROUTE, UnitState.RETURNING, UnitState.PATROL)
 _FREE = tuple(s in FREE_STATES for s in UnitState)  # by state: one of FREE_STATES
+_ROUTED = (UnitState.RETURNING, UnitState.PATROL)  # free on the road: routed from its next node
 
 
 class IllegalTransition(RuntimeError):
@@ -152,6 +153,11 @@ class Unit(mesa.Agent):
             self.availability.update(self)
 
     @property
+    def pending(self) -> bool:
+        """An other-duty block or the end of its shift waits for the unit to be free."""
+        return self._duty_pending or self._off_shift_pending
+
+    @property
     def is_free(self) -> bool:
         """Free to take a call (at its post, or on the road back) with nothing pending."""
         return self.state in FREE_STATES and not (self._duty_pending or self._off_shift_pending)
@@ -241,7 +247,7 @@ class Unit(mesa.Agent):
 
     def position_source(self, now_min: float) -> tuple[int, float]:
         """(node it can be routed from, minutes until it is there) for dispatch."""
-        if self.trip is None or self.state not in (UnitState.RETURNING, UnitState.PATROL):
+        if self.trip is None or self.state not in _ROUTED:
             return self.node, 0.0
         return self.route().next_node_at(now_min)
 
