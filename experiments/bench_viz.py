@@ -35,6 +35,7 @@ Run: ``.venv/bin/python experiments/bench_viz.py [--frames N] [--browser] [--col
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -69,6 +70,9 @@ CASES = (  # (label, controls)
 )
 CHROMIUM = "/usr/bin/chromium"
 TARGET_STEP_M = 50.0
+#: clients: a session playing under this many frames per second and not told is starved
+#: (the play loop's own bound: ``MIN_FPS`` x ``BEHIND_RATIO``)
+STARVED_FPS = 1.8
 BUSY_TEXT = "The server is busy"  # the page's notice when Play is refused (max playing)
 COUNT_FRAMES_JS = """
 () => {
@@ -317,16 +321,35 @@ def _press_play(pages: list, timeout_s: float) -> dict:
     return answers
 
 
+@contextlib.contextmanager
+def _served(root: Path, port: int, pin: bool, log: Path):
+    """The app of ``root`` served on ``port`` with ``--debug`` (its process), then stopped.
+
+    With ``pin``, the server runs on CPU 0 and this process (and what it starts) on CPU 1.
+    """
+    import os
+
+    env = dict(os.environ, PYTHONPATH=str(root), SOLARA_ASSETS_CDN="http://127.0.0.1:9/")
+    command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port), "--debug"]
+    with log.open("w") as out:  # the server's log: why a play loop stopped
+        server = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=out,
+                                  preexec_fn=(lambda: _pin(0)) if pin else None)  # fmt: skip
+    try:
+        _wait_up(f"http://127.0.0.1:{port}/")
+        if pin:
+            _pin(1)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def sessions_fps(
     root: Path, counts: list[int], seconds: float, port: int = 8767, pin: bool = False
 ) -> None:
     """Print, per count of pages: loaded, answers to Play, frames sent, received, painted, CPU."""
     from playwright.sync_api import sync_playwright
 
-    env = dict(
-        __import__("os").environ, PYTHONPATH=str(root), SOLARA_ASSETS_CDN="http://127.0.0.1:9/"
-    )
-    command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port), "--debug"]
     where = "server on CPU 0, browsers on CPU 1" if pin else "server and browsers on all CPUs"
     print(f"serving {root} (its code, this interpreter); {where}")
     print(f"{'pages':>5} {'loaded':>6} {'load s':>6} {'busy':>4} {'playing':>7} "
@@ -335,20 +358,51 @@ def sessions_fps(
           f"{'server CPU':>10}")  # fmt: skip
     for count in counts:
         log = Path(tempfile.gettempdir()) / f"bench_viz_server_{count}.log"
-        with log.open("w") as out:  # the server's log: why a play loop stopped
-            server = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=out,
-                                      preexec_fn=(lambda: _pin(0)) if pin else None)  # fmt: skip
-        try:
-            _wait_up(f"http://127.0.0.1:{port}/")
+        with _served(root, port, pin, log) as server:
             print(f"  ({count} pages: server log {log})", file=sys.stderr)
-            if pin:
-                _pin(1)  # the browsers this bench starts from now on: the other CPU
             with sync_playwright() as playwright:
                 row = _one_class(playwright, server.pid, port, count, seconds)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         print(row, flush=True)
+
+
+def clients_fps(
+    root: Path, counts: list[int], seconds: float, port: int = 8768, pin: bool = False,
+    compare: tuple[str, str] | None = None,
+) -> None:  # fmt: skip
+    """Print, per count of websocket clients (no browser): admitted, told busy, frames, CPU."""
+    from viz_clients import play_class
+
+    where = "server on CPU 0, clients on CPU 1" if pin else "server and clients on all CPUs"
+    panels = f"{compare[0]} vs {compare[1]}" if compare else "the first page"
+    print(f"serving {root} (its code, this interpreter); {where}; {panels}; {seconds:g} s")
+    print(f"{'sessions':>8} {'loaded':>6} {'admitted':>8} {'told busy':>9} {'no answer':>9} "
+          f"{'told later':>10} {'starved':>7} | {'sent/s med':>10} {'min':>5} | "
+          f"{'recv/s med':>10} {'min':>5} | {'server CPU':>10}")  # fmt: skip
+    for count in counts:
+        log = Path(tempfile.gettempdir()) / f"bench_viz_clients_{count}.log"
+        with _served(root, port, pin, log) as server:
+            marks = {}
+
+            def window(when: str, pid: int = server.pid, marks: dict = marks) -> None:
+                marks[when] = (time.monotonic(), _proc_cpu_s(pid), _players(port))
+
+            result = play_class(f"http://127.0.0.1:{port}/", count, seconds, compare, window)
+        (t0, cpu0, before), (t1, cpu1, after) = marks["start"], marks["end"]
+        still = {p["id"] for p in after}  # pages told during the window are left out
+        sent = _sent_fps([p for p in before if p["id"] in still], after, t1 - t0)
+        told = result.answers
+        print(f"{count:8d} {result.loaded:6d} {told.count('playing'):8d} {told.count('busy'):9d} "
+              f"{told.count('none'):9d} {sum(result.told):10d} {result.starved(STARVED_FPS):7d} | "
+              f"{_med_min(sent)} | {_med_min(result.fps)} | "
+              f"{(cpu1 - cpu0) / (t1 - t0):10.0%}", flush=True)  # fmt: skip
+        for line in result.details:
+            print("   ", line, file=sys.stderr)
+
+
+def _med_min(values: list[float]) -> str:
+    if not values:
+        return f"{'n/a':>10} {'n/a':>5}"
+    return f"{statistics.median(values):10.2f} {min(values):5.2f}"
 
 
 def _one_class(playwright, server_pid: int, port: int, count: int, seconds: float) -> str:
@@ -429,12 +483,19 @@ def main() -> None:
     parser.add_argument("--no-server", action="store_true", help="skip the server table")
     parser.add_argument("--coverage", action="store_true", help="patrol coverage layer on")
     parser.add_argument("--sessions", help="pages at once, e.g. 1,6,30 (each count in turn)")
+    parser.add_argument("--clients", help="websocket sessions at once (no browser), e.g. 1,6,30")
+    parser.add_argument("--compare", help="clients: both panels, e.g. central,embedded")
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app is served")
     parser.add_argument(
         "--pin", action="store_true", help="sessions: server on CPU 0, browsers on CPU 1"
     )
     parser.add_argument("--port", type=int, help="loopback port (8766 browser, 8767 sessions)")
     args = parser.parse_args()
+    if args.clients:
+        counts = [int(n) for n in args.clients.split(",")]
+        compare = tuple(args.compare.split(",", 1)) if args.compare else None
+        clients_fps(args.root.resolve(), counts, args.seconds, args.port or 8768, args.pin, compare)
+        return
     if args.sessions:
         counts = [int(n) for n in args.sessions.split(",")]
         sessions_fps(args.root.resolve(), counts, args.seconds, args.port or 8767, args.pin)
