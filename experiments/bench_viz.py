@@ -367,14 +367,15 @@ def sessions_fps(
 
 def clients_fps(
     root: Path, counts: list[int], seconds: float, port: int = 8768, pin: bool = False,
-    compare: tuple[str, str] | None = None,
+    compare: tuple[str, str] | None = None, retries: int = 0,
 ) -> None:  # fmt: skip
     """Print, per count of websocket clients (no browser): admitted, told busy, frames, CPU."""
     from viz_clients import play_class
 
     where = "server on CPU 0, clients on CPU 1" if pin else "server and clients on all CPUs"
     panels = f"{compare[0]} vs {compare[1]}" if compare else "the first page"
-    print(f"serving {root} (its code, this interpreter); {where}; {panels}; {seconds:g} s")
+    print(f"serving {root} (its code, this interpreter); {where}; {panels}; {seconds:g} s; "
+          f"{retries} retries of Play by those told busy")  # fmt: skip
     print(f"{'sessions':>8} {'loaded':>6} {'admitted':>8} {'told busy':>9} {'no answer':>9} "
           f"{'told later':>10} {'starved':>7} | {'sent/s med':>10} {'min':>5} | "
           f"{'recv/s med':>10} {'min':>5} | {'server CPU':>10}")  # fmt: skip
@@ -386,7 +387,8 @@ def clients_fps(
             def window(when: str, pid: int = server.pid, marks: dict = marks) -> None:
                 marks[when] = (time.monotonic(), _proc_cpu_s(pid), _players(port))
 
-            result = play_class(f"http://127.0.0.1:{port}/", count, seconds, compare, window)
+            url = f"http://127.0.0.1:{port}/"
+            result = play_class(url, count, seconds, compare, retries, window)
         (t0, cpu0, before), (t1, cpu1, after) = marks["start"], marks["end"]
         still = {p["id"] for p in after}  # pages told during the window are left out
         sent = _sent_fps([p for p in before if p["id"] in still], after, t1 - t0)
@@ -485,6 +487,7 @@ def main() -> None:
     parser.add_argument("--sessions", help="pages at once, e.g. 1,6,30 (each count in turn)")
     parser.add_argument("--clients", help="websocket sessions at once (no browser), e.g. 1,6,30")
     parser.add_argument("--compare", help="clients: both panels, e.g. central,embedded")
+    parser.add_argument("--retries", type=int, default=0, help="clients: Play again if busy")
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app is served")
     parser.add_argument(
         "--pin", action="store_true", help="sessions: server on CPU 0, browsers on CPU 1"
@@ -494,7 +497,10 @@ def main() -> None:
     if args.clients:
         counts = [int(n) for n in args.clients.split(",")]
         compare = tuple(args.compare.split(",", 1)) if args.compare else None
-        clients_fps(args.root.resolve(), counts, args.seconds, args.port or 8768, args.pin, compare)
+        clients_fps(
+            args.root.resolve(), counts, args.seconds, args.port or 8768, args.pin, compare,
+            args.retries,
+        )  # fmt: skip
         return
     if args.sessions:
         counts = [int(n) for n in args.sessions.split(",")]
