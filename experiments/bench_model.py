@@ -11,6 +11,8 @@ Cases, each run in fresh processes (so peak RSS is the case's own), repeated, as
   (400 units), community_first, one year, ~10 N calls, through the command line;
 - ``patrol_cost``: in one process, the model runs (no command line, no results folder) of
   ``city`` and ``city_patrol``, one after the other on the same calls: seconds, events per call;
+  then, once, the floor of that ratio: the patrolling run's compiled kernels timed
+  (``bench_patrol_floor.py``);
 - ``ceiling``, ``reps``, ``sweep``, ``pool``, ``startup``: scale-out and start-up, whole
   commands (see ``bench_scaleout.py``).
 
@@ -40,6 +42,7 @@ import time
 from pathlib import Path
 
 import yaml
+from bench_patrol_floor import report_floor
 from bench_scaleout import CASES as SCALEOUT
 from bench_scaleout import report as report_scaleout
 
@@ -338,6 +341,11 @@ def main() -> None:
         report(runs, args.repeats)
     if costs:
         report_patrol_cost(costs)
+        floor = subprocess.run(
+            [sys.executable, str(ROOT / "experiments" / "bench_patrol_floor.py"), "--json",
+             "--calls", str(args.calls)], cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        report_floor(json.loads(floor.stdout.strip().splitlines()[-1]), PATROL_COST_TARGET)
     if scale:
         report_scaleout(scale)
 

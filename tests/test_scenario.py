@@ -109,6 +109,18 @@ def test_every_float_notation_is_a_number_for_every_key(tmp_path, text):
     assert over.units[0].patrol.stint_min.quantile(0.5) == 1e9
 
 
+def test_set_to_none_sets_the_key_to_null_as_set_null_does():
+    """``set={key: None}`` is null in the scenario (as ``--set key=null``), never ignored."""
+    switched = {"calls.rate_per_hour": None, "calls.rate_per_1000_residents_per_week": 5.0}
+    sc = load_scenario("erlang_c", set=switched)
+    assert sc.calls.rate_per_hour is None and sc.calls.rate_per_1000_residents_per_week == 5.0
+    by_text = load_scenario(
+        "erlang_c", ["calls.rate_per_hour=null", "calls.rate_per_1000_residents_per_week=5"]
+    )
+    assert by_text.calls == sc.calls
+    assert load_scenario("erlang_c", days=None).days == 365  # a shortcut's None: not given
+
+
 def test_extends_loop_is_an_error(tmp_path):
     (tmp_path / "a.yaml").write_text("extends: b\nname: a\n")
     (tmp_path / "b.yaml").write_text("extends: a\nname: b\n")

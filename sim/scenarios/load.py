@@ -117,9 +117,11 @@ def load_scenario(
         from sim.scenarios.place_files import expand_place_files  # places from GIS files
 
         raw = expand_place_files(raw, path.parent)
+    for dotted, value in (set or {}).items():  # None included: it sets the key to null
+        set_path(raw, dotted, value)
     shortcuts = {"days": days, "seed": seed, "replications": reps}
-    for dotted, value in [*(set or {}).items(), *shortcuts.items()]:
-        if value is not None:
+    for dotted, value in shortcuts.items():
+        if value is not None:  # (None: not given)
             set_path(raw, dotted, value)
     return validate(raw, str(path)).located(path.parent)
 
