@@ -9,7 +9,7 @@
   threads under one interpreter lock: one core's worth at most, however many cores the
   machine has. The cost is per frame, not the CPU used now: pages just let in count at once
   (a class pressing Play together), and a server starved by other processes does not read
-  as idle;
+  as idle. Pages loading meanwhile count in the cost too: while many load, fewer may play;
 - no page playing is behind (sent fewer frames per second than it asked for, ``player``):
   then the server cannot keep up with the pages it has already.
 """
