@@ -41,4 +41,6 @@ def test_a_session_beyond_the_cap_is_told_busy_and_the_admitted_get_frames(serve
     assert "2 pages are playing, its limit" in result.notices[busy]
     assert not any(result.told), result.details  # the two let in play on, not told busy
     assert all(frames >= 2 for frames in result.frames), result.details  # not timed: some
-    assert result.refused_frames == [0]  # the one told busy was sent none
+    # the one told busy was sent no frame: not even its map anew (a notice used to rebuild
+    # the maps below it, and a new map counts as a frame)
+    assert result.refused_frames == [0]
