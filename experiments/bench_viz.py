@@ -28,8 +28,16 @@
    machine comes to a class whose browsers run on the students' machines. ``--root DIR``
    serves another checkout's code (e.g. main's, from ``git archive``) with this interpreter.
 
+5. ``clients`` (``--clients 1,6,30``): that many sessions WITHOUT browsers
+   (``viz_clients.py``: the page's websocket protocol, each frame confirmed at once), Play
+   pressed on each (``--retries N``: those told busy press it again, 5 s apart); over
+   ``--seconds``: sessions let play, told busy, told later, starved (under 1.8 frames per
+   second and not told), frames per second sent (``/debugz?players``) and received, and the
+   server's CPU. ``--compare A,B`` plays both panels; ``--pin`` and ``--root`` as above.
+
 Run: ``.venv/bin/python experiments/bench_viz.py [--frames N] [--browser] [--collector]
-[--coverage] [--sessions 1,6,30 [--root DIR] [--pin]]``.
+[--coverage] [--sessions 1,6,30 [--root DIR] [--pin]] [--clients 1,6,30 [--compare A,B]
+[--retries N] [--root DIR] [--pin]]``.
 """
 
 from __future__ import annotations
@@ -39,9 +47,7 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import ipyvuetify
@@ -55,8 +61,20 @@ from sim.viz.appmodel import AppModel  # noqa: E402
 from sim.viz.controls import Controls  # noqa: E402
 from sim.viz.mapwidget import StreetMapWidget  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "experiments"))
+from bench_viz_sessions import (  # noqa: E402
+    CHROMIUM,
+    COUNT_FRAMES_JS,
+    READ_FRAMES_JS,
+    clients_fps,
+    sessions_fps,
+    step_figures,
+    wait_up,
+)
+
 TARGET_MS = 100.0
 TARGET_FPS = 10.0
+TARGET_STEP_M = 50.0
 MINUTES_PER_FRAME = 10
 CASES = (  # (label, controls)
     ("district: embedded", Controls(scenario_name="embedded")),
@@ -67,53 +85,6 @@ CASES = (  # (label, controls)
         Controls(scenario_name="optics_valley_east_central", compare="optics_valley_east"),
     ),
 )
-CHROMIUM = "/usr/bin/chromium"
-TARGET_STEP_M = 50.0
-BUSY_TEXT = "The server is busy"  # the page's notice when Play is refused (max playing)
-COUNT_FRAMES_JS = """
-() => {
-  // painted: frames the first map's motion canvas painted (a new marker list each);
-  // received: frames it got from the server (an old checkout's: new map images); steps: per
-  // painted frame of each map, the farthest a marker moved (m). Canvases are looked up at
-  // each animation frame: a page re-rendered after a reconnect counts on.
-  window.__painted = 0;
-  window.__received = 0;
-  window.__steps = [];
-  const img = document.querySelector('img.patrol-map');
-  if (img) new MutationObserver((list) => { window.__received += list.length; })
-    .observe(img, {attributes: true, attributeFilter: ['src']});
-  const prev = [];
-  let frames = null;
-  const tick = () => {
-    const all = [...document.querySelectorAll('canvas.patrol-motion')];
-    all.forEach((canvas, k) => {
-      const now = canvas.patrolMarkers, before = prev[k];
-      if (now && before && now !== before && now.length === before.length) {
-        window.__steps.push(Math.max(0, ...now.map(
-          (m, i) => Math.hypot(m[0] - before[i][0], m[1] - before[i][1]))));
-      }
-      if (k === 0 && now && now !== before) window.__painted += 1;
-      prev[k] = now;
-    });
-    const got = all.length ? all[0].patrolFrames || 0 : null;
-    if (!img && got !== null && frames !== null) {
-      window.__received += got >= frames ? got - frames : got;
-    }
-    frames = got;
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-}
-"""
-READ_FRAMES_JS = (
-    "() => ({painted: window.__painted, received: window.__received, steps: window.__steps})"
-)
-
-
-def step_figures(steps: list[float]) -> tuple[float, float]:
-    """Median step of the painted frames where a marker moved, and the largest step (m)."""
-    moving = [s for s in steps if s > 0]
-    return (statistics.median(moving) if moving else 0.0), max(steps, default=0.0)
 
 
 # -- 1. server side ------------------------------------------------------------------------
@@ -184,7 +155,7 @@ def browser_fps(seconds: float, port: int = 8766, coverage: bool = False) -> dic
         server_command("127.0.0.1", port), env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr
     )
     try:
-        _wait_up(f"http://127.0.0.1:{port}/")
+        wait_up(f"http://127.0.0.1:{port}/")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
@@ -228,161 +199,6 @@ def _compare_central_embedded(page) -> None:
         page.wait_for_timeout(800)
     page.get_by_role("button", name="Reset").click()
     page.locator(".patrol-map").nth(1).wait_for(timeout=60_000)
-
-
-def _wait_up(url: str, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"the app did not answer at {url}")
-
-
-# -- 4. many sessions at once -------------------------------------------------------------
-def _proc_cpu_s(pid: int) -> float:
-    import os
-
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _players(port: int) -> list[dict] | None:
-    """Frames sent so far to each page playing (``/debugz?players``), None if not served."""
-    url = f"http://127.0.0.1:{port}/debugz?players"
-    with urllib.request.urlopen(url, timeout=30) as answer:
-        return json.loads(answer.read()).get("players")
-
-
-def _sent_fps(before: list[dict], after: list[dict], seconds: float) -> list[float]:
-    """Frames per second the server sent each page playing at the window's start.
-
-    A page stopped during the window (told it fell behind) counts none.
-    """
-    now = {p["id"]: p["frames"] for p in after}
-    return [(now.get(p["id"], p["frames"]) - p["frames"]) / seconds for p in before]
-
-
-def _pin(cpu: int) -> None:
-    """Run this process (and what it starts from now on) on one CPU only."""
-    import os
-
-    os.sched_setaffinity(0, {cpu})
-
-
-def _load_pages(browser, port: int, count: int, timeout_s: float) -> tuple[list, float]:
-    """Open ``count`` pages, each its own browser session; those whose map came, and seconds."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    started = time.monotonic()
-    pages = []
-    for _ in range(count):
-        page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-        page.goto(f"http://127.0.0.1:{port}/", wait_until="commit", timeout=timeout_s * 1000)
-        pages.append(page)
-    loaded = []
-    for page in pages:  # one deadline for all: every page loads at the same time
-        left_ms = max(1.0, timeout_s - (time.monotonic() - started)) * 1000
-        try:
-            page.locator("canvas.patrol-motion").first.wait_for(timeout=left_ms)
-            page.get_by_role("button", name="Play").wait_for(timeout=left_ms)
-            loaded.append(page)
-        except PlaywrightTimeout:  # a page that never loads is counted, not fatal
-            pass
-    return loaded, time.monotonic() - started
-
-
-def _answer(page) -> str:
-    """What a page shows after Play: ``playing``, ``busy`` (told so) or ``none`` yet."""
-    if page.get_by_text(BUSY_TEXT).count():
-        return "busy"
-    if page.get_by_role("button", name="Pause").count():
-        return "playing"
-    return "none"
-
-
-def _press_play(pages: list, timeout_s: float) -> dict:
-    """Press Play on every page, then wait until each shows it plays or is told busy."""
-    for page in pages:
-        page.get_by_role("button", name="Play").click(timeout=timeout_s * 1000)
-    deadline = time.monotonic() + timeout_s
-    answers = {}
-    while time.monotonic() < deadline:
-        answers = {id(p): _answer(p) for p in pages}
-        if "none" not in answers.values():
-            break
-        time.sleep(0.5)
-    return answers
-
-
-def sessions_fps(
-    root: Path, counts: list[int], seconds: float, port: int = 8767, pin: bool = False
-) -> None:
-    """Print, per count of pages: loaded, answers to Play, frames sent, received, painted, CPU."""
-    from playwright.sync_api import sync_playwright
-
-    env = dict(
-        __import__("os").environ, PYTHONPATH=str(root), SOLARA_ASSETS_CDN="http://127.0.0.1:9/"
-    )
-    command = [sys.executable, str(root / "run_sim.py"), "viz", "--port", str(port), "--debug"]
-    where = "server on CPU 0, browsers on CPU 1" if pin else "server and browsers on all CPUs"
-    print(f"serving {root} (its code, this interpreter); {where}")
-    print(f"{'pages':>5} {'loaded':>6} {'load s':>6} {'busy':>4} {'playing':>7} "
-          f"{'no answer':>9} {'stopped':>7} | {'sent/s med':>10} {'lowest':>6} | "
-          f"{'recv/s med':>10} {'lowest':>6} {'painted':>7} {'step':>7} {'largest':>7} | "
-          f"{'server CPU':>10}")  # fmt: skip
-    for count in counts:
-        log = Path(tempfile.gettempdir()) / f"bench_viz_server_{count}.log"
-        with log.open("w") as out:  # the server's log: why a play loop stopped
-            server = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=out,
-                                      preexec_fn=(lambda: _pin(0)) if pin else None)  # fmt: skip
-        try:
-            _wait_up(f"http://127.0.0.1:{port}/")
-            print(f"  ({count} pages: server log {log})", file=sys.stderr)
-            if pin:
-                _pin(1)  # the browsers this bench starts from now on: the other CPU
-            with sync_playwright() as playwright:
-                row = _one_class(playwright, server.pid, port, count, seconds)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        print(row, flush=True)
-
-
-def _one_class(playwright, server_pid: int, port: int, count: int, seconds: float) -> str:
-    """One line of the sessions table: ``count`` pages loaded, played and measured."""
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-    )
-    try:
-        pages, load_s = _load_pages(browser, port, count, timeout_s=180)
-        answers = _press_play(pages, timeout_s=60)
-        playing = [p for p in pages if answers[id(p)] == "playing"]
-        time.sleep(3.0)  # every loop under way
-        for page in playing:
-            page.evaluate(COUNT_FRAMES_JS)
-        before = _players(port)
-        cpu0 = _proc_cpu_s(server_pid)
-        time.sleep(seconds)
-        cpu = _proc_cpu_s(server_pid) - cpu0
-        after = _players(port) if before is not None else None
-        seen = [p.evaluate(READ_FRAMES_JS) for p in playing]
-        stopped = sum(_answer(p) != "playing" for p in playing)  # told during the window
-    finally:
-        browser.close()
-    sent = sorted(_sent_fps(before, after, seconds)) if before is not None else []
-    got = sorted(s["received"] / seconds for s in seen) or [0.0]
-    fps = [s["painted"] / seconds for s in seen] or [0.0]
-    median_m, largest_m = step_figures([x for s in seen for x in s["steps"]])
-    told = list(answers.values())
-    sent_text = (f"{statistics.median(sent):10.1f} {sent[0]:6.1f}" if sent
-                 else f"{'n/a':>10} {'n/a':>6}")  # fmt: skip
-    return (f"{count:5d} {len(pages):6d} {load_s:6.0f} {told.count('busy'):4d} "
-            f"{told.count('playing'):7d} {told.count('none'):9d} {stopped:7d} | {sent_text} | "
-            f"{statistics.median(got):10.1f} {got[0]:6.1f} {statistics.median(fps):7.1f} "
-            f"{median_m:5.1f} m {largest_m:5.0f} m | {cpu / seconds:10.0%}")  # fmt: skip
 
 
 # -- 3. DataCollector against plain lists --------------------------------------------------
@@ -429,12 +245,23 @@ def main() -> None:
     parser.add_argument("--no-server", action="store_true", help="skip the server table")
     parser.add_argument("--coverage", action="store_true", help="patrol coverage layer on")
     parser.add_argument("--sessions", help="pages at once, e.g. 1,6,30 (each count in turn)")
+    parser.add_argument("--clients", help="websocket sessions at once (no browser), e.g. 1,6,30")
+    parser.add_argument("--compare", help="clients: both panels, e.g. central,embedded")
+    parser.add_argument("--retries", type=int, default=0, help="clients: Play again if busy")
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app is served")
     parser.add_argument(
         "--pin", action="store_true", help="sessions: server on CPU 0, browsers on CPU 1"
     )
     parser.add_argument("--port", type=int, help="loopback port (8766 browser, 8767 sessions)")
     args = parser.parse_args()
+    if args.clients:
+        counts = [int(n) for n in args.clients.split(",")]
+        compare = tuple(args.compare.split(",", 1)) if args.compare else None
+        clients_fps(
+            args.root.resolve(), counts, args.seconds, args.port or 8768, args.pin, compare,
+            args.retries,
+        )  # fmt: skip
+        return
     if args.sessions:
         counts = [int(n) for n in args.sessions.split(",")]
         sessions_fps(args.root.resolve(), counts, args.seconds, args.port or 8767, args.pin)

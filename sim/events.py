@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import heapq
-import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
@@ -27,19 +26,19 @@ class Priority(IntEnum):
 class EventQueue:
     """Events in time order; ``heap`` is read by the model's loop (earliest first)."""
 
-    __slots__ = ("_seq", "heap", "scheduled")
+    __slots__ = ("heap", "scheduled")
 
     def __init__(self) -> None:
         self.heap: list[tuple[float, int, int, Callable[[Any], None], Any]] = []
-        self._seq = itertools.count()
-        self.scheduled = 0  # events scheduled so far (base calls are not events)
+        self.scheduled = 0  # events scheduled so far, each's sequence (base calls are none)
 
     def schedule(
         self, t_min: float, priority: Priority, handler: Callable[[Any], None], arg: Any
     ) -> None:
         """Call ``handler(arg)`` at ``t_min``."""
-        heapq.heappush(self.heap, (t_min, priority, next(self._seq), handler, arg))
-        self.scheduled += 1
+        seq = self.scheduled
+        self.scheduled = seq + 1
+        heapq.heappush(self.heap, (t_min, priority, seq, handler, arg))
 
     def next_time_min(self) -> float:
         """When the next event is due (infinity when none is)."""

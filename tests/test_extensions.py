@@ -158,6 +158,39 @@ def test_a_rule_that_lowers_the_repeat_chance_lowers_repeats_and_nothing_else(re
     assert after[columns].reset_index(drop=True).equals(firsts)
 
 
+@pytest.mark.parametrize("network", ["point", "synthetic"])
+def test_calls_ready_at_once_are_dispatched_as_by_their_ready_event(registered, network):
+    """No dispatch delay: a base call is dispatched at once, not by an event due that minute.
+
+    A rule with an ``on_call`` hook sends every call through its event again: the records
+    are the same, call for call (a busy queue, two-unit calls, units sent from the road).
+    """
+    noted = []
+
+    @register_rule("noted")
+    class Noted(OutcomeRule):
+        def on_call(self, call):
+            noted.append(call.id)
+
+    raw = point_raw(units=3, rate_per_hour=3.5, days=20, warmup_days=1, replications=1)
+    raw["calls"]["types"].append(
+        {"name": "pair", "share": 0.3, "priority": 2, "service_min": 30, "units_needed": 2}
+    )
+    if network == "synthetic":
+        raw["network"] = {"kind": "synthetic", "width_km": 2.0, "height_km": 2.0, "seed": 1}
+        raw["communities"] = [{"name": c, "population": 5000} for c in "AB"]
+        raw["posts"] = [{"name": c, "kind": "office", "community": c} for c in "AB"]
+        raw["units"] = [{"post": c, "count": 2} for c in "AB"]
+    at_once = PatrolModel(validate(raw, "<at once>"))
+    at_once.run()
+    raw["outcomes"] = {"rules": ["noted"]}
+    by_event = PatrolModel(validate(raw, "<by event>"))
+    by_event.run()
+    assert len(noted) == by_event.calls_made > 500  # every call made by the rule's model
+    assert by_event.events.scheduled - at_once.events.scheduled == len(noted)  # one event each
+    assert at_once.records().equals(by_event.records())
+
+
 # -- one call-rate conversion ------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["central", "erlang_c"])
 def test_familiarity_expects_the_calls_the_stream_makes(name):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.analysis.replications import run_once, run_replications
-from sim.measures.metrics import flatten
+from sim.measures.metrics import codes_of, flatten
 from sim.measures.records import COLUMNS
 from sim.reporting.folders import write_json
 from sim.scenarios.load import load_scenario
@@ -116,6 +117,25 @@ def test_summary_has_the_design_keys(embedded_run):
     assert summary["p_queued"] == pytest.approx(counted["queued"].mean())
     assert summary["within_target"]["5"] == pytest.approx((counted["response_min"] <= 5).mean())
     assert sum(p["calls"] for p in summary["by_community"].values()) == summary["calls"]
+
+
+def test_summary_by_community_and_type_are_those_of_their_own_records(embedded_run):
+    _, (_, records, summary), _ = embedded_run
+    counted = records[~records["in_warmup"] & (records["found_by"] != "patrol")]
+    for key, column in (("by_community", "community"), ("by_type", "type")):
+        for name, part in summary[key].items():
+            rows = counted[counted[column] == name]
+            answered = rows[rows["t_arrive"].notna()]
+            assert (part["calls"], part["answered"]) == (len(rows), len(answered)), (key, name)
+            mean = answered["response_min"].mean() if len(answered) else None
+            assert part["response_min"]["mean"] == pytest.approx(mean), (key, name)
+
+
+def test_codes_of_text_with_missing_and_unknown_names():
+    text = pd.Series(["b", None, "z", "a"], dtype="string")
+    assert codes_of(text, ["a", "b"]).tolist() == [1, -1, -1, 0]
+    assert codes_of(pd.Series(["a", None], dtype=object), ["a"]).tolist() == [0, -1]
+    assert codes_of(pd.Series([], dtype=object), ["a"]).tolist() == []
 
 
 def test_summary_is_plain_json(embedded_run):

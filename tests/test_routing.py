@@ -139,6 +139,21 @@ def test_hand_built_graph_parallel_oneway_unreachable():
     assert route.t_arrive_min == pytest.approx(7.0)
 
 
+@pytest.mark.parametrize("kernel", ["numba", "scipy"])
+@pytest.mark.parametrize("posts", [False, True])
+def test_nearest_of_one_source_at_the_target_is_its_offset(kernel, posts):
+    """The one-source shortcut (source == target) answers what the general loop answers."""
+    router = Router(hand_graph(), kernel=kernel)
+    if posts:
+        router.precompute([router.index[0], router.index[30]])
+    for s in range(router.n_nodes):
+        for offset in (0.0, 1.5, np.inf):
+            shortcut = router.nearest([s], s, [offset])
+            general = router.nearest([s, s], s, [offset, offset])  # two sources: the loop
+            assert shortcut == general == ((0, offset) if offset < np.inf else (-1, np.inf))
+        assert router.nearest([s], s) == (0, 0.0)
+
+
 def test_nearest_anchor_on_hand_graph():
     router = Router(hand_graph())
     i = router.index

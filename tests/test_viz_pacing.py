@@ -1,4 +1,4 @@
-"""Who may play and how fast: the admission rule, the CPU meter, the play loop's pacing."""
+"""Who may play and how fast: the admission rule, the cost per frame, the play loop's pacing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import pytest
 
 from sim.viz import admission
-from sim.viz.admission import CPU_BUDGET_CORES, CpuMeter, refusal
+from sim.viz.admission import CPU_BUDGET_CORES, PRIOR_FRAME_CPU_S, FrameCost, refusal
 from sim.viz.player import BEHIND, MAX_UNCONFIRMED, MIN_FPS, MIN_INTERVAL_MS, Player
 
 
@@ -36,35 +36,47 @@ def _play(model, confirmed, interval_ms: float = 0) -> tuple[Player, list[str], 
 
 
 @pytest.mark.parametrize(
-    ("playing", "behind", "cpu", "cap", "why"),
+    ("asked", "new", "behind", "frame_s", "cap", "why"),
     [
-        (0, 0, 9.0, 1, None),  # the first page always plays
-        (3, 0, 0.0, 3, "cap"),
-        (2, 1, 0.0, 9, "behind"),
-        (2, 0, 0.5, 9, None),  # 0.5 + 0.25 for one more: within 0.8
-        (2, 0, 0.6, 9, "cpu"),  # 0.6 + 0.3 > 0.8
-        (1, 0, CPU_BUDGET_CORES / 2, 9, None),  # exactly at the budget
+        ([], 12.5, 0, 9.0, 1, None),  # the first page always plays
+        ([2.0] * 3, 2.0, 0, 0.0, 3, "cap"),
+        ([2.0, 2.0], 2.0, 1, 0.0, 9, "behind"),
+        ([2.0, 2.0], 2.0, 0, 0.1, 9, None),  # 0.1 s x 6 frames/s = 0.6 core: within 0.8
+        ([2.0, 2.0], 2.0, 0, 0.15, 9, "cpu"),  # 0.9 core
+        ([2.0, 2.0], 12.5, 0, 0.05, 9, "cpu"),  # a fast page asks for more: 0.825 core
+        ([2.0], 2.0, 0, CPU_BUDGET_CORES / 4, 9, None),  # exactly at the budget
     ],
 )
-def test_play_is_admitted_only_while_the_server_keeps_up(playing, behind, cpu, cap, why):
-    assert refusal(playing, behind, cpu, cap) == why
+def test_play_is_admitted_only_while_the_server_keeps_up(asked, new, behind, frame_s, cap, why):
+    assert refusal(asked, new, behind, frame_s, cap) == why
 
 
-def test_the_cpu_meter_gives_cpu_seconds_per_second_over_its_window(monkeypatch):
+def test_a_burst_of_plays_before_any_frame_is_let_in_by_the_prior_cost():
+    # a class pressing Play together: nothing measured yet, the pages just let in count
+    asked: list[float] = []
+    while refusal(asked, 2.0, 0, PRIOR_FRAME_CPU_S, cap=99) is None:
+        asked.append(2.0)
+    assert len(asked) == int(CPU_BUDGET_CORES / (PRIOR_FRAME_CPU_S * 2.0) + 1e-9) == 8
+
+
+def test_the_frame_cost_is_the_process_cpu_per_frame_sent_over_its_window(monkeypatch):
     clock = {"wall": 100.0, "cpu": 5.0}
     monkeypatch.setattr(admission.time, "monotonic", lambda: clock["wall"])
     monkeypatch.setattr(admission.time, "process_time", lambda: clock["cpu"])
-    meter = CpuMeter(window_s=4.0)
-    assert meter.cores() == 0.0  # under a second of samples
-    for _ in range(10):  # 0.5 s of wall, 0.25 s of CPU each: half a core
+    cost = FrameCost(window_s=4.0, prior_s=0.05)
+    for _ in range(admission.MIN_FRAMES):  # too few frames in the window: the prior
         clock["wall"] += 0.5
-        clock["cpu"] += 0.25
-        meter.sample()
-    assert meter.cores() == pytest.approx(0.5)
-    for _ in range(10):  # then idle: the window forgets the busy part
-        clock["wall"] += 0.5
-        meter.sample()
-    assert meter.cores() < 0.5 * 0.5 / 4 + 1e-9
+        cost.frame_sent()
+    assert cost.seconds() == 0.05
+    for _ in range(10):  # 0.03 s of CPU a frame, at 2.5 frames/s (a starved server's pace)
+        clock["wall"] += 0.4
+        clock["cpu"] += 0.03
+        cost.frame_sent()
+    assert cost.seconds() == pytest.approx(0.03)
+    clock["wall"] += 60.0  # idle a minute, then one frame: the last figure is kept
+    clock["cpu"] += 1.0
+    cost.frame_sent()
+    assert cost.seconds() == pytest.approx(0.03) and cost.frames == 15
 
 
 def test_a_page_that_confirms_no_frame_gets_few_ahead_then_is_stopped_and_told(monkeypatch):

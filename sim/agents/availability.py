@@ -27,17 +27,18 @@ class FreeUnits:
         self.units = units
         self.flags = [False] * len(units)
         self.free: list[Unit] = []  # the free units, in the model's order
-        self.by_community: dict[int, list[Unit]] = {}  # community -> its free units, in order
+        # community -> its free units, in order (every unit's community has its list)
+        self.by_community: dict[int, list[Unit]] = {u.post.community: [] for u in units}
         for unit in units:
             self.update(unit)
 
     def update(self, unit: Unit) -> None:
         """Note whether ``unit`` (which may have changed) is free now."""
-        free = unit.is_free
-        if free == self.flags[unit.index]:
+        free, index = unit.is_free, unit.index
+        if free == self.flags[index]:
             return
-        self.flags[unit.index] = free
-        mine = self.by_community.setdefault(unit.post.community, [])
+        self.flags[index] = free
+        mine = self.by_community[unit.post.community]
         if free:
             bisect.insort(self.free, unit, key=_INDEX)
             bisect.insort(mine, unit, key=_INDEX)

@@ -53,22 +53,25 @@ class Dispatcher:
             f"{call.id}: a policy must return one of the free units it is offered, or None"
         )
 
-    def offer(self, call: Call, candidates: Sequence[Unit]) -> None:
-        """Send the units the policy picks among ``candidates`` until the call has enough."""
+    def offer(self, call: Call, candidates: Sequence[Unit]) -> int:
+        """Send the units the policy picks among ``candidates`` until the call has enough.
+
+        Returns how many units the call still misses (``Call.missing_units``).
+        """
         missing = call.missing_units
         while missing > 0:
             unit = self.pick(call, candidates)
             if unit is None:
-                return
+                return missing
             self.assign(call, unit)
             missing = call.missing_units
             if missing > 0:
                 candidates = [u for u in candidates if u is not unit]
+        return missing
 
     def ready(self, call: Call, free: Sequence[Unit]) -> None:
         """A call is ready to dispatch: send units, else queue it (and plan borrowing)."""
-        self.offer(call, free)
-        if call.missing_units == 0:
+        if self.offer(call, free) == 0:
             return
         call.queued = True  # some unit it needs was not free
         self.queue.add(call)

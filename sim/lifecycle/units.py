@@ -70,7 +70,7 @@ class UnitLife:
         """A unit finished a job: pending duty or shift end first, then the queue, then home."""
         now = self.model.time
         at_post = unit.node == unit.post.node
-        if unit.duty_pending or unit.off_shift_pending:
+        if unit.pending:
             if at_post:
                 self.arrive_home(unit)
             else:

@@ -132,8 +132,8 @@ def records_of(calls: Sequence[Call], model: RecordsSource) -> pd.DataFrame:
     times = table(TIME_FIELDS, float)
     flags = table(("queued", "resolved", "escalated"), bool)
     type_index, repeat_of, problem = ints["type_index"], ints["repeat_of"], ints["problem"]
-    units = [c.unit for c in calls]
-    lead = np.fromiter((-1 if u is None else u.index for u in units), np.int64, n)
+    index_of = {None: -1, **{unit: unit.index for unit in model.units}}  # lead unit: -1 none
+    lead = np.fromiter(map(index_of.__getitem__, map(attrgetter("unit"), calls)), np.int64, n)
     frame = pd.DataFrame(
         {
             "id": ints["id"],
@@ -156,7 +156,7 @@ def records_of(calls: Sequence[Call], model: RecordsSource) -> pd.DataFrame:
             "familiarity": times["familiarity"],
             "problem": pd.arrays.IntegerArray(problem, problem < 0),
             "in_warmup": times["t_call"] < model.warmup_min,
-            "found_by": [c.found_by for c in calls],
+            "found_by": list(map(attrgetter("found_by"), calls)),
         }
     )
     frame = _typed(frame)

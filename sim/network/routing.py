@@ -241,8 +241,11 @@ class Router:
         """
         n = len(sources)
         offsets = [0.0] * n if offsets_min is None else offsets_min
-        if n == 1 and (one := self._one_by_search(sources[0], target, offsets[0])) is not None:
-            return one
+        if n == 1:
+            if sources[0] == target:  # at the target already: no path, its own offset
+                return (0, offsets[0]) if offsets[0] < math.inf else (-1, math.inf)
+            if (one := self._one_by_search(sources[0], target, offsets[0])) is not None:
+                return one
         totals = [math.inf] * n
         unknown = []
         slots, rows = self._post_slot, self._post_from_rows
@@ -265,7 +268,7 @@ class Router:
 
     def _one_by_search(self, source: int, target: int, offset: float) -> tuple[int, float] | None:
         """``nearest`` of one source that needs a search, the short way (None: not such)."""
-        if source == target or source in self._post_slot or target in self._post_slot:
+        if source in self._post_slot or target in self._post_slot:
             return None  # (checked first: the compiled searches load only when needed)
         if target in self._to_cache or (search := self.compiled) is None:
             return None

@@ -20,7 +20,7 @@ import numpy as np
 from sim.calls.stream import call_rate
 from sim.clock import MIN_PER_DAY
 from sim.scenarios.outcomes import Familiarity as FamiliaritySpec
-from sim.scenarios.outcomes import Lateness
+from sim.scenarios.outcomes import Lateness, Outcomes
 
 if TYPE_CHECKING:
     from sim.agents.unit import Unit
@@ -163,7 +163,7 @@ def resolution_probability(model: OutcomeContext, call: Call, unit: Unit) -> flo
     p = call_type.p_unfamiliar + (call_type.p_familiar - call_type.p_unfamiliar) * familiarity
     if call_type.lateness_applies:
         p = lateness_probability(p, call.t_arrive - call.t_call, outcomes.lateness)
-    if follows_through(model, unit):
+    if follows_through(outcomes, unit):
         p += outcomes.follow_through.p_boost
     return min(1.0, max(0.0, p))
 
@@ -216,9 +216,9 @@ def lateness_bands(p_reference: float, lateness: Lateness) -> dict[str, float]:
     return bands
 
 
-def follows_through(model: OutcomeContext, unit: Unit) -> bool:
-    """Office-based units follow through (一管到底) when the scenario enables it."""
-    return model.scenario.outcomes.follow_through.enabled and unit.post.kind == "office"
+def follows_through(outcomes: Outcomes, unit: Unit) -> bool:
+    """Office-based units follow through (一管到底) when the scenario's ``outcomes`` enable it."""
+    return outcomes.follow_through.enabled and unit.post.kind == "office"
 
 
 def follow_up_min(
@@ -229,7 +229,7 @@ def follow_up_min(
     minutes = 0.0
     if model.call_types[call.type_index].criminal and not outcomes.case_team:
         minutes += outcomes.case_work_min.quantile(u_case)
-    if follows_through(model, unit):
+    if follows_through(outcomes, unit):
         minutes += outcomes.follow_through.extra_min.quantile(u_follow)
     return minutes
 

@@ -140,6 +140,7 @@ class Rules:
         }  # fmt: skip
         self._on_call, self._on_clear = hooks["on_call"], hooks["on_clear"]
         self._on_unit_clear, self._follow_up = hooks["on_unit_clear"], hooks["follow_up_min"]
+        self.acts_on_call = bool(self._on_call)  # some rule has an ``on_call`` hook
 
     def on_call(self, call: Call) -> None:
         """Every rule's ``on_call``, in order."""

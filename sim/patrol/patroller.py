@@ -22,6 +22,7 @@ from sim.clock import MIN_PER_DAY, MIN_PER_HOUR
 from sim.events import Priority
 from sim.patrol.coverage import Coverage, coverage_figures
 from sim.patrol.legs import Leg, path_leg
+from sim.patrol.lookout import Lookout
 from sim.patrol.on_view import OnViewIncidents
 from sim.patrol.policies import PATROL_POLICIES, PatrolState
 from sim.scenarios.patrol import MODE_SPEED_FACTOR
@@ -72,12 +73,16 @@ class Patroller:
         """
         self.host = host
         self.go_home = go_home
-        self.take_incident = take_incident
         self.incidents = incidents if incidents is not None and incidents.any else None
         self.on_stay = on_stay
         self.router = host.world.router
         self.active = any(g.patrol.patrols for g in host.scenario.units)
         self.rng = host.streams.generator("patrol")
+        self.lookout = (
+            Lookout(host, self.incidents, self.rng, take_incident, self.interrupted)
+            if self.incidents is not None and take_incident is not None
+            else None
+        )
         self._coverage: Coverage | None = None
         self._beats: dict[int, list[bool]] = {}
         self._tours: dict[tuple[int, bool], Tour | None] = {}  # (beat, redraw) -> its tour
@@ -301,58 +306,8 @@ class Patroller:
         t_end = unit.start_leg(leg.route)
         unit.leg = leg
         self.host.schedule(t_end, Priority.UNIT, self._on_leg_end, (unit, unit.trip_id, leg))
-        if self.incidents is not None:
-            self._look_along(unit, leg)
-
-    def _look_along(self, unit: Unit, leg: Leg, first: int = 1) -> None:
-        """Plan the notice of the first incident the leg's inner passes will see, if any.
-
-        Not the node it leaves from (the last leg's end) nor the one it ends at (looked at
-        on arrival): each pass gets one look. ``first``: the first pass to look at.
-        """
-        nodes = leg.route.nodes[first:-1]
-        times = leg.route.t_depart_min + leg.route.cum_min[first:-1]
-        i, k = self.incidents.first_noticed(nodes, times, self.rng.random)
-        if k >= 0:
-            arg = (unit, unit.trip_id, leg, int(nodes[i]), k, first + i)
-            self.host.schedule(float(times[i]), Priority.UNIT, self._on_notice, arg)
-
-    def _look_during(self, unit: Unit, node: int, start_min: float, end_min: float) -> None:
-        """Plan the notice of the first incident starting at ``node`` while the unit stays."""
-        t, k = self.incidents.first_during(node, start_min, end_min, self.rng.random)
-        if k >= 0:
-            arg = (unit, unit.trip_id, None, node, k, end_min)
-            self.host.schedule(t, Priority.UNIT, self._on_notice, arg)
-
-    def _look_on_arrival(self, unit: Unit, node: int) -> bool:
-        """Whether the unit, arriving at ``node``, notices an incident there (and takes it)."""
-        now = self.host.time
-        _, k = self.incidents.first_noticed(np.array([node]), np.array([now]), self.rng.random)
-        if k < 0 or not self.incidents.visible(k, now):
-            return False
-        self.incidents.noticed(k)
-        self.take_incident(unit, k)
-        return True
-
-    def _on_notice(self, arg: tuple[Unit, int, Leg | None, int, int, float]) -> None:
-        """A pass (or a stay) planned to notice an incident gets there.
-
-        The last item of ``arg``: the pass's position along the leg, or the stay's end.
-        """
-        unit, trip_id, leg, node, k, after = arg
-        now = self.host.time
-        if trip_id != unit.trip_id or unit.state != UnitState.PATROL:
-            return  # it left its patrol before getting there
-        if not self.incidents.visible(k, now):  # it did not happen (deterred) or is over:
-            if leg is not None:  # the patrol goes on, looking at the passes after this one
-                self._look_along(unit, leg, int(after) + 1)
-            else:
-                self._look_during(unit, node, now, after)
-            return
-        self.interrupted(unit)
-        unit.stop_at(node)
-        self.incidents.noticed(k)
-        self.take_incident(unit, k)
+        if self.lookout is not None:
+            self.lookout.along(unit, leg)
 
     def _on_leg_end(self, arg: tuple[Unit, int, Leg]) -> None:
         unit, trip_id, leg = arg
@@ -362,7 +317,7 @@ class Patroller:
         leg.count(self.coverage, len(leg.entries))
         unit.leg = None
         unit.stop_at(int(leg.route.nodes[-1]))
-        if self.incidents is not None and self._look_on_arrival(unit, unit.node):
+        if self.lookout is not None and self.lookout.on_arrival(unit, unit.node):
             return
         if leg.dwell_min > 0 and now < unit.patrol_until:
             self._dwell(unit, leg)
@@ -379,8 +334,8 @@ class Patroller:
         self.host.schedule(end, Priority.UNIT, self._on_dwell_end, (unit, unit.patrol_token))
         if self.on_stay is not None:
             self.on_stay(node, now, end)
-        if self.incidents is not None:
-            self._look_during(unit, node, now, end)
+        if self.lookout is not None:
+            self.lookout.during(unit, node, now, end)
 
     def _on_dwell_end(self, arg: tuple[Unit, int]) -> None:
         unit, token = arg

@@ -3,10 +3,13 @@
 ``refusal`` is the rule, checked when a page presses Play; a page is told why when refused:
 
 - the cap: at most ``max_playing()`` pages play at once (``run_sim.py viz --max-playing``);
-- the server's measured CPU (``CpuMeter``): the process's CPU over the last few seconds plus
-  one more page's share (the mean of the pages playing) must stay within
-  ``CPU_BUDGET_CORES``. The pages' frames are made by Python threads under one interpreter
-  lock: one core's worth at most, however many cores the machine has;
+- the server's CPU per frame (``FrameCost``: what the process spent per frame sent over the
+  last few seconds) times the frames per second every playing page asks for, one more page's
+  included, must stay within ``CPU_BUDGET_CORES``. The pages' frames are made by Python
+  threads under one interpreter lock: one core's worth at most, however many cores the
+  machine has. The cost is per frame, not the CPU used now: pages just let in count at once
+  (a class pressing Play together), and a server starved by other processes does not read
+  as idle. Pages loading meanwhile count in the cost too: while many load, fewer may play;
 - no page playing is behind (sent fewer frames per second than it asked for, ``player``):
   then the server cannot keep up with the pages it has already.
 """
@@ -22,7 +25,14 @@ from collections import deque
 MAX_PLAYING_ENV = "PATROL_VIZ_MAX_PLAYING"
 PLAYING_PER_CORE = 8  # the cap per core; the CPU rule usually refuses before it
 CPU_BUDGET_CORES = 0.8  # of the one core the interpreter lock lets the frames use
-CPU_WINDOW_S = 4.0  # the CPU is measured over this many seconds
+CPU_WINDOW_S = 4.0  # the cost per frame is measured over this many seconds
+MIN_FRAMES = 4  # frames a window needs before its cost is taken
+#: ASSUMPTION: the CPU a frame costs before any was measured (source: experiments/bench_viz.py
+#: --clients on a 2-core 2.x GHz machine: 26 ms per frame with one panel, 45 ms with two,
+#: the page loads and idle sessions included). The larger, rounded up: a class pressing Play
+#: together before the first frame is let in at most 0.8 / (0.05 x 2) = 8 pages; plausible
+#: range 0.02-0.1 s on a slower or faster machine, corrected within seconds of play.
+PRIOR_FRAME_CPU_S = 0.05
 
 
 def max_playing() -> int:
@@ -31,38 +41,51 @@ def max_playing() -> int:
     return int(value) if value.isdigit() else PLAYING_PER_CORE * (os.cpu_count() or 1)
 
 
-class CpuMeter:
-    """The CPU this process used (cores) over the last ``window_s``, from frequent samples."""
+class FrameCost:
+    """CPU seconds this process spent per frame sent, over the last ``window_s`` of play.
 
-    def __init__(self, window_s: float = CPU_WINDOW_S):
+    The whole process's CPU (the frames, the websocket, the pages' own messages) over the
+    frames sent in the window; the last such figure is kept while nothing plays.
+    """
+
+    def __init__(self, window_s: float = CPU_WINDOW_S, prior_s: float = PRIOR_FRAME_CPU_S):
         self.window_s = window_s
-        self._samples: deque[tuple[float, float]] = deque()
+        self.frames = 0  # frames sent by every play loop of the process so far
+        self._last_s = prior_s
+        self._samples: deque[tuple[float, float, int]] = deque()
         self._lock = threading.Lock()
 
-    def sample(self) -> None:
-        """Take a sample (cheap: each play loop takes one per frame)."""
-        now = time.monotonic(), time.process_time()
+    def frame_sent(self) -> None:
+        """Count a frame sent and take a sample (each play loop calls it per frame)."""
         with self._lock:
+            self.frames += 1
+            now = time.monotonic(), time.process_time(), self.frames
             self._samples.append(now)
-            while len(self._samples) > 2 and now[0] - self._samples[1][0] >= self.window_s:
+            while self._samples and now[0] - self._samples[0][0] > self.window_s:
                 self._samples.popleft()
+            (_, cpu0, frames0), (_, cpu1, frames1) = self._samples[0], self._samples[-1]
+            if frames1 - frames0 >= MIN_FRAMES:
+                self._last_s = (cpu1 - cpu0) / (frames1 - frames0)
 
-    def cores(self) -> float:
-        """CPU seconds per second over the window (0 before a second's worth of samples)."""
-        self.sample()
+    def seconds(self) -> float:
+        """CPU seconds per frame: the last window's with enough frames, else the prior."""
         with self._lock:
-            (wall0, cpu0), (wall1, cpu1) = self._samples[0], self._samples[-1]
-        return (cpu1 - cpu0) / (wall1 - wall0) if wall1 - wall0 >= 1.0 else 0.0
+            return self._last_s
 
 
-def refusal(playing: int, behind: int, cpu_cores: float, cap: int) -> str | None:
-    """Why one more page may not play now (None: it may): ``cap``, ``cpu`` or ``behind``."""
-    if playing == 0:
+def refusal(asked_fps: list[float], new_fps: float, behind: int, frame_cpu_s: float,
+            cap: int) -> str | None:  # fmt: skip
+    """Why one more page may not play now (None: it may): ``cap``, ``behind`` or ``cpu``.
+
+    ``asked_fps``: the frames per second each page playing asks for; ``new_fps``: the new
+    page's; ``behind``: pages playing that are behind; ``frame_cpu_s``: ``FrameCost``.
+    """
+    if not asked_fps:
         return None  # the first page always plays: there is nobody to protect
-    if playing >= cap:
+    if len(asked_fps) >= cap:
         return "cap"
     if behind:
         return "behind"
-    if cpu_cores * (playing + 1) / playing > CPU_BUDGET_CORES:
+    if frame_cpu_s * (sum(asked_fps) + new_fps) > CPU_BUDGET_CORES:
         return "cpu"
     return None

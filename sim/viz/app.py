@@ -74,6 +74,7 @@ CSS = """
   align-items: start; }
 .patrol-body.open { grid-template-columns: 300px minmax(0, 1fr); }
 .patrol-main { min-width: 0; }
+.patrol-messages:empty { display: none; }
 .patrol-headline-cards { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr));
   gap: 8px; }
 .patrol-headline-card { border: 1px solid #ccc; border-radius: 6px; padding: 2px 10px;
@@ -437,16 +438,17 @@ def MainView(
         solara.Error(model.error, classes=["patrol-error"])
         solara.Text(t("fix_value"))
         return
-    for warning in model.warnings:
-        solara.Warning(warning, classes=["patrol-warning"])
-    if notice:
-        solara.Error(notice, classes=["patrol-error"])
-    if model.finished:
-        solara.Success(
-            t("run_over", clock=clock_text(model.horizon_min),
-              days=f"{model.horizon_min / MIN_PER_DAY:g}"),
-            classes=["patrol-end"],
-        )  # fmt: skip
+    with solara.Div(classes=["patrol-messages"]):  # always there: a message that comes
+        for warning in model.warnings:  # or goes must not rebuild the maps and charts below
+            solara.Warning(warning, classes=["patrol-warning"])
+        if notice:
+            solara.Error(notice, classes=["patrol-error"])
+        if model.finished:
+            solara.Success(
+                t("run_over", clock=clock_text(model.horizon_min),
+                  days=f"{model.horizon_min / MIN_PER_DAY:g}"),
+                classes=["patrol-end"],
+            )  # fmt: skip
     Headline(model.readouts())
     with solara.Div(classes=["patrol-clock-row"]):
         panels.ClockLine(model, playing, player.current, tick)

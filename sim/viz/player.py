@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from sim.viz.admission import CpuMeter, max_playing, refusal
+from sim.viz.admission import FrameCost, max_playing, refusal
 from sim.viz.appmodel import AppModel
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ BEHIND = "behind"  # the reason a loop stopped when its page fell behind
 _playing: set[Player] = set()
 _numbers = itertools.count(1)
 _playing_lock = threading.Lock()
-_cpu = CpuMeter()
+_cost = FrameCost()
 _last_shed_s = [-1e9]  # when a page was last stopped for falling behind
 
 
@@ -115,7 +115,8 @@ class Player:
         """Start playing; False (and nothing started, ``refused`` says why) when busy."""
         with _playing_lock:
             behind = sum(p.behind() for p in _playing)
-            self.refused = refusal(len(_playing), behind, _cpu.cores(), max_playing())
+            asked = [p.asked_fps() for p in _playing]
+            self.refused = refusal(asked, self.asked_fps(), behind, _cost.seconds(), max_playing())
             if self.refused:
                 log.warning("play refused (%s): %d pages playing", self.refused, len(_playing))
                 return False
@@ -141,9 +142,13 @@ class Player:
             return 0.0
         return (len(times) - 1) / (times[-1] - times[0])
 
+    def asked_fps(self) -> float:
+        """The frames per second this page asks for (its interval, floored)."""
+        return 1000 / max(self.interval_ms(), MIN_INTERVAL_MS)
+
     def target_fps(self) -> float:
         """The frames per second this page must get: ``MIN_FPS``, or what it asks if fewer."""
-        return min(MIN_FPS, 1000 / max(self.interval_ms(), MIN_INTERVAL_MS))
+        return min(MIN_FPS, self.asked_fps())
 
     def behind(self) -> bool:
         """True when, over the last ``BEHIND_WINDOW_S`` of play, it got too few frames."""
@@ -195,7 +200,7 @@ class Player:
             self.frames_sent += 1
             self.frame_times.append(time.monotonic())
             self.sent_seqs.append(self.model.frame_seq())
-            _cpu.sample()
+            _cost.frame_sent()
             if finished:
                 return "end of run"
             interval_s = max(self.interval_ms(), MIN_INTERVAL_MS) / 1000
