@@ -389,6 +389,36 @@ def test_ctrl_c_during_an_import_is_one_line_and_130(monkeypatch, capsys):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
+def test_ctrl_c_inside_a_compiled_function_is_one_line_and_130(monkeypatch, capsys):
+    """Ctrl-C while numba loads a compiled function comes out as a SystemError (seen in
+    test_ctrl_c_stops_the_workers_and_leaves_no_orphans): still one line and 130."""
+    import signal
+
+    import sim.cli
+
+    def interrupted_call(command=None):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            raise AssertionError("SIGINT did not interrupt")
+        except KeyboardInterrupt as exc:
+            raise SystemError("CPUDispatcher returned a result with an exception set") from exc
+
+    monkeypatch.setattr(sim.cli, "build_parser", interrupted_call)
+    assert main(["scenarios"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+
+
+def test_a_system_error_without_ctrl_c_is_not_hidden(monkeypatch):
+    import sim.cli
+
+    def broken(command=None):
+        raise SystemError("a real failure")
+
+    monkeypatch.setattr(sim.cli, "build_parser", broken)
+    with pytest.raises(SystemError, match="a real failure"):
+        main(["scenarios"])
+
+
 def test_an_import_error_without_ctrl_c_is_not_hidden(monkeypatch):
     import sim.cli
 

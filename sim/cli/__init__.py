@@ -69,9 +69,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (Ctrl-C: 130, at any moment).
 
-    Ctrl-C while a compiled module is being imported (numpy, pandas) can surface as an
-    ``ImportError`` instead of ``KeyboardInterrupt``: the interrupt is noted as it comes, so
-    it still ends the command with one line and 130.
+    Ctrl-C inside compiled code can surface as another error instead of
+    ``KeyboardInterrupt``: an ``ImportError`` while numpy or pandas is imported, a
+    ``SystemError`` while numba loads a compiled function. The interrupt is noted as it comes,
+    so any error that follows it still ends the command with one line and 130.
     """
     interrupted: list[bool] = []
     previous = _note_interrupts(interrupted)
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except ImportError:
+    except Exception:
         if not interrupted:
             raise
         print("interrupted", file=sys.stderr)
