@@ -408,23 +408,15 @@ def test_ctrl_c_inside_a_compiled_function_is_one_line_and_130(monkeypatch, caps
     assert capsys.readouterr().err.strip() == "interrupted"
 
 
-def test_a_system_error_without_ctrl_c_is_not_hidden(monkeypatch):
+@pytest.mark.parametrize(
+    "error", [SystemError("a real failure"), ImportError("a real missing module")], ids=repr
+)
+def test_an_error_without_ctrl_c_is_not_hidden(monkeypatch, error):
     import sim.cli
 
     def broken(command=None):
-        raise SystemError("a real failure")
+        raise error
 
     monkeypatch.setattr(sim.cli, "build_parser", broken)
-    with pytest.raises(SystemError, match="a real failure"):
-        main(["scenarios"])
-
-
-def test_an_import_error_without_ctrl_c_is_not_hidden(monkeypatch):
-    import sim.cli
-
-    def broken(command=None):
-        raise ImportError("a real missing module")
-
-    monkeypatch.setattr(sim.cli, "build_parser", broken)
-    with pytest.raises(ImportError, match="a real missing module"):
+    with pytest.raises(type(error), match=str(error)):
         main(["scenarios"])
