@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +33,14 @@ def flaky(index: int, folder: str, mode: str) -> int:
         until = time.monotonic() + 120
         while time.monotonic() < until:  # Python at work, as a model run is
             pass
+    return index * index
+
+
+def big_then_dies(index: int, folder: str, delay_s: str) -> bytes | int:
+    """Task VICTIM's worker dies ``delay_s`` after its 40 MB outcome starts on its way back."""
+    if index == VICTIM and os.getpid() != int(Path(folder, "driver").read_text()):
+        threading.Timer(float(delay_s), os._exit, (9,)).start()
+        return b"x" * 40_000_000
     return index * index
 
 
@@ -102,6 +111,27 @@ def test_a_second_death_ends_the_run_naming_the_task(tmp_path, mode):
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("delay_s", ["0.01", "0.03", "0.05", "0.08", "0.12"])
+def test_a_worker_killed_while_sending_its_outcome_does_not_hang_the_run(tmp_path, delay_s):
+    # Sent through the pool's pipe, half a 40 MB outcome left CPython's pool waiting for the
+    # rest forever (at 0.05 s on this machine); outcomes now come back through files.
+    tasks, _ = shared(tmp_path, delay_s, workers=1)
+    tasks.work = big_then_dies
+    started = time.monotonic()
+    try:  # it dies with its task 3 every time, or (when the outcome came back first) after
+        outcomes = tasks.run(1, here=False)
+    except WorkerLostError as error:
+        assert "died" in str(error), str(error)
+    else:
+        assert outcomes[3] == b"x" * 40_000_000
+    finally:
+        stop(tasks)
+    assert time.monotonic() - started < 60
+    assert [tasks.outcomes[i] for i in (0, 1, 2)] == [0, 1, 4]
+    assert not Path(tasks.folder).exists()  # the outcomes' folder is gone
+
+
+@pytest.mark.timeout(120)
 def test_a_second_death_stops_the_task_running_here_within_seconds(tmp_path):
     tasks, _ = shared(tmp_path, "always", workers=1)
     tasks.tasks = [(i, str(tmp_path), "slow_here" if i == 0 else "always") for i in range(8)]
@@ -151,22 +181,30 @@ def _run(tmp_path: Path, kill_after_cpu_s: float, kills: int) -> tuple[int, str,
     argv = [sys.executable, "run_sim.py", "run", "--scenario", "central", "--days", "365",
             "--reps", "24", "--workers", "2", "--quiet", "--out", str(tmp_path / "o"),
             "--json", str(tmp_path / "s.json")]  # fmt: skip
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)  # fmt: skip
+                            text=True, start_new_session=True, env=env)  # fmt: skip
     started, killed, spared = time.monotonic(), set(), set()
     try:
         while proc.poll() is None and len(killed) < kills and time.monotonic() - started < 180:
-            for worker in set(_workers(proc.pid)) - killed - spared:
+            alive = set(_workers(proc.pid))
+            for worker in alive - killed - spared:
                 if _cpu_s(worker) >= kill_after_cpu_s:
                     os.kill(worker, signal.SIGKILL)
                     killed.add(worker)
                     # One death per pool: its other workers go down with it, so a second
-                    # kill among them would not be a second death of the run.
-                    spared |= set(_workers(proc.pid)) - killed
+                    # kill among them would not be a second death of the run. (Those seen
+                    # before the kill: a list taken after it may hold the next pool's.)
+                    spared |= alive - killed
                     break
             time.sleep(0.02)
         last_kill = time.monotonic()
-        _, err = proc.communicate(timeout=240)
+        try:
+            _, err = proc.communicate(timeout=240)
+        except subprocess.TimeoutExpired:  # hung: every thread's stack, for the failure
+            os.kill(proc.pid, signal.SIGABRT)  # (faulthandler is on: PYTHONFAULTHANDLER)
+            _, err = proc.communicate(timeout=30)
+            pytest.fail(f"no end 240 s after the last kill; the driver's threads:\n{err}")
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

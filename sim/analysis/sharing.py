@@ -9,13 +9,22 @@ callback: CPython's pool runs those callbacks holding its own lock when a worker
 a submit from there deadlocks it. A worker that dies (killed, out of memory) loses its task:
 the pool is started again once and the task retried once, and a line says so; a second
 death ends the run within seconds with :class:`~sim.errors.WorkerLostError` naming the task.
+
+A worker's outcome comes back through a file, the pool's pipe carrying only its name: a
+worker killed while it sends a large outcome through the pipe leaves half a message there,
+and CPython's pool then waits for the rest forever (seen with 1.6 MB replications). A name
+of a few bytes goes in one write, whole or not at all.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
+import pickle
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -30,6 +39,22 @@ DIED = "lost with a worker process that died (killed, or out of memory?)"
 def say(line: str) -> None:
     """Tell the user (on stderr)."""
     print(line, file=sys.stderr, flush=True)
+
+
+def spilled(work: Callable[..., Any], folder: str, index: int, *task: Any) -> str:
+    """In a worker: ``work(*task)``, its outcome pickled to a file in ``folder``; its name."""
+    path = os.path.join(folder, f"{index}.pickle")
+    with open(path, "wb") as file:
+        pickle.dump(work(*task), file, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def unspilled(path: str) -> Any:
+    """Here: the outcome a worker left in ``path`` (a file of this run's own folder), then gone."""
+    with open(path, "rb") as file:
+        outcome = pickle.load(file)
+    os.unlink(path)
+    return outcome
 
 
 class SharedTasks:
@@ -59,6 +84,7 @@ class SharedTasks:
         self.error: BaseException | None = None
         self.pools: list[cf.Executor] = []  # every pool started (the caller stops them)
         self.caller: int | None = None  # the thread that runs tasks here
+        self.folder = ""  # where workers leave outcomes (this run's own, removed after)
 
     def run(self, pool_workers: int, here: bool = True) -> list[Any]:
         """Every task's outcome, in task order; the pool's error if it failed."""
@@ -71,6 +97,7 @@ class SharedTasks:
 
     def _run(self, pool_workers: int, here: bool) -> list[Any]:
         self.caller = threading.get_ident()
+        self.folder = tempfile.mkdtemp(prefix="patrol-sim-outcomes-")
         feeder = threading.Thread(target=self._feed, args=(pool_workers,), daemon=True)
         try:
             feeder.start()
@@ -81,6 +108,7 @@ class SharedTasks:
                 feeder.join(POLL_S)
         finally:
             self.stop()
+            shutil.rmtree(self.folder, ignore_errors=True)  # (a stopped worker may add one)
         if self.error is not None:
             raise self.error
         return self.outcomes
@@ -138,7 +166,7 @@ class SharedTasks:
             if error is not None:  # the task itself failed: so does the run
                 raise error
             if (index := inflight.pop(future)) is not None:  # None: a worker's warm-up
-                self.outcomes[index] = future.result()
+                self.outcomes[index] = unspilled(future.result())
                 self.done()
             whole = whole and self._submit(inflight)
         return whole
@@ -153,7 +181,8 @@ class SharedTasks:
         if (index := self.take()) is None:
             return True  # nothing left: the worker stays idle
         try:
-            inflight[self.pools[-1].submit(self.work, *self.tasks[index])] = index
+            task = self.tasks[index]
+            inflight[self.pools[-1].submit(spilled, self.work, self.folder, index, *task)] = index
         except cf.BrokenExecutor:
             with self.lock:
                 self.waiting.appendleft(index)  # not lost: never sent
@@ -168,7 +197,7 @@ class SharedTasks:
             if index is None:
                 continue
             if future.done() and future.exception() is None:
-                self.outcomes[index] = future.result()
+                self.outcomes[index] = unspilled(future.result())
                 self.done()
             else:
                 lost.append(index)
