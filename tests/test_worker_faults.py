@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sim.analysis.pool import process_pool
-from sim.analysis.sharing import SharedTasks
+from sim.analysis.sharing import SharedTasks, spilled, unspilled
 from sim.errors import WorkerLostError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,6 +130,25 @@ def test_a_worker_killed_while_sending_its_outcome_does_not_hang_the_run(tmp_pat
     assert time.monotonic() - started < 60
     assert [tasks.outcomes[i] for i in (0, 1, 2)] == [0, 1, 4]
     assert not Path(tasks.folder).exists()  # the outcomes' folder is gone
+
+
+class FullDisk:
+    def __reduce__(self):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_an_outcome_comes_back_through_a_file_that_is_then_gone(tmp_path):
+    path = spilled(lambda a, b: {"sum": a + b}, str(tmp_path), 7, 2, 3)
+    assert path == str(tmp_path / "7.pickle")
+    assert unspilled(path) == {"sum": 5}
+    assert not Path(path).exists()
+
+
+def test_a_full_disk_while_a_worker_keeps_its_outcome_names_the_file(tmp_path):
+    with pytest.raises(OSError) as caught:  # (the CLI prints it as one line, with the file)
+        spilled(FullDisk, str(tmp_path), 7)
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == str(tmp_path / "7.pickle")
 
 
 @pytest.mark.timeout(120)

@@ -43,9 +43,13 @@ def say(line: str) -> None:
 
 def spilled(work: Callable[..., Any], folder: str, index: int, *task: Any) -> str:
     """In a worker: ``work(*task)``, its outcome pickled to a file in ``folder``; its name."""
+    outcome = work(*task)
     path = os.path.join(folder, f"{index}.pickle")
-    with open(path, "wb") as file:
-        pickle.dump(work(*task), file, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        with open(path, "wb") as file:
+            pickle.dump(outcome, file, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:  # a full disk: name the file (an error in a write names none)
+        raise OSError(exc.errno, exc.strerror, path) from None
     return path
 
 
